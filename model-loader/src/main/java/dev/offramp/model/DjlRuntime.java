@@ -1,0 +1,52 @@
+package dev.offramp.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+
+/**
+ * Starts DJL's PyTorch engine once per process with the settings DESIGN.md measured: offline (the CPU libtorch is
+ * bundled, nothing is downloaded) and a fixed number of intra-op threads (one is best on 2-core machines).
+ */
+public final class DjlRuntime {
+    private final Engine engine;
+
+    private DjlRuntime(Engine engine) {
+        this.engine = engine;
+    }
+
+    /**
+     * DJL reads these properties when the engine first loads; after that, later calls share the running engine.
+     * Offline mode is left to the caller when {@code PYTORCH_FLAVOR} asks DJL to fetch a CUDA libtorch.
+     */
+    public static DjlRuntime start(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("--threads: expected a positive integer, found " + threads);
+        }
+        if (System.getenv("PYTORCH_FLAVOR") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        return new DjlRuntime(Engine.getEngine("PyTorch"));
+    }
+
+    Device device(DeviceChoice choice) {
+        boolean gpu = engine.getGpuCount() > 0;
+        return switch (choice) {
+            case CPU -> Device.cpu();
+            case GPU -> {
+                if (!gpu) {
+                    throw new IllegalArgumentException("--device gpu: DJL sees no GPU (the CPU libtorch is bundled; "
+                            + "build with -Pcuda, see README)");
+                }
+                yield Device.gpu();
+            }
+            case AUTO -> gpu ? Device.gpu() : Device.cpu();
+        };
+    }
+
+    /** The engine and device in words, for logs and benchmark tables. */
+    public String describe(DeviceChoice choice) {
+        return engine.getEngineName() + " " + engine.getVersion() + " on " + device(choice);
+    }
+}

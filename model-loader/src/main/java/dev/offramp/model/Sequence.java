@@ -1,0 +1,97 @@
+package dev.offramp.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * One sequence's KV cache: for every layer, keys and values preallocated to the context length and written in
+ * place. Each layer remembers how far it is filled, because a token that exited early leaves deeper layers behind
+ * (to be filled later for that position), and speculative tokens that were rejected are cropped away.
+ */
+public final class Sequence implements AutoCloseable {
+    private final NDManager manager;
+    private final NDArray[] keys;    // per layer [context, kvHeads, headDim]
+    private final NDArray[] values;  // per layer [context, kvHeads, headDim]
+    private final int[] filled;      // per layer: positions [0, filled) hold valid K/V
+    private final int context;
+    private int length;              // tokens fed so far
+
+    Sequence(NDManager parent, ModelConfig c) {
+        this.manager = parent.newSubManager();
+        this.context = c.contextLength();
+        this.keys = new NDArray[c.layers()];
+        this.values = new NDArray[c.layers()];
+        this.filled = new int[c.layers()];
+        Shape shape = new Shape(context, c.kvHeads(), c.headDim());
+        for (int l = 0; l < c.layers(); l++) {
+            keys[l] = manager.zeros(shape);
+            values[l] = manager.zeros(shape);
+        }
+    }
+
+    /** Tokens fed so far: the position the next token takes. */
+    public int length() {
+        return length;
+    }
+
+    public int context() {
+        return context;
+    }
+
+    /** How many leading positions of {@code layer} (1-based) hold valid keys and values. */
+    public int filled(int layer) {
+        return filled[layer - 1];
+    }
+
+    /** Forgets every position at or beyond {@code newLength} (rolled-back speculative tokens). */
+    public void crop(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("crop to " + newLength + ": expected 0.." + length);
+        }
+        length = newLength;
+        for (int l = 0; l < filled.length; l++) {
+            filled[l] = Math.min(filled[l], newLength);
+        }
+    }
+
+    /** Reserves positions [length, length + count) for a step's tokens; returns the first. */
+    int append(int count) {
+        if (length + count > context) {
+            throw new IllegalArgumentException("sequence of " + (length + count) + " tokens: expected at most the "
+                    + "context length " + context);
+        }
+        int start = length;
+        length += count;
+        return start;
+    }
+
+    /** Writes K/V for positions [start, start + k.rows) of a 0-based layer, in place. */
+    void write(int layer, int start, NDArray k, NDArray v) {
+        if (start > filled[layer]) {
+            throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
+                    + ", cannot write at " + start + " (the positions between were skipped and never filled)");
+        }
+        int end = start + Math.toIntExact(k.getShape().get(0));
+        NDIndex at = new NDIndex("{}:{}", start, end);
+        keys[layer].set(at, k);
+        values[layer].set(at, v);
+        filled[layer] = Math.max(filled[layer], end);
+    }
+
+    /** Views of the first {@code end} positions of a 0-based layer, owned by {@code step}. */
+    NDArray keys(int layer, int end, NDManager step) {
+        return keys[layer].get(step, new NDIndex(":{}", end));
+    }
+
+    NDArray values(int layer, int end, NDManager step) {
+        return values[layer].get(step, new NDIndex(":{}", end));
+    }
+
+    /** Frees this sequence's KV memory. */
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.offramp.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.offramp.model.io.TensorSource;
+import java.util.List;
+
+/**
+ * A decoder-only transformer that runs one layer at a time, so that a token can leave after any layer. Weights are
+ * shared and read-only; each {@link Sequence} owns its KV cache; each {@link Step} owns the arrays of one forward
+ * step. Layers are numbered from 1 as in DESIGN.md: the exit after layer k is {@code lmHead(finalNorm(h_k))}.
+ */
+public final class Transformer implements AutoCloseable {
+    private final ModelConfig config;
+    private final NDManager manager;
+    final Weights weights;
+    final NDArray ropeCos;     // [context, headDim], null without RoPE
+    final NDArray ropeSin;     // [context, headDim]
+    final NDArray rotateHalf;  // [headDim, headDim]: x @ R == cat(-x2, x1)
+    final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
+    final NDArray normZeros;   // [hidden]
+
+    private Transformer(ModelConfig config, TensorSource source, Device device) {
+        this.config = config;
+        this.manager = NDManager.newBaseManager(device);
+        try {
+            this.weights = new Weights(config, source, manager);
+            boolean rope = config.family() == ModelConfig.Family.LLAMA;
+            this.ropeCos = rope ? ropeTable(true) : null;
+            this.ropeSin = rope ? ropeTable(false) : null;
+            this.rotateHalf = rope ? rotateHalfMatrix() : null;
+            this.normOnes = manager.ones(new Shape(config.hidden()));
+            this.normZeros = manager.zeros(new Shape(config.hidden()));
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    static Transformer load(ModelConfig config, TensorSource source, Device device) {
+        return new Transformer(config, source, device);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** A new, empty sequence with its KV cache preallocated to the context length. */
+    public Sequence newSequence() {
+        return new Sequence(manager, config);
+    }
+
+    /** Starts a forward step: the tokens are embedded and appended to their sequences. */
+    public Step step(List<StepInput> inputs) {
+        return new Step(this, manager.newSubManager(), inputs);
+    }
+
+    public Step step(Sequence sequence, int... tokens) {
+        return step(List.of(new StepInput(sequence, tokens)));
+    }
+
+    /** Live native arrays under this model (weights, caches, steps): a leak shows as growth. */
+    public int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    /** cos/sin of position × inverse frequency, in float32 as transformers and llama2.c compute them. */
+    private NDArray ropeTable(boolean cos) {
+        int hd = config.headDim();
+        int half = hd / 2;
+        float[] table = new float[config.contextLength() * hd];
+        for (int pos = 0; pos < config.contextLength(); pos++) {
+            for (int j = 0; j < half; j++) {
+                float invFreq = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * j) / hd));
+                float angle = pos * invFreq;
+                float value = (float) (cos ? Math.cos(angle) : Math.sin(angle));
+                table[pos * hd + j] = value;
+                table[pos * hd + j + half] = value;
+            }
+        }
+        return manager.create(table, new Shape(config.contextLength(), hd));
+    }
+
+    private NDArray rotateHalfMatrix() {
+        int hd = config.headDim();
+        int half = hd / 2;
+        float[] r = new float[hd * hd];  // row = input dim, column = output dim
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * hd + j] = -1f;  // out[j] = -x[j + half]
+            r[j * hd + j + half] = 1f;     // out[j + half] = x[j]
+        }
+        return manager.create(r, new Shape(hd, hd));
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.offramp.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offramp.model.engine.GenerationRequest;
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.Generator;
+import dev.offramp.model.engine.Mode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Our layer-by-layer forward against what transformers computed for the fixtures in ../shared/fixtures/hf. */
+class HfFixtureParityTest {
+    private static DjlRuntime runtime;
+
+    @BeforeAll
+    static void start() {
+        runtime = DjlRuntime.start(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-gqa", "gpt2", "qwen2"})
+    void everyLayerMatchesTransformers(String fixture) throws Exception {
+        Path dir = Reference.SHARED.resolve("fixtures/hf/" + fixture);
+        Reference ref = new Reference(dir.resolve("reference.safetensors"));
+        try (LoadedModel model = LoadedModel.open(dir, null, runtime, DeviceChoice.CPU)) {
+            Transformer tf = model.transformer();
+            int layers = tf.config().layers();
+            for (int p = 0; ref.has("prompt." + p + ".input_ids"); p++) {
+                int[] ids = ref.ints("prompt." + p + ".input_ids");
+                float[] refHidden = ref.floats("prompt." + p + ".layer_hidden");
+                float[] refLogits = ref.floats("prompt." + p + ".layer_logits");
+                int hidden = tf.config().hidden();
+                int vocab = tf.config().vocab();
+                try (Sequence seq = tf.newSequence(); Step step = tf.step(seq, ids)) {
+                    for (int l = 1; l <= layers; l++) {
+                        step.runLayer(l);
+                        int t = ids.length;
+                        assertThat(relErr(step.hidden(0), refHidden, (l - 1) * t * hidden))
+                                .as("%s prompt %d layer %d hidden", fixture, p, l).isLessThan(1e-4);
+                        assertThat(relErr(step.exitLogitsAll(0), refLogits, (l - 1) * t * vocab))
+                                .as("%s prompt %d layer %d logits", fixture, p, l).isLessThan(1e-4);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-gqa", "gpt2", "qwen2"})
+    void greedyAndStaticExitIdsMatchExactly(String fixture) throws Exception {
+        Path dir = Reference.SHARED.resolve("fixtures/hf/" + fixture);
+        Reference ref = new Reference(dir.resolve("reference.safetensors"));
+        try (LoadedModel model = LoadedModel.open(dir, null, runtime, DeviceChoice.CPU)) {
+            Generator gen = new Generator(model.transformer(), System::nanoTime);
+            int checked = 0;
+            for (int p = 0; ref.has("prompt." + p + ".input_ids"); p++) {
+                int[] ids = ref.ints("prompt." + p + ".input_ids");
+                int[] want = ref.ints("prompt." + p + ".greedy_ids");
+                GenerationResult full = gen.generate(GenerationRequest.greedy(ids, want.length));
+                assertThat(full.ids()).as("%s prompt %d greedy", fixture, p).containsExactly(want);
+                for (int k = 1; k <= model.config().layers(); k++) {
+                    String name = "prompt." + p + ".greedy_exit" + k + "_ids";
+                    if (!ref.has(name)) {
+                        continue;
+                    }
+                    int[] wantK = ref.ints(name);
+                    GenerationResult exitK = gen.generate(
+                            new GenerationRequest(ids, wantK.length, 0f, 0L, Mode.STATIC, k, false));
+                    assertThat(exitK.ids()).as("%s prompt %d exit %d", fixture, p, k).containsExactly(wantK);
+                    assertThat(exitK.exitLayers()).containsOnly(k);
+                    checked++;
+                }
+            }
+            assertThat(checked).as("static-exit references checked").isGreaterThanOrEqualTo(3);
+        }
+    }
+
+    /** max |ours - ref| / max |ref| over one layer's slice of the reference. */
+    static double relErr(float[] ours, float[] ref, int offset) {
+        double maxDiff = 0;
+        double maxRef = 0;
+        for (int i = 0; i < ours.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(ours[i] - ref[offset + i]));
+            maxRef = Math.max(maxRef, Math.abs(ref[offset + i]));
+        }
+        return maxDiff / maxRef;
+    }
+}
