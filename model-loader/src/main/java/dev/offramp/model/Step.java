@@ -49,6 +49,9 @@ public final class Step implements AutoCloseable {
         this.manager = manager;
         this.rows = new Row[inputs.size()];
         try {
+            for (StepInput in : inputs) {  // all rows checked before any sequence grows
+                checkTokens(in.tokens());
+            }
             for (int r = 0; r < rows.length; r++) {
                 rows[r] = embed(inputs.get(r));
             }
@@ -58,13 +61,16 @@ public final class Step implements AutoCloseable {
         }
     }
 
-    private Row embed(StepInput in) {
-        int[] tokens = in.tokens();
+    private void checkTokens(int[] tokens) {
         for (int t : tokens) {
             if (t < 0 || t >= c.vocab()) {
                 throw new IllegalArgumentException("token id " + t + ": expected 0.." + (c.vocab() - 1));
             }
         }
+    }
+
+    private Row embed(StepInput in) {
+        int[] tokens = in.tokens();
         Row row = new Row(in.sequence(), in.sequence().append(tokens.length), tokens.length);
         NDIndex span = new NDIndex("{}:{}", row.start, row.start + row.count);
         NDArray ids = manager.create(toLong(tokens));
@@ -148,6 +154,20 @@ public final class Step implements AutoCloseable {
         return new NDArray[] {split.get(0), split.get(1), v};
     }
 
+    /**
+     * CALM's state propagation: a row that exited after layer k fills the K/V of layers k+1..L for its positions
+     * from its exited hidden state (each deeper layer's norm and K/V projection applied to h_k), so later tokens
+     * can attend at every depth. Counts as K/V projections, not as layer evaluations.
+     */
+    public void propagateKv(int r) {
+        Row row = rows[r];
+        Row[] sel = {row};
+        for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
+            NDArray[] qkv = projectQkv(row.hidden, w.layers[layer - 1], sel);
+            row.seq.write(layer - 1, row.start, qkv[1], qkv[2]);
+        }
+    }
+
     /** Writes each row's K/V into its cache, then attends over the cache (GQA by reshape). */
     private NDArray attend(int layer, Row[] sel, NDArray q, NDArray k, NDArray v) {
         NDArray[] out = new NDArray[sel.length];
@@ -216,7 +236,7 @@ public final class Step implements AutoCloseable {
             return LayerNorm.layerNorm(x, new Shape(c.hidden()), model.normOnes, model.normZeros, c.normEps())
                     .singletonOrThrow();
         }
-        return x.mul(x.square().mean(new int[] {-1}, true).add(c.normEps()).pow(-0.5));
+        return x.div(x.square().mean(new int[] {-1}, true).add(model.normEps).sqrt());
     }
 
     /** GPT-2's gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */

@@ -21,6 +21,7 @@ public final class Transformer implements AutoCloseable {
     final NDArray rotateHalf;  // [headDim, headDim]: x @ R == cat(-x2, x1)
     final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
     final NDArray normZeros;   // [hidden]
+    final NDArray normEps;     // [1]: a scalar operand would cost a tensor creation per use
 
     private Transformer(ModelConfig config, TensorSource source, Device device) {
         this.config = config;
@@ -33,6 +34,7 @@ public final class Transformer implements AutoCloseable {
             this.rotateHalf = rope ? rotateHalfMatrix() : null;
             this.normOnes = manager.ones(new Shape(config.hidden()));
             this.normZeros = manager.zeros(new Shape(config.hidden()));
+            this.normEps = manager.create(new float[] {config.normEps()});
         } catch (RuntimeException e) {
             manager.close();
             throw e;

@@ -22,6 +22,13 @@ public record HostTensor(String name, long[] shape, ByteBuffer data) {
         shape = shape.clone();
     }
 
+    /** Wraps heap values (results to write out) in a tensor. */
+    public static HostTensor of(String name, long[] shape, float[] values) {
+        ByteBuffer b = ByteBuffer.allocateDirect(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return new HostTensor(name, shape, b);
+    }
+
     public static long elementCount(long[] shape) {
         long n = 1;
         for (long d : shape) {

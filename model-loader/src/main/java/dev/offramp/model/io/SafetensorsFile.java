@@ -39,7 +39,7 @@ public final class SafetensorsFile implements TensorSource {
             .build();
 
     private enum Dtype {
-        F32(4), BF16(2), F16(2);
+        F32(4), BF16(2), F16(2), I64(8);
 
         final int bytes;
 
@@ -121,8 +121,20 @@ public final class SafetensorsFile implements TensorSource {
         ByteBuffer data = switch (s.dtype()) {
             case F32 -> s.raw().duplicate().order(ByteOrder.LITTLE_ENDIAN);
             case BF16, F16 -> widen(s, (int) elements);
+            case I64 -> throw fail(path, "tensor " + name + ": expected a float tensor (F32, BF16, F16), found I64");
         };
         return new HostTensor(name, s.shape(), data);
+    }
+
+    /** An I64 tensor (token ids, as transformers saves them) as Java longs. */
+    public long[] longs(String name) {
+        Stored s = stored(name);
+        if (s.dtype() != Dtype.I64) {
+            throw fail(path, "tensor " + name + ": expected I64, found " + s.dtype());
+        }
+        long[] out = new long[s.raw().remaining() / Long.BYTES];
+        s.raw().duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+        return out;
     }
 
     private Stored stored(String name) {
@@ -198,7 +210,7 @@ public final class SafetensorsFile implements TensorSource {
         Dtype dtype = Arrays.stream(Dtype.values())
                 .filter(d -> d.name().equals(dtypeNode.asText()))
                 .findFirst()
-                .orElseThrow(() -> fail(file, "tensor " + name + ": expected dtype F32, BF16 or F16, found "
+                .orElseThrow(() -> fail(file, "tensor " + name + ": expected dtype F32, BF16, F16 or I64, found "
                         + dtypeNode.asText()));
         long[] shape = longs(file, name, node, "shape", -1);
         long[] offsets = longs(file, name, node, "data_offsets", 2);

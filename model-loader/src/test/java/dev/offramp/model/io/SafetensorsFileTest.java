@@ -181,7 +181,7 @@ class SafetensorsFileTest {
     void unknownDtype() throws IOException {
         Path file = write("f64.safetensors", "{" + entry("w", "F64", "[1]", 0, 8) + "}", f32(1f, 2f));
 
-        assertFails(file, "tensor w", "expected dtype F32, BF16 or F16, found F64");
+        assertFails(file, "tensor w", "expected dtype F32, BF16, F16 or I64, found F64");
     }
 
     @Test

@@ -1,0 +1,93 @@
+package dev.offramp.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.offramp.model.io.HostTensor;
+import dev.offramp.model.io.SafetensorsFile;
+import dev.offramp.model.io.SafetensorsWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Broken model folders fail with a message that names the file, the tensor or key, and expected versus found. */
+class LoadFailureTest {
+    private static final Path LLAMA = Reference.SHARED.resolve("fixtures/hf/llama-gqa");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void unknownArchitecture() throws Exception {
+        copyFixture(t -> t);
+        Files.writeString(dir.resolve("config.json"),
+                Files.readString(LLAMA.resolve("config.json")).replace("LlamaForCausalLM", "FalconForCausalLM"));
+        assertThatThrownBy(this::load).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("config.json").hasMessageContaining("unknown architecture FalconForCausalLM")
+                .hasMessageContaining("LlamaForCausalLM");
+    }
+
+    @Test
+    void missingTensor() throws Exception {
+        copyFixture(t -> t.name().equals("model.layers.3.mlp.up_proj.weight") ? null : t);
+        assertThatThrownBy(this::load).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("model.safetensors").hasMessageContaining("model.layers.3.mlp.up_proj.weight");
+    }
+
+    @Test
+    void wrongShape() throws Exception {
+        copyFixture(t -> t.name().equals("model.layers.0.self_attn.k_proj.weight")
+                ? HostTensor.of(t.name(), new long[] {64, 32}, t.toFloatArray()) : t);
+        assertThatThrownBy(this::load).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("model.layers.0.self_attn.k_proj.weight")
+                .hasMessageContaining("expected shape [32, 64], found [64, 32]");
+    }
+
+    @Test
+    void missingConfigField() throws Exception {
+        copyFixture(t -> t);
+        Files.writeString(dir.resolve("config.json"),
+                Files.readString(LLAMA.resolve("config.json")).replace("\"hidden_size\"", "\"hidden_sise\""));
+        assertThatThrownBy(this::load).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("expected an integer hidden_size, found nothing");
+    }
+
+    @Test
+    void notAModel() {
+        assertThatThrownBy(() -> LoadedModel.open(dir.resolve("nothing.gguf"), null, DjlRuntime.start(1),
+                DeviceChoice.CPU)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("expected a Hugging Face model folder or a llama2.c .bin file");
+    }
+
+    @Test
+    void rewrittenFixtureStillLoads() throws Exception {
+        copyFixture(t -> t);
+        try (LoadedModel m = load()) {
+            assertThat(m.config().layers()).isEqualTo(6);
+        }
+    }
+
+    private LoadedModel load() {
+        return LoadedModel.open(dir, null, DjlRuntime.start(1), DeviceChoice.CPU);
+    }
+
+    /** Copies the llama-gqa fixture, passing each tensor through {@code edit} (null drops it). */
+    private void copyFixture(UnaryOperator<HostTensor> edit) throws Exception {
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json")) {
+            Files.copy(LLAMA.resolve(f), dir.resolve(f));
+        }
+        SafetensorsFile src = SafetensorsFile.open(LLAMA.resolve("model.safetensors"));
+        List<HostTensor> out = new ArrayList<>();
+        for (String name : src.names()) {
+            HostTensor t = edit.apply(src.tensor(name));
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), out);
+    }
+}

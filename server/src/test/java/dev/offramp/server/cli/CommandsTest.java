@@ -1,0 +1,117 @@
+package dev.offramp.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offramp.model.io.SafetensorsFile;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract of DESIGN.md, run in-process: the JSON fields, the layers file, and usage errors. */
+class CommandsTest {
+    private static final Path SHARED = Path.of("../../shared");
+    private static final Path STORIES = SHARED.resolve("models/stories260K/stories260K.bin");
+    private static final Path DEFAULT_MODEL = Path.of("../models/kjv-ee-12l");
+
+    private record Run(int status, String out, String err) {}
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Commands.run(args, DEFAULT_MODEL, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void generateJsonFollowsTheContract() throws Exception {
+        Run r = run("generate", "--model", STORIES.toString(), "--prompt", "Once upon a time", "--max-tokens", "12",
+                "--json", "--device", "cpu");
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.fieldNames()).toIterable().containsExactly("prompt_ids", "ids", "text", "exit_layers",
+                "layers_computed", "tokens_per_second");
+        assertThat(j.get("prompt_ids").toString()).isEqualTo("[1,403,407,261,378]");
+        assertThat(j.get("ids").size()).isEqualTo(12);
+        assertThat(j.get("text").asText()).startsWith(", there was a little girl named Lily.");
+        assertThat(j.get("exit_layers").size()).isEqualTo(12);
+        j.get("exit_layers").forEach(e -> assertThat(e.asInt()).isEqualTo(5));
+        // 5 prompt positions and 11 fed tokens (the 12th is sampled, never fed), 5 layers each.
+        assertThat(j.get("layers_computed").asLong()).isEqualTo((5 + 11) * 5L);
+        assertThat(j.get("tokens_per_second").asDouble()).isPositive();
+    }
+
+    @Test
+    void promptIdsAreUsedVerbatimAndStaticExitIsReported() throws Exception {
+        Run r = run("generate", "--model", STORIES.toString(), "--prompt-ids", "403,407", "--max-tokens", "4",
+                "--mode", "static", "--exit-layer", "2", "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("prompt_ids").toString()).isEqualTo("[403,407]");
+        assertThat(j.get("exit_layers").toString()).isEqualTo("[2,2,2,2]");
+    }
+
+    @Test
+    void theDefaultModelIsTheEmbeddedKjvModel() throws Exception {
+        Run r = run("generate", "--prompt", "And God said", "--max-tokens", "8", "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("exit_layers").toString()).isEqualTo("[12,12,12,12,12,12,12,12]");
+        assertThat(j.get("text").asText()).isNotBlank();
+    }
+
+    @Test
+    void layersWritesEveryLayerAsTransformersComputedIt(@TempDir Path dir) throws Exception {
+        Path fixture = SHARED.resolve("fixtures/hf/llama-gqa");
+        JsonNode ref = new ObjectMapper().readTree(fixture.resolve("reference.json").toFile());
+        StringBuilder ids = new StringBuilder();
+        ref.get("prompts").get(1).get("ids").forEach(i -> ids.append(ids.length() == 0 ? "" : ",").append(i.asInt()));
+        Path out = dir.resolve("layers.safetensors");
+        Run r = run("layers", "--model", fixture.toString(), "--prompt-ids", ids.toString(), "--out", out.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        SafetensorsFile ours = SafetensorsFile.open(out);
+        int t = ref.get("prompts").get(1).get("ids").size();
+        assertThat(ours.shape("layer_hidden")).containsExactly(6, t, 64);
+        assertThat(ours.shape("layer_logits")).containsExactly(6, t, 512);
+        SafetensorsFile want = SafetensorsFile.open(fixture.resolve("reference.safetensors"));
+        for (String name : new String[] {"layer_hidden", "layer_logits"}) {
+            float[] a = ours.tensor(name).toFloatArray();
+            float[] b = want.tensor("prompt.1." + name).toFloatArray();
+            double maxDiff = 0;
+            double maxRef = 0;
+            for (int i = 0; i < b.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+                maxRef = Math.max(maxRef, Math.abs(b[i]));
+            }
+            assertThat(a).hasSameSizeAs(b);
+            assertThat(maxDiff / maxRef).as(name).isLessThan(1e-4);
+        }
+    }
+
+    @Test
+    void usageErrorsNameTheProblem() {
+        Run noPrompt = run("generate", "--model", STORIES.toString());
+        assertThat(noPrompt.status()).isEqualTo(2);
+        assertThat(noPrompt.err()).contains("exactly one of --prompt TEXT or --prompt-ids");
+        Run unknown = run("generate", "--prompt", "x", "--bogus", "1");
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown option --bogus");
+        Run badMode = run("generate", "--prompt", "x", "--mode", "warp");
+        assertThat(badMode.err()).contains("mode: expected one of [full, static], found warp");
+        Run badLayer = run("generate", "--model", STORIES.toString(), "--prompt", "x", "--mode", "static",
+                "--exit-layer", "9");
+        assertThat(badLayer.status()).isEqualTo(2);
+        assertThat(badLayer.err()).contains("exit layer: expected 1..5, found 9");
+        Run badIds = run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,x");
+        assertThat(badIds.err()).contains("--prompt-ids expects comma-separated integers, found 1,x");
+        Run missing = run("generate", "--model", "/nonexistent/model.bin", "--prompt", "x");
+        assertThat(missing.status()).isEqualTo(1);
+        assertThat(missing.err()).contains("/nonexistent/model.bin");
+        assertThat(run("frobnicate").err()).contains("unknown command frobnicate");
+    }
+}
