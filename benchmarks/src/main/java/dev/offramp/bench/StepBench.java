@@ -27,24 +27,35 @@ public final class StepBench {
 
     public static void main(String[] args) throws Exception {
         int threads = 1;
+        DeviceChoice device = DeviceChoice.AUTO;
         int first = 0;
-        if (args.length >= 2 && args[0].equals("--threads")) {
-            threads = Integer.parseInt(args[1]);
-            first = 2;
+        while (args.length >= first + 2 && args[first].startsWith("--")) {
+            switch (args[first]) {
+                case "--threads" -> threads = Integer.parseInt(args[first + 1]);
+                case "--device" -> device = DeviceChoice.parse(args[first + 1]);
+                default -> throw new IllegalArgumentException("bench: unknown option " + args[first]
+                        + "; expected --threads N or --device cpu|gpu|auto");
+            }
+            first += 2;
         }
         Path home = Path.of(System.getProperty("offramp.home", "."));
         String[] models = args.length > first ? java.util.Arrays.copyOfRange(args, first, args.length)
                 : new String[] {home.resolve("models/kjv-ee-12l").toString(),
                                 home.resolve("models/stories260K/stories260K.bin").toString()};
         DjlRuntime runtime = DjlRuntime.start(threads);
-        System.out.println("engine: " + runtime.describe(DeviceChoice.CPU) + ", threads " + threads);
-        System.out.println("| model | layers | µs per layer step | µs per exit (norm + LM head) | full-depth tokens/s (best of 10) |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("engine: " + runtime.describe(device) + ", threads " + threads);
+        System.out.println("| model | layers | arrays per layer step | µs per layer step | µs per exit (norm + LM head) "
+                + "| full-depth tokens/s (best of 10) |");
+        System.out.println("|---|---|---|---|---|---|");
         for (String m : models) {
-            try (LoadedModel model = LoadedModel.open(Path.of(m), null, runtime, DeviceChoice.CPU)) {
+            try (LoadedModel model = LoadedModel.open(Path.of(m), null, runtime, device)) {
                 measure(model);
             }
         }
+    }
+
+    private static int token(int[] prompt) {
+        return prompt[prompt.length - 1];
     }
 
     private static void measure(LoadedModel model) {
@@ -55,9 +66,15 @@ public final class StepBench {
         int warm = Math.min(WARMUP_TOKENS, tf.config().contextLength() - prompt.length);
         gen.generate(GenerationRequest.greedy(prompt, warm));
 
+        int arraysPerLayer;
+        try (Sequence seq = tf.newSequence(); Step step = tf.step(seq, token(prompt))) {
+            int before = tf.liveArrays();
+            step.runLayer(1);
+            arraysPerLayer = tf.liveArrays() - before;  // every array one decode layer step allocates
+        }
         long layerNanos = 0;
         long exitNanos = 0;
-        int token = prompt[prompt.length - 1];
+        int token = token(prompt);
         try (Sequence seq = tf.newSequence()) {
             for (int i = 0; i < STEPS; i++) {
                 if (seq.length() == seq.context()) {
@@ -81,7 +98,7 @@ public final class StepBench {
             GenerationResult res = gen.generate(GenerationRequest.greedy(prompt, GENERATE));
             best = Math.max(best, res.tokensPerSecond());
         }
-        System.out.printf("| %s | %d | %.0f | %.0f | %.0f |%n", model.name(), layers,
+        System.out.printf("| %s | %d | %d | %.0f | %.0f | %.0f |%n", model.name(), layers, arraysPerLayer,
                 layerNanos / 1e3 / STEPS / layers, exitNanos / 1e3 / STEPS, best);
     }
 }

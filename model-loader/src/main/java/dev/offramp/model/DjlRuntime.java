@@ -2,6 +2,7 @@ package dev.offramp.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 
 /**
  * Starts DJL's PyTorch engine once per process with the settings DESIGN.md measured: offline (the CPU libtorch is
@@ -27,7 +28,13 @@ public final class DjlRuntime {
         }
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        return new DjlRuntime(Engine.getEngine("PyTorch"));
+        try {
+            return new DjlRuntime(Engine.getEngine("PyTorch"));
+        } catch (EngineException e) {
+            throw new ModelLoadException("PyTorch engine did not start: " + e.getMessage() + ". Expected the bundled "
+                    + "CPU libtorch (a build without -Pcuda), PYTORCH_LIBRARY_PATH naming an installed libtorch, or "
+                    + "PYTORCH_FLAVOR with internet access (see README, Devices)", e);
+        }
     }
 
     Device device(DeviceChoice choice) {

@@ -122,7 +122,7 @@ public final class Step implements AutoCloseable {
         NDArray x = concat(sel, r -> r.hidden);                          // [N, hidden]
         NDArray[] qkv = projectQkv(x, lw, sel);                          // q [N, heads, hd], k, v [N, kvHeads, hd]
         NDArray attn = attend(layer - 1, sel, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
-        x = x.add(Linear.linear(attn, lw.o(), lw.oBias()).singletonOrThrow());
+        x = residual(x, attn, lw.o(), lw.oBias());
         NDArray up = Linear.linear(norm(x), lw.up(), lw.upBias()).singletonOrThrow();
         NDArray act;
         if (c.family() == ModelConfig.Family.LLAMA) {
@@ -131,11 +131,22 @@ public final class Step implements AutoCloseable {
         } else {
             act = geluTanh(up);
         }
-        x = x.add(Linear.linear(act, lw.down(), lw.downBias()).singletonOrThrow());
+        x = residual(x, act, lw.down(), lw.downBias());
         scatter(sel, x);
         for (Row row : sel) {
             row.layer = layer;
         }
+    }
+
+    /**
+     * x + linear(y, w, bias). Without a bias the residual itself is passed as linear's bias: for 2-D input libtorch
+     * computes addmm(x, y, w^T), one op instead of two.
+     */
+    private static NDArray residual(NDArray x, NDArray y, NDArray w, NDArray bias) {
+        if (bias == null) {
+            return Linear.linear(y, w, x).singletonOrThrow();
+        }
+        return x.add(Linear.linear(y, w, bias).singletonOrThrow());
     }
 
     /** q, k (RoPE applied) and v for every token of the rows; K/V are not written yet. */

@@ -64,6 +64,33 @@ class LoadFailureTest {
     }
 
     @Test
+    void mistralRunsAsLlamaWithItsSlidingWindowAsContext() throws Exception {
+        copyFixture(t -> t);
+        Files.writeString(dir.resolve("config.json"), Files.readString(LLAMA.resolve("config.json"))
+                .replace("LlamaForCausalLM", "MistralForCausalLM").replace("\"model_type\": \"llama\"",
+                        "\"model_type\": \"mistral\", \"sliding_window\": 128"));
+        Reference ref = new Reference(LLAMA.resolve("reference.safetensors"));
+        try (LoadedModel m = load()) {
+            assertThat(m.config().architecture()).isEqualTo("MistralForCausalLM");
+            assertThat(m.config().contextLength()).as("window 128 < 256 positions").isEqualTo(128);
+            int[] ids = ref.ints("prompt.0.input_ids");
+            int[] want = ref.ints("prompt.0.greedy_ids");
+            assertThat(new dev.offramp.model.engine.Generator(m.transformer(), System::nanoTime)
+                    .generate(dev.offramp.model.engine.GenerationRequest.greedy(ids, want.length)).ids())
+                    .containsExactly(want);
+        }
+    }
+
+    @Test
+    void ropeScalingIsRefusedRatherThanIgnored() throws Exception {
+        copyFixture(t -> t);
+        Files.writeString(dir.resolve("config.json"), Files.readString(LLAMA.resolve("config.json"))
+                .replace("\"rope_type\": \"default\"", "\"rope_type\": \"yarn\""));
+        assertThatThrownBy(this::load).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("RoPE scaling is not supported").hasMessageContaining("yarn");
+    }
+
+    @Test
     void rewrittenFixtureStillLoads() throws Exception {
         copyFixture(t -> t);
         try (LoadedModel m = load()) {

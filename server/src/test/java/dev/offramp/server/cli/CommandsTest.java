@@ -113,5 +113,15 @@ class CommandsTest {
         assertThat(missing.status()).isEqualTo(1);
         assertThat(missing.err()).contains("/nonexistent/model.bin");
         assertThat(run("frobnicate").err()).contains("unknown command frobnicate");
+        Run badDevice = run("generate", "--prompt", "x", "--device", "tpu");
+        assertThat(badDevice.err()).contains("--device: expected cpu, gpu or auto, found tpu");
+    }
+
+    @Test
+    void askingForAGpuThatIsNotThereSaysSo() {
+        Run r = run("generate", "--model", STORIES.toString(), "--prompt", "x", "--device", "gpu");
+        org.junit.jupiter.api.Assumptions.assumeTrue(r.status() != 0, "this machine has a GPU");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--device gpu: DJL sees no GPU");
     }
 }
