@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * {@code --key value} options and {@code --flag} switches after a subcommand. Every option must be one the
@@ -55,29 +56,23 @@ final class CliArgs {
     }
 
     int integer(String name, int fallback) {
-        String v = values.get(name);
-        try {
-            return v == null ? fallback : Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException(command + ": --" + name + " expects an integer, found " + v);
-        }
+        return parse(name, fallback, Integer::parseInt, "an integer");
     }
 
     long longValue(String name, long fallback) {
-        String v = values.get(name);
-        try {
-            return v == null ? fallback : Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException(command + ": --" + name + " expects an integer, found " + v);
-        }
+        return parse(name, fallback, Long::parseLong, "an integer");
     }
 
     float number(String name, float fallback) {
+        return parse(name, fallback, Float::parseFloat, "a number");
+    }
+
+    private <T> T parse(String name, T fallback, Function<String, T> parser, String expected) {
         String v = values.get(name);
         try {
-            return v == null ? fallback : Float.parseFloat(v);
+            return v == null ? fallback : parser.apply(v);
         } catch (NumberFormatException e) {
-            throw new UsageException(command + ": --" + name + " expects a number, found " + v);
+            throw new UsageException(command + ": --" + name + " expects " + expected + ", found " + v);
         }
     }
 
