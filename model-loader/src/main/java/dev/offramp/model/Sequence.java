@@ -89,6 +89,14 @@ public final class Sequence implements AutoCloseable {
         return values[layer].get(step, new NDIndex(":{}", end));
     }
 
+    /** Keys or values of positions [0, end) of a layer (1-based), [end * kvHeads * headDim]: for tests and tools. */
+    float[] kvSnapshot(int layer, int end, boolean keys) {
+        NDArray src = keys ? this.keys[layer - 1] : values[layer - 1];
+        try (NDArray view = src.get(new NDIndex(":{}", end))) {
+            return view.toFloatArray();
+        }
+    }
+
     /** Frees this sequence's KV memory. */
     @Override
     public void close() {

@@ -56,7 +56,19 @@ public final class Transformer implements AutoCloseable {
 
     /** Starts a forward step: the tokens are embedded and appended to their sequences. */
     public Step step(List<StepInput> inputs) {
-        return new Step(this, manager.newSubManager(), inputs);
+        return step(List.of(), inputs);
+    }
+
+    /**
+     * Starts a forward step whose first rows are {@code carried} (rows that left earlier steps before the last
+     * layer, in position order), followed by one row per input.
+     */
+    public Step step(List<PendingRow> carried, List<StepInput> inputs) {
+        return new Step(this, manager.newSubManager(), carried, inputs);
+    }
+
+    NDManager newRowManager() {
+        return manager.newSubManager();
     }
 
     public Step step(Sequence sequence, int... tokens) {

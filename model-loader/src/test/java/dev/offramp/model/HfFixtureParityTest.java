@@ -68,7 +68,7 @@ class HfFixtureParityTest {
                     }
                     int[] wantK = ref.ints(name);
                     GenerationResult exitK = gen.generate(
-                            new GenerationRequest(ids, wantK.length, 0f, 0L, Mode.STATIC, k, false));
+                            GenerationRequest.greedy(ids, wantK.length, new Mode.Static(k)));
                     assertThat(exitK.ids()).as("%s prompt %d exit %d", fixture, p, k).containsExactly(wantK);
                     assertThat(exitK.exitLayers()).containsOnly(k);
                     checked++;

@@ -28,7 +28,7 @@ class Llama2cParityTest {
                 assertThat(prompt).as("prompt ids of %s", c.get("prompt")).containsExactly(wantPrompt);
                 // run.c: 64 positions in all, so 64 - prompt + 1 new tokens at most; it stops early at BOS.
                 int budget = 64 - prompt.length + 1;
-                GenerationResult r = gen.generate(new GenerationRequest(prompt, budget, 0f, 0L, Mode.FULL, 0, true));
+                GenerationResult r = gen.generate(new GenerationRequest(prompt, budget, 0f, 0L, new Mode.Full(), true));
                 assertThat(r.ids()).as("greedy ids of %s", c.get("prompt")).containsExactly(wantIds);
                 cases++;
             }

@@ -3,11 +3,10 @@ package dev.offramp.model.engine;
 /**
  * What to generate.
  *
- * @param exitLayer for {@link Mode#STATIC}: every token exits after this layer (1-based); ignored for FULL
  * @param stopAtEos stop when the model produces one of its stop ids (the stop id is not returned)
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, float temperature, long seed, Mode mode,
-                                int exitLayer, boolean stopAtEos) {
+                                boolean stopAtEos) {
     public GenerationRequest {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("prompt: expected at least one token, found none");
@@ -18,7 +17,12 @@ public record GenerationRequest(int[] promptIds, int maxTokens, float temperatur
         promptIds = promptIds.clone();
     }
 
+    /** Greedy, full depth, no stop id: how the fixtures were made. */
     public static GenerationRequest greedy(int[] promptIds, int maxTokens) {
-        return new GenerationRequest(promptIds, maxTokens, 0f, 0L, Mode.FULL, 0, false);
+        return greedy(promptIds, maxTokens, new Mode.Full());
+    }
+
+    public static GenerationRequest greedy(int[] promptIds, int maxTokens, Mode mode) {
+        return new GenerationRequest(promptIds, maxTokens, 0f, 0L, mode, false);
     }
 }

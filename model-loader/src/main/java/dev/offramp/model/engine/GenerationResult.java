@@ -4,10 +4,15 @@ package dev.offramp.model.engine;
  * What was generated, and what it cost.
  *
  * @param exitLayers     the layer each generated token left after (1-based), one per id
- * @param layersComputed every decoder-layer evaluation the request caused, summed over positions (prompt included)
+ * @param layersComputed every decoder-layer evaluation the request caused, summed over positions: prompt, drafts,
+ *                       verification and recomputed layers included
+ * @param exitChecks     LM-head passes made to compute a policy's or a draft's signals (each costs about a layer on
+ *                       kjv-ee-12l); the output head of a token that reached the last layer is not counted
+ * @param drafted        self-speculative: tokens drafted; {@code accepted}: drafts the verifier kept
  * @param decodeNanos    wall time of the whole generation, prefill included
  */
-public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long decodeNanos) {
+public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
+                               long drafted, long accepted, long decodeNanos) {
     public double tokensPerSecond() {
         return decodeNanos == 0 ? 0 : ids.length * 1e9 / decodeNanos;
     }

@@ -2,12 +2,11 @@ package dev.offramp.model.engine;
 
 import dev.offramp.model.ModelConfig;
 import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 
-/** The decode loop for one request: prefill, then one token per step, each leaving after its exit layer. */
+/** Generates one request in the mode it asks for: prefill, then tokens until a stop id or the token budget. */
 public final class Generator {
     private final Transformer model;
     private final LongSupplier nanoTime;
@@ -18,54 +17,54 @@ public final class Generator {
     }
 
     public GenerationResult generate(GenerationRequest req) {
+        try (Sequence seq = model.newSequence()) {
+            return generate(req, seq);
+        }
+    }
+
+    /** Generates into {@code seq} (empty), which keeps the KV cache afterwards for inspection. */
+    public GenerationResult generate(GenerationRequest req, Sequence seq) {
         ModelConfig c = model.config();
-        int depth = depth(req, c);
+        check(req, c);
+        Sampler sampler = new Sampler(req.temperature(), new SplittableRandom(req.seed()));
+        Tokens out = new Tokens(req, c);
+        long t0 = nanoTime.getAsLong();
+        int[] prompt = req.promptIds();
+        if (req.mode() instanceof Mode.EarlyExit e) {
+            new EarlyExitDecoder(model, e).decode(seq, prompt, sampler, out);
+        } else if (req.mode() instanceof Mode.SelfSpeculative s) {
+            new SpeculativeDecoder(model, s).decode(seq, prompt, sampler, out);
+        } else {
+            FixedPlanDecoder.of(model, req.mode()).decode(seq, prompt, sampler, out);
+        }
+        return out.result(prompt, nanoTime.getAsLong() - t0);
+    }
+
+    private static void check(GenerationRequest req, ModelConfig c) {
         if (req.promptIds().length + req.maxTokens() - 1 > c.contextLength()) {
             throw new IllegalArgumentException("prompt of " + req.promptIds().length + " tokens + " + req.maxTokens()
                     + " new tokens: expected at most the context length " + c.contextLength() + " in all");
         }
-        Sampler sampler = new Sampler(req.temperature(), new SplittableRandom(req.seed()));
-        int[] ids = new int[req.maxTokens()];
-        int[] exits = new int[req.maxTokens()];
-        int n = 0;
-        long layers = 0;
-        long t0 = nanoTime.getAsLong();
-        try (Sequence seq = model.newSequence()) {
-            int[] feed = req.promptIds();
-            while (true) {
-                int next;
-                try (Step step = model.step(seq, feed)) {
-                    // embed -> for each layer { forward } -> exit -> sample
-                    for (int layer = 1; layer <= depth; layer++) {
-                        step.runLayer(layer);
-                    }
-                    layers += (long) depth * feed.length;
-                    next = sampler.sample(step.exitLogits()[0]);
-                }
-                if (req.stopAtEos() && c.isStop(next)) {
-                    break;
-                }
-                ids[n] = next;
-                exits[n] = depth;
-                n++;
-                if (n == req.maxTokens()) {
-                    break;
-                }
-                feed = new int[] {next};
-            }
-        }
-        long elapsed = nanoTime.getAsLong() - t0;
-        return new GenerationResult(req.promptIds(), java.util.Arrays.copyOf(ids, n),
-                java.util.Arrays.copyOf(exits, n), layers, elapsed);
+        checkDepth(req.mode(), c);
     }
 
-    private static int depth(GenerationRequest req, ModelConfig c) {
-        if (req.mode() == Mode.FULL) {
-            return c.layers();
+    /** Exit layers must exist in this model (and a draft must leave layers to verify). */
+    static void checkDepth(Mode mode, ModelConfig c) {
+        int exit = 1;
+        int max = c.layers();
+        if (mode instanceof Mode.Static s) {
+            exit = s.exitLayer();
+        } else if (mode instanceof Mode.SelfSpeculative s) {
+            exit = s.exitLayer();
+            max = c.layers() - 1;  // the draft must leave layers for the verifier
         }
-        if (req.exitLayer() < 1 || req.exitLayer() > c.layers()) {
-            throw new IllegalArgumentException("exit layer: expected 1.." + c.layers() + ", found " + req.exitLayer());
+        if (exit < 1 || exit > max) {
+            throw new IllegalArgumentException("exit layer: expected 1.." + max + ", found " + exit);
         }
-        return req.exitLayer();
+        if (mode instanceof Mode.EarlyExit e && java.util.stream.IntStream.range(1, c.layers())
+                .noneMatch(l -> e.policy().schedule().checks(l, c.layers()))) {
+            throw new IllegalArgumentException("policy " + e.policy() + ": expected it to check a layer in 1.."
+                    + (c.layers() - 1) + " of this " + c.layers() + "-layer model, found none");
+        }
     }
 }

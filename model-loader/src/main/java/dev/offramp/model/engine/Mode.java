@@ -1,23 +1,79 @@
 package dev.offramp.model.engine;
 
-import java.util.Arrays;
-import java.util.Locale;
+import dev.offramp.policy.ExitPolicy;
 
-/** Decoding modes (DESIGN.md). {@code full} runs every layer; {@code static} exits every token after layer k. */
-public enum Mode {
-    FULL, STATIC;
+/** How each token travels through the layers (DESIGN.md, "Modes"). */
+public sealed interface Mode {
+    /** The mode's name on the command line and the wire. */
+    String name();
 
-    public String wireName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    /** Every layer for every token. */
+    record Full() implements Mode {
+        public String name() {
+            return "full";
+        }
     }
 
-    public static Mode parse(String s) {
-        for (Mode m : values()) {
-            if (m.wireName().equals(s)) {
-                return m;
+    /** Every token exits after layer k: the first k layers form a sub-model (SoFT). */
+    record Static(int exitLayer) implements Mode {
+        public String name() {
+            return "static";
+        }
+    }
+
+    /** Per token, the policy decides after each checked layer; {@code kv} fills the layers a token skipped. */
+    record EarlyExit(ExitPolicy policy, KvStrategy kv) implements Mode {
+        public String name() {
+            return "early-exit";
+        }
+    }
+
+    /** Unified Layer Skipping: a target speed-up picks one balanced set of middle layers that every token skips. */
+    record Skip(double speedup) implements Mode {
+        public Skip {
+            if (!(speedup >= 1.0) || Double.isInfinite(speedup)) {
+                throw new IllegalArgumentException("speedup: expected a finite value >= 1, found " + speedup);
             }
         }
-        throw new IllegalArgumentException("mode: expected one of "
-                + Arrays.stream(values()).map(Mode::wireName).toList() + ", found " + s);
+
+        public String name() {
+            return "skip";
+        }
+    }
+
+    /**
+     * LayerSkip / SWIFT: draft up to {@code maxDraft} tokens with the exit after {@code exitLayer}, stopping early
+     * when the draft's top-1 probability falls below {@code stopConfidence} (0 never stops), then verify them with the
+     * remaining layers in one pass.
+     */
+    record SelfSpeculative(int exitLayer, int maxDraft, float stopConfidence) implements Mode {
+        public SelfSpeculative {
+            if (maxDraft < 1) {
+                throw new IllegalArgumentException("draft: expected >= 1 tokens, found " + maxDraft);
+            }
+            if (!(stopConfidence >= 0f && stopConfidence <= 1f)) {
+                throw new IllegalArgumentException("draft stop confidence: expected in [0, 1], found " + stopConfidence);
+            }
+        }
+
+        public String name() {
+            return "self-speculative";
+        }
+    }
+
+    /** What fills the K/V of the layers a token skipped by exiting early. */
+    enum KvStrategy {
+        /** CALM: the exited hidden state goes through the skipped layers' K/V projections. Approximate. */
+        PROPAGATE,
+        /** EE-LLM / FREE: the skipped layers run for that position later, batched with the token that needs them. Exact. */
+        RECOMPUTE;
+
+        public static KvStrategy parse(String s) {
+            return switch (s) {
+                case "propagate" -> PROPAGATE;
+                case "recompute" -> RECOMPUTE;
+                default -> throw new IllegalArgumentException("kv: expected propagate or recompute, found " + s);
+            };
+        }
     }
 }

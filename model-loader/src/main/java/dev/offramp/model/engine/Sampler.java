@@ -15,10 +15,16 @@ public final class Sampler {
         this.random = random;
     }
 
+    public boolean greedy() {
+        return temperature == 0f;
+    }
+
     public int sample(float[] logits) {
-        if (temperature == 0f) {
-            return argmax(logits);
-        }
+        return greedy() ? argmax(logits) : draw(probabilities(logits));
+    }
+
+    /** softmax(logits / T); only for T > 0. */
+    public double[] probabilities(float[] logits) {
         double max = logits[argmax(logits)];
         double[] p = new double[logits.length];
         double sum = 0;
@@ -26,14 +32,35 @@ public final class Sampler {
             p[i] = Math.exp((logits[i] - max) / temperature);
             sum += p[i];
         }
-        double u = random.nextDouble() * sum;
         for (int i = 0; i < p.length; i++) {
-            u -= p[i];
-            if (u < 0) {
-                return i;
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    /** A draw from a distribution whose entries sum to {@code total}. */
+    public int draw(double[] p) {
+        double total = 0;
+        for (double v : p) {
+            total += v;
+        }
+        double u = random.nextDouble() * total;
+        int last = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] > 0) {
+                last = i;
+                u -= p[i];
+                if (u < 0) {
+                    return i;
+                }
             }
         }
-        return argmax(logits);  // rounding left u >= 0: the mass is at the top
+        return last;  // rounding left u >= 0: the draw belongs to the last token with mass
+    }
+
+    /** Uniform in [0, 1), for speculative acceptance tests. */
+    double uniform() {
+        return random.nextDouble();
     }
 
     /** Index of the largest value; the first one on ties, as torch.argmax. */

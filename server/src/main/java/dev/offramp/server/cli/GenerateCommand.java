@@ -7,6 +7,8 @@ import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
+import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -15,43 +17,43 @@ import java.util.Set;
 /** {@code generate}: one completion, as text or as the JSON object of DESIGN.md's CLI contract. */
 final class GenerateCommand {
     static final String USAGE = "generate [--model PATH] (--prompt TEXT | --prompt-ids 1,2,3) [--max-tokens N] "
-            + "[--temperature T] [--seed S] [--mode full|static] [--exit-layer K] [--device cpu|gpu|auto] "
-            + "[--threads N] [--tokenizer PATH] [--json]";
+            + "[--temperature T] [--seed S] [--mode full|static|early-exit|skip|self-speculative] [--policy SPEC] "
+            + "[--exit-layer K] [--kv propagate|recompute] [--speedup R] [--draft D] [--draft-stop C] "
+            + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH] [--json]";
 
     /** The --json output; field names are the contract's (snake case). */
     record Output(int[] promptIds, int[] ids, String text, int[] exitLayers, long layersComputed,
-                  double tokensPerSecond) {}
+                  double tokensPerSecond, long exitChecks, long drafted, long accepted) {}
 
     private GenerateCommand() {}
 
     static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
-        options.addAll(Set.of("prompt", "prompt-ids", "max-tokens", "temperature", "seed", "mode", "exit-layer"));
+        options.addAll(Set.of("prompt", "prompt-ids", "max-tokens", "temperature", "seed"));
+        options.addAll(ModeArgs.NAMES);
         CliArgs args = new CliArgs("generate", argv, options, Set.of("json"));
         if (args.has("prompt") == args.has("prompt-ids")) {
             throw new CliArgs.UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         }
-        Mode mode = Mode.parse(args.string("mode", "full"));
-        if (mode == Mode.STATIC && !args.has("exit-layer")) {
-            throw new CliArgs.UsageException("generate: --mode static needs --exit-layer K");
-        }
+        ModeOptions modeOptions = ModeArgs.from(args);
         try (LoadedModel model = ModelOptions.from(args, defaultModel).load()) {
             int[] prompt = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
                     : args.ids("prompt-ids");
+            Mode mode = modeOptions.toMode(model.config(), PolicyRegistry.standard());
             GenerationRequest req = new GenerationRequest(prompt, args.integer("max-tokens", 64),
-                    args.number("temperature", 0f), args.longValue("seed", 0L), mode,
-                    args.integer("exit-layer", model.config().layers()), true);
+                    args.number("temperature", 0f), args.longValue("seed", 0L), mode, true);
             GenerationResult r = new Generator(model.transformer(), System::nanoTime).generate(req);
             String text = model.tokenizer().decode(r.ids());
             if (args.flag("json")) {
                 ObjectMapper json = new ObjectMapper()
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
                 out.println(json.writeValueAsString(new Output(r.promptIds(), r.ids(), text, r.exitLayers(),
-                        r.layersComputed(), r.tokensPerSecond())));
+                        r.layersComputed(), r.tokensPerSecond(), r.exitChecks(), r.drafted(), r.accepted())));
             } else {
                 out.println(text);
-                System.err.printf("%d tokens, %.1f tokens/s, %d layer evaluations (%s)%n", r.ids().length,
-                        r.tokensPerSecond(), r.layersComputed(), model.name());
+                System.err.printf("%d tokens, %.1f tokens/s, %d layer evaluations, %d exit checks (%s, %s)%n",
+                        r.ids().length, r.tokensPerSecond(), r.layersComputed(), r.exitChecks(), model.name(),
+                        mode.name());
             }
         }
     }

@@ -34,8 +34,9 @@ class CommandsTest {
                 "--json", "--device", "cpu");
         assertThat(r.status()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
-        assertThat(j.fieldNames()).toIterable().containsExactly("prompt_ids", "ids", "text", "exit_layers",
+        assertThat(j.fieldNames()).toIterable().startsWith("prompt_ids", "ids", "text", "exit_layers",
                 "layers_computed", "tokens_per_second");
+        assertThat(j.get("exit_checks").asLong()).isZero();
         assertThat(j.get("prompt_ids").toString()).isEqualTo("[1,403,407,261,378]");
         assertThat(j.get("ids").size()).isEqualTo(12);
         assertThat(j.get("text").asText()).startsWith(", there was a little girl named Lily.");
@@ -102,7 +103,15 @@ class CommandsTest {
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err()).contains("unknown option --bogus");
         Run badMode = run("generate", "--prompt", "x", "--mode", "warp");
-        assertThat(badMode.err()).contains("mode: expected one of [full, static], found warp");
+        assertThat(badMode.err()).contains("mode: expected one of full, static, early-exit, skip, "
+                + "self-speculative, found warp");
+        Run noLayer = run("generate", "--prompt", "x", "--mode", "static");
+        assertThat(noLayer.err()).contains("mode static: expected an exit layer, found none");
+        Run stray = run("generate", "--prompt", "x", "--speedup", "2");
+        assertThat(stray.err()).contains("speedup: only for mode skip, found mode full");
+        Run badPolicy = run("generate", "--prompt", "x", "--policy", "confidence:threshold=2");
+        assertThat(badPolicy.status()).isEqualTo(2);
+        assertThat(badPolicy.err()).contains("threshold");
         Run badLayer = run("generate", "--model", STORIES.toString(), "--prompt", "x", "--mode", "static",
                 "--exit-layer", "9");
         assertThat(badLayer.status()).isEqualTo(2);

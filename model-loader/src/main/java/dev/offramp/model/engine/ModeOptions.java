@@ -1,0 +1,60 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.model.ModelConfig;
+import dev.offramp.policy.PolicyRegistry;
+
+/**
+ * The knobs that pick a mode, as users give them (command line flags, the HTTP {@code early_exit} object); null means
+ * not given. {@link #toMode} checks them against the model and says which one is wrong.
+ *
+ * @param mode       full | static | early-exit | skip | self-speculative (default: early-exit when a policy is
+ *                   given, else full)
+ * @param policy     policy spec for early-exit, e.g. {@code confidence:threshold=0.9,min_layer=3}
+ * @param exitLayer  static: the exit layer; self-speculative: the draft exit layer
+ * @param kv         early-exit: propagate | recompute (default recompute: exact)
+ * @param speedup    skip: the target speed-up r >= 1
+ * @param draft      self-speculative: tokens drafted per round (default 4)
+ * @param draftStop  self-speculative: stop drafting below this top-1 probability (default 0: never)
+ */
+public record ModeOptions(String mode, String policy, Integer exitLayer, String kv, Double speedup, Integer draft,
+                          Float draftStop) {
+    public static final String NAMES = "full, static, early-exit, skip, self-speculative";
+
+    public Mode toMode(ModelConfig config, PolicyRegistry policies) {
+        String name = mode != null ? mode : policy != null ? "early-exit" : "full";
+        Mode m = switch (name) {
+            case "full" -> new Mode.Full();
+            case "static" -> new Mode.Static(require(exitLayer, "static", "an exit layer"));
+            case "early-exit" -> new Mode.EarlyExit(policies.parse(require(policy, "early-exit", "a policy")),
+                    kv == null ? Mode.KvStrategy.RECOMPUTE : Mode.KvStrategy.parse(kv));
+            case "skip" -> new Mode.Skip(require(speedup, "skip", "a target speed-up"));
+            case "self-speculative" -> new Mode.SelfSpeculative(
+                    require(exitLayer, "self-speculative", "a draft exit layer"), draft == null ? 4 : draft,
+                    draftStop == null ? 0f : draftStop);
+            default -> throw new IllegalArgumentException("mode: expected one of " + NAMES + ", found " + name);
+        };
+        unused(name, "policy", policy, "early-exit");
+        unused(name, "kv", kv, "early-exit");
+        unused(name, "speedup", speedup, "skip");
+        unused(name, "draft", draft, "self-speculative");
+        unused(name, "draft stop", draftStop, "self-speculative");
+        unused(name, "exit layer", exitLayer, "static", "self-speculative");
+        Generator.checkDepth(m, config);
+        return m;
+    }
+
+    private static <T> T require(T value, String mode, String what) {
+        if (value == null) {
+            throw new IllegalArgumentException("mode " + mode + ": expected " + what + ", found none");
+        }
+        return value;
+    }
+
+    /** A knob that the chosen mode does not read is a mistake worth reporting, not ignoring. */
+    private static void unused(String mode, String knob, Object value, String... modes) {
+        if (value != null && !java.util.List.of(modes).contains(mode)) {
+            throw new IllegalArgumentException(knob + ": only for mode " + String.join(" or ", modes)
+                    + ", found mode " + mode);
+        }
+    }
+}

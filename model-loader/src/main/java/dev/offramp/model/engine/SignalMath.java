@@ -1,0 +1,39 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.policy.LayerSignals;
+import dev.offramp.policy.Signal;
+import java.util.Set;
+
+/** Policy signals from an exit's logits (softmax at temperature 1, as the model was trained). */
+final class SignalMath {
+    private SignalMath() {}
+
+    static LayerSignals of(int layer, float[] logits, Set<Signal> needs, float cosine) {
+        if (logits == null) {
+            return new LayerSignals(layer, Float.NaN, Float.NaN, Float.NaN, -1, cosine);
+        }
+        int top = Sampler.argmax(logits);
+        double max = logits[top];
+        double sum = 0;
+        double weighted = 0;  // sum of e^(x - max) * (x - max), for the entropy
+        float second = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) {
+            double d = logits[i] - max;
+            double e = Math.exp(d);
+            sum += e;
+            weighted += e * d;
+            if (i != top && logits[i] > second) {
+                second = logits[i];
+            }
+        }
+        float p1 = (float) (1.0 / sum);
+        float p2 = (float) (Math.exp(second - max) / sum);
+        // H = -sum p log p = log Z - E[x - max], with Z = sum e^(x - max)
+        float entropy = (float) (Math.log(sum) - weighted / sum);
+        return new LayerSignals(layer, p1, p1 - p2, needs.contains(Signal.ENTROPY) ? entropy : Float.NaN, top, cosine);
+    }
+
+    static float top1(float[] logits) {
+        return of(1, logits, Set.of(), Float.NaN).top1Prob();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.model.PendingRow;
+import dev.offramp.model.Sequence;
+import dev.offramp.model.Step;
+import dev.offramp.model.Transformer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Self-speculative decoding (LayerSkip / SWIFT). Each round drafts up to d tokens with the exit after layer E, keeping
+ * each drafted position's hidden state h_E and its K/V for layers 1..E; then one pass runs layers E+1..L over all
+ * drafted positions at once and accepts the longest prefix the full model agrees with, plus the full model's own next
+ * token; rejected positions are cropped from the cache. Greedy output equals full-depth greedy; with temperature,
+ * standard speculative rejection sampling keeps the full model's distribution.
+ */
+final class SpeculativeDecoder {
+    private final Transformer model;
+    private final int draftLayer;
+    private final int maxDraft;
+    private final float stopConfidence;
+    private final int layers;
+
+    SpeculativeDecoder(Transformer model, Mode.SelfSpeculative mode) {
+        this.model = model;
+        this.draftLayer = mode.exitLayer();
+        this.maxDraft = mode.maxDraft();
+        this.stopConfidence = mode.stopConfidence();
+        this.layers = model.config().layers();
+    }
+
+    void decode(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
+        int x;
+        try (Step step = model.step(seq, prompt)) {
+            for (int l = 1; l <= layers; l++) {
+                step.runLayer(l);
+            }
+            out.layers += (long) layers * prompt.length;
+            x = sampler.sample(step.exitLogits()[0]);
+        }
+        if (!out.add(x, layers)) {
+            return;
+        }
+        while (true) {
+            Integer next = round(seq, x, sampler, out);
+            if (next == null) {
+                return;
+            }
+            x = next;
+        }
+    }
+
+    /** One draft-and-verify round from token {@code x} (already emitted, not yet fed); null when generation ends. */
+    private Integer round(Sequence seq, int x, Sampler sampler, Tokens out) {
+        int start = seq.length();
+        List<PendingRow> hidden = new ArrayList<>();  // h_E of positions start.. (tokens x, d_1, d_2, …)
+        List<Integer> drafts = new ArrayList<>();
+        List<double[]> q = new ArrayList<>();        // draft distributions, when sampling
+        try {
+            int cur = x;
+            int budget = Math.min(maxDraft, out.remaining());
+            for (int i = 0; i < budget; i++) {
+                float[] logits;
+                try (Step step = model.step(seq, cur)) {
+                    for (int l = 1; l <= draftLayer; l++) {
+                        step.runLayer(l);
+                    }
+                    out.layers += draftLayer;
+                    logits = step.exitLogits()[0];
+                    out.exitChecks++;
+                    hidden.add(step.detach(0));
+                }
+                if (stopConfidence > 0 && SignalMath.top1(logits) < stopConfidence) {
+                    break;  // the full model will say what comes after cur
+                }
+                double[] dist = sampler.greedy() ? null : sampler.probabilities(logits);
+                cur = dist == null ? Sampler.argmax(logits) : sampler.draw(dist);
+                drafts.add(cur);
+                q.add(dist);
+                out.drafted++;
+            }
+            int m = hidden.size();
+            float[] verified;  // [m * vocab]: the full model's logits at positions start .. start + m - 1
+            try (Step step = model.step(List.of(PendingRow.merge(hidden)), List.of())) {
+                hidden.clear();
+                for (int l = draftLayer + 1; l <= layers; l++) {
+                    step.runLayer(l);
+                }
+                out.layers += (long) (layers - draftLayer) * m;
+                verified = step.exitLogitsAll(0);
+            }
+            return accept(seq, start, m, drafts, q, verified, sampler, out);
+        } finally {
+            hidden.forEach(PendingRow::close);
+        }
+    }
+
+    private Integer accept(Sequence seq, int start, int m, List<Integer> drafts, List<double[]> q, float[] verified,
+                           Sampler sampler, Tokens out) {
+        int vocab = model.config().vocab();
+        for (int i = 0; i < drafts.size(); i++) {
+            float[] row = java.util.Arrays.copyOfRange(verified, i * vocab, (i + 1) * vocab);
+            int d = drafts.get(i);
+            int fix;  // the full model's token at this position when it rejects the draft, else -1
+            if (sampler.greedy()) {
+                int v = Sampler.argmax(row);
+                fix = v == d ? -1 : v;
+            } else {
+                double[] p = sampler.probabilities(row);
+                double[] qi = q.get(i);
+                fix = sampler.uniform() < Math.min(1.0, p[d] / qi[d]) ? -1 : sampler.draw(residual(p, qi));
+            }
+            if (fix >= 0) {
+                seq.crop(start + i + 1);  // keep x, d_1..d_i
+                return out.add(fix, layers) ? fix : null;
+            }
+            out.accepted++;
+            if (!out.add(d, layers)) {
+                return null;
+            }
+        }
+        if (drafts.size() == m) {
+            return drafts.get(m - 1);  // every draft accepted; the last one is fed next round
+        }
+        // Drafting stopped early: the full model's logits at the last fed position give one more token.
+        float[] row = java.util.Arrays.copyOfRange(verified, (m - 1) * vocab, m * vocab);
+        int bonus = sampler.sample(row);
+        return out.add(bonus, layers) ? bonus : null;
+    }
+
+    /** norm(max(0, p - q)): where a rejected draft's replacement is drawn from. */
+    private static double[] residual(double[] p, double[] q) {
+        double[] r = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            r[i] = Math.max(0, p[i] - q[i]);
+        }
+        return r;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.model.ModelConfig;
+import java.util.Arrays;
+
+/** The generated tokens of one request and what they cost, with the stop rules in one place. */
+final class Tokens {
+    private final int[] ids;
+    private final int[] exits;
+    private final boolean stopAtEos;
+    private final ModelConfig config;
+    private int n;
+    private boolean stopped;
+    long layers;
+    long exitChecks;
+    long drafted;
+    long accepted;
+
+    Tokens(GenerationRequest req, ModelConfig config) {
+        this.ids = new int[req.maxTokens()];
+        this.exits = new int[req.maxTokens()];
+        this.stopAtEos = req.stopAtEos();
+        this.config = config;
+    }
+
+    /** Appends a token unless it is a stop id; returns whether generation goes on. */
+    boolean add(int id, int exitLayer) {
+        if (done()) {
+            return false;
+        }
+        if (stopAtEos && config.isStop(id)) {
+            stopped = true;
+            return false;
+        }
+        ids[n] = id;
+        exits[n] = exitLayer;
+        n++;
+        return !done();
+    }
+
+    boolean done() {
+        return stopped || n == ids.length;
+    }
+
+    int count() {
+        return n;
+    }
+
+    int remaining() {
+        return ids.length - n;
+    }
+
+    GenerationResult result(int[] prompt, long nanos) {
+        return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
+                drafted, accepted, nanos);
+    }
+}
