@@ -15,6 +15,9 @@ final class Row {
     NDArray sin;          // [count, 1, headDim]
     NDArray mask;         // [count, 1, start + count] causal, only when count > 1
     int layer;            // layers run (or skipped) so far
+    int[] vocab;          // token ids of a pruned LM head, null for the full vocabulary
+    NDArray head;         // [vocab.length, hidden] the LM head's rows for those ids
+    NDArray headBias;     // [vocab.length] or null
 
     Row(Sequence seq, int start, int count) {
         this.seq = seq;

@@ -57,8 +57,12 @@ public final class Step implements AutoCloseable {
         int[] tokens = in.tokens();
         Row row = new Row(in.sequence(), in.sequence().append(tokens.length), tokens.length);
         NDIndex span = new NDIndex("{}:{}", row.start, row.start + row.count);
-        NDArray ids = manager.create(Arrays.stream(tokens).asLongStream().toArray());
-        row.hidden = w.embed.get(manager, new NDIndex("{}", ids));  // [count, hidden]
+        if (tokens.length == 1) {  // decode: a slice is a view, an index gather a copy (~15x dearer here)
+            row.hidden = w.embed.get(manager, new NDIndex("{}:{}", tokens[0], tokens[0] + 1));  // [1, hidden]
+        } else {
+            NDArray ids = manager.create(Arrays.stream(tokens).asLongStream().toArray());
+            row.hidden = w.embed.get(manager, new NDIndex("{}", ids));  // [count, hidden]
+        }
         if (w.positions != null) {
             row.hidden = row.hidden.add(w.positions.get(manager, span));
         }
@@ -195,6 +199,28 @@ public final class Step implements AutoCloseable {
         return LayerMath.head(row(r).hidden, model).toFloatArray();
     }
 
+    /**
+     * Restricts row {@code r}'s {@link #prunedLogits} to these token ids (dynamic vocabulary pruning): the LM head's
+     * rows for them are gathered once, so each later check costs a few rows instead of the whole vocabulary.
+     */
+    public void pruneVocab(int r, int[] ids) {
+        Row row = row(r);
+        NDArray idx = manager.create(Arrays.stream(ids).asLongStream().toArray());
+        row.vocab = ids.clone();
+        row.head = w.lmHead.get(manager, new NDIndex("{}", idx));  // [k, hidden]
+        row.headBias = w.lmHeadBias == null ? null : w.lmHeadBias.get(manager, new NDIndex("{}", idx));
+    }
+
+    /** The exit's logits for row {@code r}'s last token over its pruned vocabulary, in {@link #pruneVocab}'s order. */
+    public float[] prunedLogits(int r) {
+        Row row = row(r);
+        if (row.vocab == null) {
+            throw new IllegalStateException("prunedLogits: row " + r + " has no pruned vocabulary");
+        }
+        NDArray last = row.count == 1 ? row.hidden : row.hidden.get(manager, new NDIndex("-1:"));
+        return Linear.linear(LayerMath.norm(last, model), row.head, row.headBias).singletonOrThrow().toFloatArray();
+    }
+
     /** Row {@code r}'s hidden state after its last layer, [count * hidden] row-major. */
     public float[] hidden(int r) {
         return row(r).hidden.toFloatArray();
@@ -222,7 +248,11 @@ public final class Step implements AutoCloseable {
 
     /** Takes row {@code r} out of this step, arrays and all, to be carried into a later step. */
     public PendingRow detach(int r) {
-        PendingRow p = new PendingRow(model.newRowManager(), row(r));
+        Row row = row(r);
+        row.vocab = null;  // a pruned head belongs to one token's checks, not to its deeper layers
+        row.head = null;
+        row.headBias = null;
+        PendingRow p = new PendingRow(model.newRowManager(), row);
         rows[r] = null;
         return p;
     }

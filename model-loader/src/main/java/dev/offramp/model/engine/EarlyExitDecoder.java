@@ -24,6 +24,7 @@ final class EarlyExitDecoder {
     private final ExitPolicy policy;
     private final Schedule schedule;
     private final Mode.KvStrategy kv;
+    private final int pruneVocab;
     private final int layers;
 
     EarlyExitDecoder(Transformer model, Mode.EarlyExit mode) {
@@ -31,6 +32,7 @@ final class EarlyExitDecoder {
         this.policy = mode.policy();
         this.schedule = mode.policy().schedule();
         this.kv = mode.kv();
+        this.pruneVocab = mode.pruneVocab();
         this.layers = model.config().layers();
     }
 
@@ -66,6 +68,7 @@ final class EarlyExitDecoder {
             int me = carried;
             List<LayerSignals> history = new ArrayList<>();
             float[] logits = null;
+            int[] vocab = null;  // after the first check when pruning: the ids later checks score
             int exit = layers;
             for (int l = 1; l <= layers; l++) {
                 int[] rows = rowsAt(step, carried, l);
@@ -74,17 +77,31 @@ final class EarlyExitDecoder {
                 if (!schedule.checks(l, layers)) {
                     continue;
                 }
-                logits = schedule.needsLmHead() ? step.exitLogits(me)[0] : null;
-                out.exitChecks += logits == null ? 0 : 1;
+                logits = null;
+                if (schedule.needsLmHead() && vocab != null) {
+                    logits = step.prunedLogits(me);
+                    out.prunedChecks++;
+                } else if (schedule.needsLmHead()) {
+                    logits = step.exitLogits(me)[0];
+                    out.exitChecks++;
+                }
                 float cos = schedule.signals().contains(Signal.COSINE) ? step.cosine(me) : Float.NaN;
-                history.add(SignalMath.of(l, logits, schedule.signals(), cos));
+                history.add(SignalMath.of(l, logits, vocab, schedule.signals(), cos));
                 if (policy.shouldExit(new TokenState(position, layers, history))) {
                     exit = l;
                     break;
                 }
+                if (pruneVocab > 0 && vocab == null && logits != null) {
+                    vocab = SignalMath.topK(logits, Math.min(pruneVocab, logits.length));
+                    step.pruneVocab(me, vocab);
+                }
             }
+            int next;
             if (exit == layers || logits == null) {
-                logits = step.exitLogits(me)[0];
+                next = sampler.sample(step.exitLogits(me)[0]);
+            } else {
+                int pick = sampler.sample(logits);
+                next = vocab == null ? pick : vocab[pick];
             }
             if (exit < layers && kv == Mode.KvStrategy.PROPAGATE) {
                 step.propagateKv(me);
@@ -96,7 +113,7 @@ final class EarlyExitDecoder {
                     }
                 }
             }
-            return new Next(sampler.sample(logits), exit);
+            return new Next(next, exit);
         }
     }
 

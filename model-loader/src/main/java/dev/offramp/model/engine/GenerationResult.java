@@ -9,10 +9,11 @@ package dev.offramp.model.engine;
  * @param exitChecks     LM-head passes made to compute a policy's or a draft's signals (each costs about a layer on
  *                       kjv-ee-12l); the output head of a token that reached the last layer is not counted
  * @param drafted        self-speculative: tokens drafted; {@code accepted}: drafts the verifier kept
+ * @param prunedChecks   exit checks scored on a pruned vocabulary (a few LM-head rows, not counted in exitChecks)
  * @param decodeNanos    wall time of the whole generation, prefill included
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
-                               long drafted, long accepted, long decodeNanos) {
+                               long drafted, long accepted, long decodeNanos, long prunedChecks) {
     public double tokensPerSecond() {
         return decodeNanos == 0 ? 0 : ids.length * 1e9 / decodeNanos;
     }

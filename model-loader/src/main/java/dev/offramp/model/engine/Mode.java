@@ -21,8 +21,22 @@ public sealed interface Mode {
         }
     }
 
-    /** Per token, the policy decides after each checked layer; {@code kv} fills the layers a token skipped. */
-    record EarlyExit(ExitPolicy policy, KvStrategy kv) implements Mode {
+    /**
+     * Per token, the policy decides after each checked layer; {@code kv} fills the layers a token skipped. With
+     * {@code pruneVocab} k > 0, only the first check of a token pays for the full LM head: later checks score just
+     * that check's top-k tokens (dynamic vocabulary pruning, Vincent et al. 2024), a few rows instead of the vocabulary.
+     */
+    record EarlyExit(ExitPolicy policy, KvStrategy kv, int pruneVocab) implements Mode {
+        public EarlyExit {
+            if (pruneVocab < 0) {
+                throw new IllegalArgumentException("prune: expected 0 (off) or a number of tokens, found " + pruneVocab);
+            }
+        }
+
+        public EarlyExit(ExitPolicy policy, KvStrategy kv) {
+            this(policy, kv, 0);
+        }
+
         public String name() {
             return "early-exit";
         }

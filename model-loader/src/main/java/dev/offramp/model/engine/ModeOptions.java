@@ -12,12 +12,13 @@ import dev.offramp.policy.PolicyRegistry;
  * @param policy     policy spec for early-exit, e.g. {@code confidence:threshold=0.9,min_layer=3}
  * @param exitLayer  static: the exit layer; self-speculative: the draft exit layer
  * @param kv         early-exit: propagate | recompute (default recompute: exact)
+ * @param prune      early-exit: after a token's first check, score later checks on that check's top-k tokens only
  * @param speedup    skip: the target speed-up r >= 1
  * @param draft      self-speculative: tokens drafted per round (default 4)
  * @param draftStop  self-speculative: stop drafting below this top-1 probability (default 0: never)
  */
-public record ModeOptions(String mode, String policy, Integer exitLayer, String kv, Double speedup, Integer draft,
-                          Float draftStop) {
+public record ModeOptions(String mode, String policy, Integer exitLayer, String kv, Integer prune, Double speedup,
+                          Integer draft, Float draftStop) {
     public static final String NAMES = "full, static, early-exit, skip, self-speculative";
 
     public Mode toMode(ModelConfig config, PolicyRegistry policies) {
@@ -26,7 +27,7 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
             case "full" -> new Mode.Full();
             case "static" -> new Mode.Static(require(exitLayer, "static", "an exit layer"));
             case "early-exit" -> new Mode.EarlyExit(policies.parse(require(policy, "early-exit", "a policy")),
-                    kv == null ? Mode.KvStrategy.RECOMPUTE : Mode.KvStrategy.parse(kv));
+                    kv == null ? Mode.KvStrategy.RECOMPUTE : Mode.KvStrategy.parse(kv), prune == null ? 0 : prune);
             case "skip" -> new Mode.Skip(require(speedup, "skip", "a target speed-up"));
             case "self-speculative" -> new Mode.SelfSpeculative(
                     require(exitLayer, "self-speculative", "a draft exit layer"), draft == null ? 4 : draft,
@@ -35,6 +36,7 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
         };
         unused(name, "policy", policy, "early-exit");
         unused(name, "kv", kv, "early-exit");
+        unused(name, "prune", prune, "early-exit");
         unused(name, "speedup", speedup, "skip");
         unused(name, "draft", draft, "self-speculative");
         unused(name, "draft stop", draftStop, "self-speculative");

@@ -8,7 +8,14 @@ import java.util.Set;
 final class SignalMath {
     private SignalMath() {}
 
-    static LayerSignals of(int layer, float[] logits, Set<Signal> needs, float cosine) {
+    /** Ids of the k largest logits, largest first. */
+    static int[] topK(float[] logits, int k) {
+        return java.util.stream.IntStream.range(0, logits.length).boxed()
+                .sorted((a, b) -> Float.compare(logits[b], logits[a])).limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** {@code ids} maps logit indices to token ids for a pruned vocabulary; null when logits cover the vocabulary. */
+    static LayerSignals of(int layer, float[] logits, int[] ids, Set<Signal> needs, float cosine) {
         if (logits == null) {
             return new LayerSignals(layer, Float.NaN, Float.NaN, Float.NaN, -1, cosine);
         }
@@ -30,10 +37,11 @@ final class SignalMath {
         float p2 = (float) (Math.exp(second - max) / sum);
         // H = -sum p log p = log Z - E[x - max], with Z = sum e^(x - max)
         float entropy = (float) (Math.log(sum) - weighted / sum);
-        return new LayerSignals(layer, p1, p1 - p2, needs.contains(Signal.ENTROPY) ? entropy : Float.NaN, top, cosine);
+        return new LayerSignals(layer, p1, p1 - p2, needs.contains(Signal.ENTROPY) ? entropy : Float.NaN,
+                ids == null ? top : ids[top], cosine);
     }
 
     static float top1(float[] logits) {
-        return of(1, logits, Set.of(), Float.NaN).top1Prob();
+        return of(1, logits, null, Set.of(), Float.NaN).top1Prob();
     }
 }

@@ -15,6 +15,7 @@ final class Tokens {
     long exitChecks;
     long drafted;
     long accepted;
+    long prunedChecks;
 
     Tokens(GenerationRequest req, ModelConfig config) {
         this.ids = new int[req.maxTokens()];
@@ -52,6 +53,6 @@ final class Tokens {
 
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos);
+                drafted, accepted, nanos, prunedChecks);
     }
 }

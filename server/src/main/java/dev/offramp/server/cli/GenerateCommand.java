@@ -18,7 +18,7 @@ import java.util.Set;
 final class GenerateCommand {
     static final String USAGE = "generate [--model PATH] (--prompt TEXT | --prompt-ids 1,2,3) [--max-tokens N] "
             + "[--temperature T] [--seed S] [--mode full|static|early-exit|skip|self-speculative] [--policy SPEC] "
-            + "[--exit-layer K] [--kv propagate|recompute] [--speedup R] [--draft D] [--draft-stop C] "
+            + "[--exit-layer K] [--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] "
             + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH] [--json]";
 
     /** The --json output; field names are the contract's (snake case). */

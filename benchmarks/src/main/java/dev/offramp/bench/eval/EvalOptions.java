@@ -1,0 +1,62 @@
+package dev.offramp.bench.eval;
+
+import dev.offramp.model.DeviceChoice;
+import dev.offramp.model.engine.ModeOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * What {@code eval} and {@code sweep} run on and how much of it.
+ *
+ * @param tokenizer     null: the model's own (beside a llama2.c {@code .bin}, inside a Hugging Face folder)
+ * @param teacherTokens teacher-forced positions; 0 skips that part
+ * @param warmupTokens  untimed tokens generated first, in each of full depth and the mode, for the JIT
+ */
+record EvalOptions(Path model, Path tokenizer, Path text, int prompts, int promptTokens, int newTokens,
+                   int teacherTokens, int warmupTokens, int threads, DeviceChoice device) {
+    /** The options both subcommands read. */
+    static final Set<String> NAMES = Set.of("model", "tokenizer", "text", "prompts", "prompt-tokens", "new-tokens",
+            "warmup-tokens", "threads", "device");
+    /** The flags that pick a mode, as {@code generate} reads them. */
+    static final Set<String> MODE_NAMES = Set.of("mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft",
+            "draft-stop");
+
+    EvalOptions {
+        atLeast("--prompts", prompts, 1);
+        atLeast("--prompt-tokens", promptTokens, 1);
+        atLeast("--new-tokens", newTokens, 2);  // the first token comes with the prefill; costs need a decode step
+        atLeast("--teacher-tokens", teacherTokens, 0);
+        atLeast("--warmup-tokens", warmupTokens, 0);
+        atLeast("--threads", threads, 1);
+        if (!Files.isRegularFile(text)) {
+            throw new IllegalArgumentException("--text: expected a text file, found no file at " + text);
+        }
+    }
+
+    /**
+     * {@code defaultText} is the default model's held-out text: it stands in for {@code --text} only when
+     * {@code --model} is not given either, since another model's quality is measured on its own kind of text.
+     */
+    static EvalOptions from(Flags f, Path defaultModel, Path defaultText, int teacherTokens) {
+        String device = f.string("device");
+        Path text = f.string("model") == null && f.string("text") == null ? defaultText : Path.of(f.required("text"));
+        return new EvalOptions(f.path("model", defaultModel), f.path("tokenizer", null), text,
+                f.integer("prompts", 50), f.integer("prompt-tokens", 32), f.integer("new-tokens", 64), teacherTokens,
+                f.integer("warmup-tokens", 512), f.integer("threads", 1),
+                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device));
+    }
+
+    static ModeOptions modeOptions(Flags f) {
+        Double speedup = f.number("speedup");
+        Double draftStop = f.number("draft-stop");
+        return new ModeOptions(f.string("mode"), f.string("policy"), f.integer("exit-layer"), f.string("kv"),
+                f.integer("prune"), speedup, f.integer("draft"), draftStop == null ? null : draftStop.floatValue());
+    }
+
+    private static void atLeast(String name, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + ": expected an integer >= " + min + ", found " + value);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.offramp.bench.eval;
+
+import dev.offramp.model.Sequence;
+import dev.offramp.model.Step;
+import dev.offramp.model.Transformer;
+import dev.offramp.model.engine.GenerationRequest;
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.Generator;
+import dev.offramp.model.engine.Mode;
+import dev.offramp.model.engine.Sampler;
+import dev.offramp.model.engine.SkipPlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * Greedy generation in a mode against full depth on the same prompts, no stop id. The two are interleaved prompt by
+ * prompt (full, then the mode) so that the noise of a shared machine hits both alike.
+ */
+final class FreeRunning {
+    private final Transformer model;
+    private final Generator generator;
+    private final int layers;
+
+    FreeRunning(Transformer model, LongSupplier nanoTime) {
+        this.model = model;
+        this.generator = new Generator(model, nanoTime);
+        this.layers = model.config().layers();
+    }
+
+    /** DJL's paths need thousands of steps of JIT warm-up before they are timed (DESIGN.md): both modes, untimed. */
+    void warmUp(List<int[]> prompts, int newTokens, Mode mode, int tokens) {
+        for (int i = 0, done = 0; done < tokens; i++, done += newTokens) {
+            int[] prompt = prompts.get(i % prompts.size());
+            generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full()));
+            generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
+        }
+    }
+
+    FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode) {
+        Tally full = new Tally();
+        Tally m = new Tally();
+        for (int[] prompt : prompts) {
+            full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
+                    promptLayers(new Mode.Full(), prompt.length, layers));
+            GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
+            m.add(r, promptLayers(mode, prompt.length, layers));
+            m.sameChoice += sameChoice(prompt, r.ids());
+        }
+        return new FreeRunResult(prompts.size(), prompts.get(0).length, newTokens,
+                Agreement.prefixRate(full.ids, m.ids), Agreement.overallRate(full.ids, m.ids),
+                (double) m.sameChoice / m.tokens,
+                m.perStep(m.layers), full.perStep(full.layers), m.perStep(m.exitChecks),
+                (double) m.exitLayerSum / m.tokens, m.drafted, m.accepted, m.tokensPerSecond(),
+                full.tokensPerSecond());
+    }
+
+    /**
+     * How many of the mode's tokens equal full depth's greedy choice given the same prefix (the mode's own): one
+     * untimed full-depth pass over prompt + generated ids.
+     */
+    private int sameChoice(int[] prompt, int[] ids) {
+        int[] all = new int[prompt.length + ids.length - 1];
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(ids, 0, all, prompt.length, ids.length - 1);
+        int vocab = model.config().vocab();
+        try (Sequence seq = model.newSequence(); Step step = model.step(seq, all)) {
+            for (int l = 1; l <= layers; l++) {
+                step.runLayer(l);
+            }
+            float[] logits = step.exitLogitsAll(0);
+            int same = 0;
+            for (int i = 0; i < ids.length; i++) {
+                int pos = prompt.length - 1 + i;
+                float[] row = java.util.Arrays.copyOfRange(logits, pos * vocab, (pos + 1) * vocab);
+                same += Sampler.argmax(row) == ids[i] ? 1 : 0;
+            }
+            return same;
+        }
+    }
+
+    /** Layers the mode's prefill runs for the prompt: its own plan for static and skip, full depth otherwise. */
+    static long promptLayers(Mode mode, int promptLength, int layers) {
+        int depth = layers;
+        if (mode instanceof Mode.Static s) {
+            depth = s.exitLayer();
+        } else if (mode instanceof Mode.Skip skip) {
+            depth = 0;
+            boolean[] kept = SkipPlan.kept(layers, skip.speedup());
+            for (int l = 1; l <= layers; l++) {
+                depth += kept[l] ? 1 : 0;
+            }
+        }
+        return (long) depth * promptLength;
+    }
+
+    /** One side's sums over the prompts. */
+    private static final class Tally {
+        final List<int[]> ids = new ArrayList<>();
+        long tokens;
+        long steps;  // decode steps: every generated token but the first, which the prefill yields
+        long layers;
+        long exitChecks;
+        long exitLayerSum;
+        long drafted;
+        long accepted;
+        long nanos;
+        long sameChoice;
+
+        void add(GenerationResult r, long promptLayers) {
+            ids.add(r.ids());
+            tokens += r.ids().length;
+            steps += r.ids().length - 1;
+            layers += r.layersComputed() - promptLayers;
+            exitChecks += r.exitChecks();
+            for (int e : r.exitLayers()) {
+                exitLayerSum += e;
+            }
+            drafted += r.drafted();
+            accepted += r.accepted();
+            nanos += r.decodeNanos();
+        }
+
+        double perStep(long total) {
+            return (double) total / steps;
+        }
+
+        double tokensPerSecond() {
+            return tokens * 1e9 / nanos;
+        }
+    }
+}

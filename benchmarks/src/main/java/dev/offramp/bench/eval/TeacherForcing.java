@@ -1,0 +1,108 @@
+package dev.offramp.bench.eval;
+
+import dev.offramp.model.Sequence;
+import dev.offramp.model.Step;
+import dev.offramp.model.Transformer;
+import dev.offramp.policy.ExitPolicy;
+import dev.offramp.policy.LayerSignals;
+import dev.offramp.policy.Schedule;
+import dev.offramp.policy.Signal;
+import dev.offramp.policy.TokenState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Teacher-forced exits: the text runs through every layer in windows of 256 positions (each a fresh sequence), and
+ * each position exits where the policy would have let it go, decided as the engine decides: layers 1..L in order,
+ * signals at the layers the policy's schedule checks, exit at the first yes, else at L.
+ */
+final class TeacherForcing {
+    static final int WINDOW = 256;
+
+    private final Transformer model;
+    private final int layers;
+    private final int vocab;
+    private final int hidden;
+
+    TeacherForcing(Transformer model) {
+        this.model = model;
+        this.layers = model.config().layers();
+        this.vocab = model.config().vocab();
+        this.hidden = model.config().hidden();
+    }
+
+    /** Per position of one window: the layer it left after, its argmax there and at L, and log p(next id) at each. */
+    record Scores(int[] exitLayer, int[] exitArgmax, int[] fullArgmax, double[] exitLogProb, double[] fullLogProb) {}
+
+    /** Scores positions 0..n-2 of {@code ids} against their next id. */
+    TeacherResult run(int[] ids, ExitPolicy policy) {
+        int window = Math.min(WINDOW, model.config().contextLength());
+        long count = 0;
+        long exitLayers = 0;
+        long agree = 0;
+        double exitNll = 0;
+        double fullNll = 0;
+        for (int start = 0; start + 1 < ids.length; start += window) {
+            int end = Math.min(start + window, ids.length - 1);
+            Scores s = window(Arrays.copyOfRange(ids, start, end), Arrays.copyOfRange(ids, start + 1, end + 1), policy);
+            for (int t = 0; t < end - start; t++) {
+                exitLayers += s.exitLayer()[t];
+                agree += s.exitArgmax()[t] == s.fullArgmax()[t] ? 1 : 0;
+                exitNll -= s.exitLogProb()[t];
+                fullNll -= s.fullLogProb()[t];
+            }
+            count += end - start;
+        }
+        return new TeacherResult(count, (double) exitLayers / count, Math.exp(exitNll / count),
+                Math.exp(fullNll / count), (double) agree / count);
+    }
+
+    /** One fresh sequence over {@code x}; position t is scored against {@code targets[t]}. */
+    Scores window(int[] x, int[] targets, ExitPolicy policy) {
+        Schedule schedule = policy.schedule();
+        boolean cosine = schedule.signals().contains(Signal.COSINE);
+        int n = x.length;
+        Scores s = new Scores(new int[n], new int[n], new int[n], new double[n], new double[n]);
+        List<List<LayerSignals>> history = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            history.add(new ArrayList<>());
+        }
+        try (Sequence seq = model.newSequence(); Step step = model.step(seq, x)) {
+            float[] previous = cosine ? step.hidden(0) : null;  // [n * hidden]: the embeddings before layer 1
+            for (int l = 1; l <= layers; l++) {
+                step.runLayer(l);
+                float[] h = cosine ? step.hidden(0) : null;  // [n * hidden]
+                boolean checks = schedule.checks(l, layers);
+                float[] logits = l == layers || (checks && schedule.needsLmHead()) ? step.exitLogitsAll(0) : null;
+                List<Integer> leaving = new ArrayList<>();
+                for (int t = 0; t < n; t++) {
+                    if (s.exitLayer()[t] != 0) {
+                        continue;
+                    }
+                    if (checks) {
+                        float cos = cosine ? ExitSignals.cosine(h, previous, t * hidden, hidden) : Float.NaN;
+                        history.get(t).add(ExitSignals.of(l, logits, t * vocab, vocab, schedule.signals(), cos));
+                    }
+                    if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
+                        leaving.add(t);
+                    }
+                }
+                if (!leaving.isEmpty() && logits == null) {
+                    logits = step.exitLogitsAll(0);  // [n * vocab]: a policy that needs no LM head still leaves by one
+                }
+                for (int t : leaving) {
+                    s.exitLayer()[t] = l;
+                    s.exitArgmax()[t] = ExitSignals.argmax(logits, t * vocab, vocab);
+                    s.exitLogProb()[t] = ExitSignals.logProb(logits, t * vocab, vocab, targets[t]);
+                }
+                for (int t = 0; t < n && l == layers; t++) {
+                    s.fullArgmax()[t] = ExitSignals.argmax(logits, t * vocab, vocab);
+                    s.fullLogProb()[t] = ExitSignals.logProb(logits, t * vocab, vocab, targets[t]);
+                }
+                previous = h;
+            }
+        }
+        return s;
+    }
+}
