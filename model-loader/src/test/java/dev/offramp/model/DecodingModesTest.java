@@ -9,6 +9,7 @@ import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.SkipPlan;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.LayerSet;
+import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.policy.Schedule;
 import dev.offramp.policy.TokenState;
 import java.nio.file.Path;
@@ -113,6 +114,77 @@ class DecodingModesTest {
             // Every fed position below the last deep token has its deep layers: nothing was skipped for good.
             assertThat(seq.filled(layers)).isGreaterThan(prompt.length);
         }
+    }
+
+    @Test
+    void earlyExitWithAStaticPolicyEqualsTheFixturesStaticExit() throws Exception {
+        Path dir = SHARED.resolve("fixtures/hf/llama-gqa");
+        Reference ref = new Reference(dir.resolve("reference.safetensors"));
+        try (LoadedModel m = open("fixtures/hf/llama-gqa")) {
+            Generator gen = new Generator(m.transformer(), System::nanoTime);
+            int[] ids = ref.ints("prompt.0.input_ids");
+            int[] want = ref.ints("prompt.0.greedy_exit3_ids");
+            for (Mode.KvStrategy kv : Mode.KvStrategy.values()) {
+                GenerationResult r = gen.generate(GenerationRequest.greedy(ids, want.length,
+                        new Mode.EarlyExit(PolicyRegistry.standard().parse("static:layer=3"), kv)));
+                // The first token comes from the prompt's full-depth prefill; every later one exits after layer 3.
+                assertThat(r.exitLayers()[0]).isEqualTo(6);
+                assertThat(java.util.Arrays.copyOfRange(r.exitLayers(), 1, want.length)).containsOnly(3);
+                int[] staticIds = gen.generate(GenerationRequest.greedy(ids, want.length, new Mode.Static(3))).ids();
+                assertThat(staticIds).containsExactly(want);
+                assertThat(r.ids()[0]).isEqualTo(ref.ints("prompt.0.greedy_ids")[0]);
+            }
+        }
+    }
+
+    @Test
+    void aPolicyThatNeverExitsEqualsFullDepthAndPruningKeepsIdsWhenExitsAreExact() throws Exception {
+        try (LoadedModel m = open("models/kjv-ee-12l")) {
+            Generator gen = new Generator(m.transformer(), System::nanoTime);
+            int[] prompt = m.tokenizer().encode("And God said");
+            int[] full = gen.generate(GenerationRequest.greedy(prompt, 20)).ids();
+            GenerationResult never = gen.generate(GenerationRequest.greedy(prompt, 20, new Mode.EarlyExit(
+                    PolicyRegistry.standard().parse("confidence:threshold=1,min_layer=4"), Mode.KvStrategy.RECOMPUTE, 16)));
+            assertThat(never.ids()).containsExactly(full);
+            assertThat(never.exitLayers()).containsOnly(12);
+            assertThat(never.exitChecks()).as("one full LM head per token, the first check").isEqualTo(19);
+            assertThat(never.prunedChecks()).as("the other 7 checks per token on 16 rows").isEqualTo(19 * 7);
+        }
+    }
+
+    @Test
+    void speculativeSamplingKeepsTheFullModelsDistribution() throws Exception {
+        try (LoadedModel m = open("models/stories260K/stories260K.bin")) {
+            Generator gen = new Generator(m.transformer(), System::nanoTime);
+            int[] prompt = m.tokenizer().encode("Once upon a time");
+            int runs = 400;
+            int[] full = new int[m.config().vocab()];
+            int[] spec = new int[m.config().vocab()];
+            int[] draft = new int[m.config().vocab()];
+            for (int seed = 0; seed < runs; seed++) {
+                full[second(gen, prompt, seed, new Mode.Full())]++;
+                spec[second(gen, prompt, seed, new Mode.SelfSpeculative(2, 3, 0f))]++;
+                draft[second(gen, prompt, seed, new Mode.Static(2))]++;
+            }
+            double specTv = totalVariation(full, spec, runs);
+            double draftTv = totalVariation(full, draft, runs);
+            // Seeds are fixed, so this is deterministic; the bound is sampling noise for 400 draws.
+            assertThat(specTv).as("TV(full, speculative)").isLessThan(0.12);
+            assertThat(draftTv).as("TV(full, the layer-2 draft model itself)").isGreaterThan(2 * specTv);
+        }
+    }
+
+    /** The second generated token at temperature 1: the first drafted-and-verified one in self-speculative mode. */
+    private static int second(Generator gen, int[] prompt, long seed, Mode mode) {
+        return gen.generate(new GenerationRequest(prompt, 2, 1f, seed, mode, false)).ids()[1];
+    }
+
+    private static double totalVariation(int[] a, int[] b, int n) {
+        double tv = 0;
+        for (int i = 0; i < a.length; i++) {
+            tv += Math.abs(a[i] - b[i]) / (double) n;
+        }
+        return tv / 2;
     }
 
     /** Exits after layer 2 at positions 0, 3, 6, …, after layer 4 at 1, 4, 7, …, else runs all layers. */

@@ -17,9 +17,9 @@ import java.util.Set;
  */
 public final class EvalCommand {
     static final String USAGE = "usage: eval [--model PATH] [--text FILE] [--mode M] [--policy SPEC] [--exit-layer K] "
-            + "[--kv propagate|recompute] [--speedup R] [--draft D] [--draft-stop C] [--prompts N] [--prompt-tokens P] "
-            + "[--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] [--device cpu|gpu|auto] "
-            + "[--tokenizer PATH] [--json]";
+            + "[--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] [--prompts N] "
+            + "[--prompt-tokens P] [--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] "
+            + "[--device cpu|gpu|auto] [--tokenizer PATH] [--json]";
     private static final Set<String> OPTIONS = options();
 
     private EvalCommand() {}

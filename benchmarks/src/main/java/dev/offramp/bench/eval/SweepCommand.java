@@ -22,7 +22,7 @@ import java.util.Set;
  */
 public final class SweepCommand {
     static final String USAGE = "usage: sweep [--model PATH] [--text FILE] --policy SPEC_WITH_{t} --values v1,v2,... "
-            + "--out PREFIX [--kv propagate|recompute] [--prompts N] [--prompt-tokens P] [--new-tokens M] "
+            + "--out PREFIX [--kv propagate|recompute] [--prune K] [--prompts N] [--prompt-tokens P] [--new-tokens M] "
             + "[--warmup-tokens W] [--threads N] [--device cpu|gpu|auto] [--tokenizer PATH]";
     private static final Set<String> OPTIONS = options();
 

@@ -25,6 +25,7 @@ class EvalCommandTest {
         assertThat(r.get("layers").asInt()).isEqualTo(5);
         assertThat(free.get("agreement_prefix").asDouble()).isEqualTo(1.0);
         assertThat(free.get("agreement_overall").asDouble()).isEqualTo(1.0);
+        assertThat(free.get("agreement_per_token").asDouble()).isEqualTo(1.0);
         assertThat(free.get("layer_ratio").asDouble()).isEqualTo(1.0);
         assertThat(free.get("layers_per_token").asDouble()).isEqualTo(5.0);
         assertThat(free.get("full_layers_per_token").asDouble()).isEqualTo(5.0);
@@ -45,6 +46,8 @@ class EvalCommandTest {
         assertThat(teacher.get("mean_exit_layer").asDouble()).isLessThan(2.0);
         assertThat(teacher.get("perplexity").asDouble()).isGreaterThan(teacher.get("full_perplexity").asDouble());
         assertThat(r.get("free_running").get("layers_per_token").asDouble()).isLessThan(5.0);
+        // stories260K is not exit-trained: layer 1's guesses are rarely what full depth would say.
+        assertThat(r.get("free_running").get("agreement_per_token").asDouble()).isLessThan(0.9);
     }
 
     @Test

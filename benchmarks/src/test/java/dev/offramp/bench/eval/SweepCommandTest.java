@@ -26,7 +26,7 @@ class SweepCommandTest {
         assertThat(csv).hasSize(4);
         assertThat(csv.get(1)).startsWith("0.1,\"confidence:threshold=0.1,min_layer=2\",");
         assertThat(csv.get(3)).startsWith("0.9,");
-        assertThat(csv.subList(1, 4)).allSatisfy(row -> assertThat(row.split(",")).hasSize(11));  // spec holds a comma
+        assertThat(csv.subList(1, 4)).allSatisfy(row -> assertThat(row.split(",")).hasSize(12));  // 11 columns; the spec holds a comma
 
         Path png = dir.resolve("conf.png");
         assertThat(Files.size(png)).isPositive();

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Re-measures every number in README's "Modes" tables (about 25 minutes on a 2-core machine); outputs land in
+# benchmarks/results/. Needs ../shared beside the checkout for the held-out texts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+out=benchmarks/results
+kjv_text=../shared/data/kjv-fortunes-calibration.txt
+tiny_text=../shared/data/tinystories-val-calibration.txt
+stories=models/stories260K/stories260K.bin
+run() { local name=$1; shift; echo "== $name: ./offramp eval $*"; ./offramp eval "$@" --json > "$out/$name.json"; }
+
+run kjv-self-speculative --model models/kjv-ee-12l --text $kjv_text --mode self-speculative --exit-layer 3 --draft 3
+run kjv-early-exit-fast --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.05,min_layer=3,every=3' --prune 32
+run kjv-early-exit-95 --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.07,min_layer=3,every=3' --prune 32
+run kjv-early-exit-propagate --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.05,min_layer=3,every=3' --kv propagate --prune 32
+run kjv-skip --model models/kjv-ee-12l --text $kjv_text --mode skip --speedup 1.5
+run kjv-static-8 --model models/kjv-ee-12l --text $kjv_text --mode static --exit-layer 8
+run stories-self-speculative --model $stories --text $tiny_text --mode self-speculative --exit-layer 3 --draft 3
+run stories-early-exit --model $stories --text $tiny_text --policy 'margin:threshold=0.05,min_layer=2,every=1' --prune 32
+run stories-skip --model $stories --text $tiny_text --mode skip --speedup 1.5
+echo "== sweep"
+./offramp sweep --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold={t},min_layer=3,every=3' \
+  --prune 32 --values 0.02,0.04,0.05,0.07,0.1,0.15,0.25 --prompts 30 --out $out/kjv-margin-sweep
