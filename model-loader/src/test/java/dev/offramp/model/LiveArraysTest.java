@@ -2,7 +2,14 @@ package dev.offramp.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.model.engine.GenerationRequest;
+import dev.offramp.model.engine.Generator;
+import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.Sampler;
+import dev.offramp.policy.ExitPolicy;
+import dev.offramp.policy.PolicyRegistry;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** NDArray lifetimes: a step's arrays die with the step, a sequence's cache with the sequence. */
@@ -39,6 +46,31 @@ class LiveArraysTest {
             assertThat(tf.liveArrays()).as("live arrays after 1,000 steps").isEqualTo(withCache);
             seq.close();
             assertThat(tf.liveArrays()).as("closing the sequence frees its cache").isEqualTo(idle);
+        }
+    }
+
+    /** Pending rows, detached drafts, merged verification rows and pruned heads all die with their request. */
+    @ParameterizedTest
+    @ValueSource(strings = {"early-exit recompute", "early-exit propagate", "self-speculative", "skip", "static"})
+    void everyModeLeavesNoArraysBehind(String name) {
+        try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
+                null, DjlRuntime.start(1), DeviceChoice.CPU)) {
+            Transformer tf = model.transformer();
+            ExitPolicy policy = PolicyRegistry.standard().parse("margin:threshold=0.3,min_layer=1");
+            Mode mode = switch (name) {
+                case "early-exit recompute" -> new Mode.EarlyExit(policy, Mode.KvStrategy.RECOMPUTE, 8);
+                case "early-exit propagate" -> new Mode.EarlyExit(policy, Mode.KvStrategy.PROPAGATE, 8);
+                case "self-speculative" -> new Mode.SelfSpeculative(2, 4, 0.2f);
+                case "skip" -> new Mode.Skip(2.0);
+                default -> new Mode.Static(3);
+            };
+            int idle = tf.liveArrays();
+            Generator gen = new Generator(tf, System::nanoTime);
+            int[] prompt = model.tokenizer().encode("Once upon a time");
+            for (int i = 0; i < 20; i++) {
+                gen.generate(new GenerationRequest(prompt, 40, i % 2 == 0 ? 0f : 0.8f, i, mode, false));
+                assertThat(tf.liveArrays()).as("%s, request %d", name, i).isEqualTo(idle);
+            }
         }
     }
 }
