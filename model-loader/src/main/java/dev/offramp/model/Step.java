@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -138,35 +139,50 @@ public final class Step implements AutoCloseable {
         return new NDArray[] {split.get(0), split.get(1), v};
     }
 
-    /** Writes each row's K/V into its cache, then attends over the cache (GQA by reshape). */
+    /**
+     * Writes K/V into the caches, then attends over them (GQA by reshape). Consecutive rows of one sequence at
+     * consecutive positions (a token with the deferred rows before it) form one group: one cache write and one
+     * masked attention for the group instead of one per row.
+     */
     private NDArray attend(int layer, Row[] sel, NDArray q, NDArray k, NDArray v) {
-        NDArray[] out = new NDArray[sel.length];
+        List<NDArray> out = new ArrayList<>();
         int offset = 0;
-        int group = c.heads() / c.kvHeads();
-        for (int i = 0; i < sel.length; i++) {
-            Row row = sel[i];
-            int t = row.count;
-            NDIndex mine = new NDIndex("{}:{}", offset, offset + t);
-            NDArray qr = sel.length == 1 ? q : q.get(manager, mine);
-            row.seq.write(layer, row.start, sel.length == 1 ? k : k.get(manager, mine),
-                    sel.length == 1 ? v : v.get(manager, mine));
-            int end = row.start + t;
-            NDArray keys = row.seq.keys(layer, end, manager).transpose(1, 2, 0);    // [kvHeads, hd, S]
-            NDArray values = row.seq.values(layer, end, manager).transpose(1, 0, 2);  // [kvHeads, S, hd]
-            if (t == 1) {
-                NDArray scores = qr.reshape(c.kvHeads(), group, c.headDim()).matMul(keys);  // [kvHeads, group, S]
-                out[i] = scores.softmax(-1).matMul(values).reshape(1, c.qDim());
-            } else {
-                NDArray qh = qr.reshape(t, c.kvHeads(), group, c.headDim()).transpose(1, 0, 2, 3)
-                        .reshape(c.kvHeads(), t * group, c.headDim());
-                NDArray scores = qh.matMul(keys).reshape(c.kvHeads(), t, group, end).add(row.mask)
-                        .reshape(c.kvHeads(), t * group, end);
-                out[i] = scores.softmax(-1).matMul(values).reshape(c.kvHeads(), t, group, c.headDim())
-                        .transpose(1, 0, 2, 3).reshape(t, c.qDim());
+        int total = Math.toIntExact(q.getShape().get(0));
+        for (int i = 0; i < sel.length; ) {
+            int j = i;
+            int t = sel[i].count;
+            while (j + 1 < sel.length && sel[j + 1].seq == sel[i].seq && sel[j + 1].start == sel[i].start + t) {
+                t += sel[++j].count;
             }
+            NDIndex mine = new NDIndex("{}:{}", offset, offset + t);
+            boolean whole = t == total;
+            NDArray mask = t == 1 ? null : i == j ? sel[i].mask : Row.causalMask(manager, sel[i].start, t);
+            out.add(attendGroup(layer, sel[i].seq, sel[i].start, whole ? q : q.get(manager, mine),
+                    whole ? k : k.get(manager, mine), whole ? v : v.get(manager, mine), mask));
             offset += t;
+            i = j + 1;
         }
-        return out.length == 1 ? out[0] : NDArrays.concat(new NDList(out), 0);
+        return out.size() == 1 ? out.get(0) : NDArrays.concat(new NDList(out), 0);
+    }
+
+    /** Attention for t consecutive positions of one sequence from {@code start}: q [t, heads, hd] → [t, qDim]. */
+    private NDArray attendGroup(int layer, Sequence seq, int start, NDArray q, NDArray k, NDArray v, NDArray mask) {
+        int t = Math.toIntExact(q.getShape().get(0));
+        int group = c.heads() / c.kvHeads();
+        seq.write(layer, start, k, v);
+        int end = start + t;
+        NDArray keys = seq.keys(layer, end, manager).transpose(1, 2, 0);    // [kvHeads, hd, S]
+        NDArray values = seq.values(layer, end, manager).transpose(1, 0, 2);  // [kvHeads, S, hd]
+        if (t == 1) {
+            NDArray scores = q.reshape(c.kvHeads(), group, c.headDim()).matMul(keys);  // [kvHeads, group, S]
+            return scores.softmax(-1).matMul(values).reshape(1, c.qDim());
+        }
+        NDArray qh = q.reshape(t, c.kvHeads(), group, c.headDim()).transpose(1, 0, 2, 3)
+                .reshape(c.kvHeads(), t * group, c.headDim());
+        NDArray scores = qh.matMul(keys).reshape(c.kvHeads(), t, group, end).add(mask)
+                .reshape(c.kvHeads(), t * group, end);
+        return scores.softmax(-1).matMul(values).reshape(c.kvHeads(), t, group, c.headDim())
+                .transpose(1, 0, 2, 3).reshape(t, c.qDim());
     }
 
     /**
