@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -97,7 +96,7 @@ public final class Step implements AutoCloseable {
         Weights.Layer lw = w.layers[layer - 1];
         NDArray x = concat(sel, r -> r.hidden);                          // [N, hidden]
         NDArray[] qkv = projectQkv(x, lw, sel);                          // q [N, heads, hd], k, v [N, kvHeads, hd]
-        NDArray attn = attend(layer - 1, sel, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
+        NDArray attn = Attention.attend(c, manager, layer - 1, sel, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
         x = LayerMath.residual(x, attn, lw.o(), lw.oBias());
         NDArray up = Linear.linear(LayerMath.norm(x, model), lw.up(), lw.upBias()).singletonOrThrow();
         NDArray act;
@@ -137,52 +136,6 @@ public final class Step implements AutoCloseable {
         NDList split = qk.split(new long[] {c.heads()}, 1);
         NDArray v = parts.get(1).reshape(n, c.kvHeads(), c.headDim());
         return new NDArray[] {split.get(0), split.get(1), v};
-    }
-
-    /**
-     * Writes K/V into the caches, then attends over them (GQA by reshape). Consecutive rows of one sequence at
-     * consecutive positions (a token with the deferred rows before it) form one group: one cache write and one
-     * masked attention for the group instead of one per row.
-     */
-    private NDArray attend(int layer, Row[] sel, NDArray q, NDArray k, NDArray v) {
-        List<NDArray> out = new ArrayList<>();
-        int offset = 0;
-        int total = Math.toIntExact(q.getShape().get(0));
-        for (int i = 0; i < sel.length; ) {
-            int j = i;
-            int t = sel[i].count;
-            while (j + 1 < sel.length && sel[j + 1].seq == sel[i].seq && sel[j + 1].start == sel[i].start + t) {
-                t += sel[++j].count;
-            }
-            NDIndex mine = new NDIndex("{}:{}", offset, offset + t);
-            boolean whole = t == total;
-            NDArray mask = t == 1 ? null : i == j ? sel[i].mask : Row.causalMask(manager, sel[i].start, t);
-            out.add(attendGroup(layer, sel[i].seq, sel[i].start, whole ? q : q.get(manager, mine),
-                    whole ? k : k.get(manager, mine), whole ? v : v.get(manager, mine), mask));
-            offset += t;
-            i = j + 1;
-        }
-        return out.size() == 1 ? out.get(0) : NDArrays.concat(new NDList(out), 0);
-    }
-
-    /** Attention for t consecutive positions of one sequence from {@code start}: q [t, heads, hd] → [t, qDim]. */
-    private NDArray attendGroup(int layer, Sequence seq, int start, NDArray q, NDArray k, NDArray v, NDArray mask) {
-        int t = Math.toIntExact(q.getShape().get(0));
-        int group = c.heads() / c.kvHeads();
-        seq.write(layer, start, k, v);
-        int end = start + t;
-        NDArray keys = seq.keys(layer, end, manager).transpose(1, 2, 0);    // [kvHeads, hd, S]
-        NDArray values = seq.values(layer, end, manager).transpose(1, 0, 2);  // [kvHeads, S, hd]
-        if (t == 1) {
-            NDArray scores = q.reshape(c.kvHeads(), group, c.headDim()).matMul(keys);  // [kvHeads, group, S]
-            return scores.softmax(-1).matMul(values).reshape(1, c.qDim());
-        }
-        NDArray qh = q.reshape(t, c.kvHeads(), group, c.headDim()).transpose(1, 0, 2, 3)
-                .reshape(c.kvHeads(), t * group, c.headDim());
-        NDArray scores = qh.matMul(keys).reshape(c.kvHeads(), t, group, end).add(mask)
-                .reshape(c.kvHeads(), t * group, end);
-        return scores.softmax(-1).matMul(values).reshape(c.kvHeads(), t, group, c.headDim())
-                .transpose(1, 0, 2, 3).reshape(t, c.qDim());
     }
 
     /**

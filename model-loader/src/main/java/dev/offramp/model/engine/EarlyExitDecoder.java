@@ -37,14 +37,7 @@ final class EarlyExitDecoder {
     }
 
     void decode(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
-        int next;
-        try (Step step = model.step(seq, prompt)) {
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
-            }
-            out.layers += (long) layers * prompt.length;
-            next = sampler.sample(step.exitLogits()[0]);
-        }
+        int next = FixedPlanDecoder.prefill(model, seq, prompt, sampler, out);
         int exit = layers;
         List<PendingRow> pending = new ArrayList<>();
         try {

@@ -37,6 +37,18 @@ final class FixedPlanDecoder {
         return new FixedPlanDecoder(model, run);
     }
 
+    /** The prompt at full depth, as the dynamic modes start: returns the first generated token. */
+    static int prefill(Transformer model, Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
+        int layers = model.config().layers();
+        try (Step step = model.step(seq, prompt)) {
+            for (int l = 1; l <= layers; l++) {
+                step.runLayer(l);
+            }
+            out.layers += (long) layers * prompt.length;
+            return sampler.sample(step.exitLogits()[0]);
+        }
+    }
+
     void decode(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
         int[] feed = prompt;
         while (true) {

@@ -17,17 +17,26 @@ public final class Generator {
     }
 
     public GenerationResult generate(GenerationRequest req) {
+        return generate(req, TokenListener.NONE);
+    }
+
+    /** Generates, telling {@code listener} of each token when it is final; the listener may stop it early. */
+    public GenerationResult generate(GenerationRequest req, TokenListener listener) {
         try (Sequence seq = model.newSequence()) {
-            return generate(req, seq);
+            return generate(req, seq, listener);
         }
     }
 
     /** Generates into {@code seq} (empty), which keeps the KV cache afterwards for inspection. */
     public GenerationResult generate(GenerationRequest req, Sequence seq) {
+        return generate(req, seq, TokenListener.NONE);
+    }
+
+    private GenerationResult generate(GenerationRequest req, Sequence seq, TokenListener listener) {
         ModelConfig c = model.config();
         check(req, c);
         Sampler sampler = new Sampler(req.temperature(), new SplittableRandom(req.seed()));
-        Tokens out = new Tokens(req, c);
+        Tokens out = new Tokens(req, c, listener);
         long t0 = nanoTime.getAsLong();
         int[] prompt = req.promptIds();
         if (req.mode() instanceof Mode.EarlyExit e) {

@@ -30,14 +30,7 @@ final class SpeculativeDecoder {
     }
 
     void decode(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
-        int x;
-        try (Step step = model.step(seq, prompt)) {
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
-            }
-            out.layers += (long) layers * prompt.length;
-            x = sampler.sample(step.exitLogits()[0]);
-        }
+        int x = FixedPlanDecoder.prefill(model, seq, prompt, sampler, out);
         if (!out.add(x, layers)) {
             return;
         }

@@ -9,6 +9,7 @@ final class Tokens {
     private final int[] exits;
     private final boolean stopAtEos;
     private final ModelConfig config;
+    private final TokenListener listener;
     private int n;
     private boolean stopped;
     long layers;
@@ -17,14 +18,15 @@ final class Tokens {
     long accepted;
     long prunedChecks;
 
-    Tokens(GenerationRequest req, ModelConfig config) {
+    Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
+        this.listener = listener;
         this.ids = new int[req.maxTokens()];
         this.exits = new int[req.maxTokens()];
         this.stopAtEos = req.stopAtEos();
         this.config = config;
     }
 
-    /** Appends a token unless it is a stop id; returns whether generation goes on. */
+    /** Appends a token unless it is a stop id and tells the listener; returns whether generation goes on. */
     boolean add(int id, int exitLayer) {
         if (done()) {
             return false;
@@ -36,6 +38,9 @@ final class Tokens {
         ids[n] = id;
         exits[n] = exitLayer;
         n++;
+        if (!listener.onToken(id, exitLayer)) {
+            stopped = true;
+        }
         return !done();
     }
 

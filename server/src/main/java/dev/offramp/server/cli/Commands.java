@@ -8,7 +8,7 @@ import java.util.Arrays;
 /** Dispatches a subcommand and maps every failure to a message and an exit status, in one place. */
 public final class Commands {
     private static final String USAGE = "usage: offramp <command> [options]\n  " + GenerateCommand.USAGE + "\n  "
-            + LayersCommand.USAGE;
+            + LayersCommand.USAGE + "\n  " + ServeCommand.USAGE;
 
     private Commands() {}
 
@@ -22,6 +22,7 @@ public final class Commands {
             switch (args[0]) {
                 case "generate" -> GenerateCommand.run(rest, defaultModel, out);
                 case "layers" -> LayersCommand.run(rest, defaultModel, out);
+                case "serve" -> ServeCommand.run(rest, defaultModel, out);
                 default -> throw new CliArgs.UsageException("unknown command " + args[0]);
             }
             return 0;

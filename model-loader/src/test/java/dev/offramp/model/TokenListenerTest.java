@@ -1,0 +1,63 @@
+package dev.offramp.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offramp.model.engine.GenerationRequest;
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.Generator;
+import dev.offramp.model.engine.Mode;
+import dev.offramp.policy.PolicyRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The streaming hook: the listener sees exactly the returned tokens, in order, and can stop the generation. */
+class TokenListenerTest {
+    private static LoadedModel model;
+
+    @BeforeAll
+    static void load() {
+        model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"), null,
+                DjlRuntime.start(1), DeviceChoice.CPU);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    static Stream<Mode> modes() {
+        return Stream.of(new Mode.Full(), new Mode.Static(3),
+                new Mode.EarlyExit(PolicyRegistry.standard().parse("confidence:threshold=0.3"),
+                        Mode.KvStrategy.RECOMPUTE, 0),
+                new Mode.SelfSpeculative(2, 4, 0f));
+    }
+
+    @ParameterizedTest
+    @MethodSource("modes")
+    void listenerSeesEveryTokenInOrderAndCanStop(Mode mode) {
+        Generator gen = new Generator(model.transformer(), System::nanoTime);
+        int[] prompt = model.tokenizer().encode("Once upon a time");
+        GenerationRequest req = new GenerationRequest(prompt, 20, 0f, 0L, mode, false);
+        List<Integer> ids = new ArrayList<>();
+        List<Integer> exits = new ArrayList<>();
+        GenerationResult all = gen.generate(req, (id, exit) -> ids.add(id) && exits.add(exit));
+        assertThat(ids).containsExactly(box(all.ids()));
+        assertThat(exits).containsExactly(box(all.exitLayers()));
+        assertThat(all.ids()).hasSize(20);
+        assertThat(gen.generate(req).ids()).containsExactly(all.ids());
+
+        List<Integer> seen = new ArrayList<>();
+        GenerationResult stopped = gen.generate(req, (id, exit) -> seen.add(id) && seen.size() < 3);
+        assertThat(stopped.ids()).containsExactly(java.util.Arrays.copyOf(all.ids(), 3));
+        assertThat(seen).hasSize(3);
+    }
+
+    private static Integer[] box(int[] a) {
+        return java.util.Arrays.stream(a).boxed().toArray(Integer[]::new);
+    }
+}

@@ -1,0 +1,40 @@
+package dev.offramp.server.cli;
+
+import dev.offramp.server.http.Engine;
+import dev.offramp.server.http.Server;
+import dev.offramp.server.http.ServerConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+/** {@code serve}: the HTTP server on one model until the process is stopped. */
+final class ServeCommand {
+    static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
+            + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH]";
+
+    private ServeCommand() {}
+
+    static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
+        Set<String> options = new HashSet<>(ModelOptions.NAMES);
+        options.addAll(Set.of("host", "port", "max-body-bytes"));
+        CliArgs args = new CliArgs("serve", argv, options, Set.of());
+        ServerConfig config = new ServerConfig(args.string("host", "127.0.0.1"),
+                args.integer("port", ServerConfig.DEFAULT_PORT),
+                args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES));
+        ModelOptions model = ModelOptions.from(args, defaultModel);
+        Engine engine = new Engine(model.model().getFileName().toString(), model::load);
+        Server server = new Server(config, engine).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
+        out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
+                + engine.modelId() + ")");
+        try {
+            engine.awaitLoaded();
+        } catch (java.util.concurrent.CompletionException e) {
+            server.close();
+            throw e.getCause() instanceof Exception c ? c : e;
+        }
+        out.println("offramp: ready, serving " + engine.modelId());
+        server.awaitClose();
+    }
+}

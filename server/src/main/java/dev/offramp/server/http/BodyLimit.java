@@ -1,0 +1,34 @@
+package dev.offramp.server.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+
+/** Aggregates request bodies up to a limit; beyond it, 413 with the error body (not Netty's empty one). */
+final class BodyLimit extends HttpObjectAggregator {
+    private final int limit;
+    private final Json json;
+
+    BodyLimit(int limit, Json json) {
+        super(limit);
+        this.limit = limit;
+        this.json = json;
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+        if (!(oversized instanceof HttpRequest)) {
+            super.handleOversizedMessage(ctx, oversized);
+            return;
+        }
+        // As Netty does: once body bytes were aggregated the connection cannot be recovered; otherwise the rest of
+        // the body is discarded and a keep-alive connection stays usable.
+        boolean keep = !(oversized instanceof FullHttpMessage)
+                && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
+        new Exchange(ctx.channel(), json, HttpHandler.requestId(oversized), keep, new byte[0])
+                .fail(ApiException.tooLarge(limit));
+    }
+}

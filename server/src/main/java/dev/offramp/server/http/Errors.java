@@ -1,0 +1,45 @@
+package dev.offramp.server.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where a failure becomes an HTTP status and the {@code {"error":{…}}} body. */
+public final class Errors {
+    private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
+
+    /** The error body: {@code {"error":{"message","type","param","code"}}}. */
+    public record Body(Detail error) {}
+
+    public record Detail(String message, String type, String param, String code) {}
+
+    /** A status, its body, and the Allow header for a 405 (else null). */
+    public record Mapped(HttpResponseStatus status, Body body, String allow) {}
+
+    private Errors() {}
+
+    public static Mapped map(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof ApiException e) {
+            return new Mapped(e.status(), new Body(new Detail(e.getMessage(), e.type(), e.param(), e.code())),
+                    e.allow());
+        }
+        if (t instanceof IllegalArgumentException) {
+            // The engine and the policy grammar say what was wrong in "expected X, found Y" form.
+            return new Mapped(HttpResponseStatus.BAD_REQUEST,
+                    new Body(new Detail(t.getMessage(), "invalid_request_error", null, null)), null);
+        }
+        LOG.error("request failed", t);
+        return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                new Body(new Detail("internal error: " + t, "server_error", null, null)), null);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.offramp.server.http;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+
+/** The pipeline of every connection: HTTP codec → body aggregation with a size limit → routing. */
+final class Initializer extends ChannelInitializer<SocketChannel> {
+    private final int maxBodyBytes;
+    private final Router router;
+    private final Json json;
+
+    Initializer(int maxBodyBytes, Router router, Json json) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.router = router;
+        this.json = json;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ch.pipeline()
+                .addLast("http", new HttpServerCodec())
+                .addLast("aggregate", new BodyLimit(maxBodyBytes, json))
+                .addLast("route", new HttpHandler(router, json));
+    }
+}

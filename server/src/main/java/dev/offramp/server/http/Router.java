@@ -1,0 +1,26 @@
+package dev.offramp.server.http;
+
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Finds the route for a request: 404 for an unknown path, 405 (with the allowed methods) for a wrong method. */
+final class Router {
+    private final List<Route> routes;
+
+    Router(List<Route> routes) {
+        this.routes = List.copyOf(routes);
+    }
+
+    Route.Handler find(HttpMethod method, String path) {
+        List<Route> atPath = routes.stream().filter(r -> r.path().equals(path)).toList();
+        if (atPath.isEmpty()) {
+            throw ApiException.notFound(null, "not_found", "no route for " + path);
+        }
+        return atPath.stream().filter(r -> r.method().equals(method)).findFirst()
+                .map(Route::handler)
+                .orElseThrow(() -> ApiException.methodNotAllowed(
+                        atPath.stream().map(r -> r.method().name()).collect(Collectors.joining(", ")),
+                        method + " " + path + ": method not allowed"));
+    }
+}
