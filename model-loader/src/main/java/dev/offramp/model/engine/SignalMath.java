@@ -8,10 +8,22 @@ import java.util.Set;
 final class SignalMath {
     private SignalMath() {}
 
-    /** Ids of the k largest logits, largest first. */
+    /** Ids of the k largest logits, largest first (ties: lower id first). One pass with a sorted top-k buffer. */
     static int[] topK(float[] logits, int k) {
-        return java.util.stream.IntStream.range(0, logits.length).boxed()
-                .sorted((a, b) -> Float.compare(logits[b], logits[a])).limit(k).mapToInt(Integer::intValue).toArray();
+        int[] ids = new int[k];
+        int n = 0;
+        for (int i = 0; i < logits.length; i++) {
+            if (n == k && logits[i] <= logits[ids[k - 1]]) {
+                continue;
+            }
+            int at = n < k ? n++ : k - 1;  // a full buffer drops its smallest
+            while (at > 0 && logits[ids[at - 1]] < logits[i]) {
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            ids[at] = i;
+        }
+        return ids;
     }
 
     /** {@code ids} maps logit indices to token ids for a pruned vocabulary; null when logits cover the vocabulary. */
