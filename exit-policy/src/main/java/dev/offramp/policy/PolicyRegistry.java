@@ -24,14 +24,14 @@ public final class PolicyRegistry {
     /** Every policy in this module. */
     public static PolicyRegistry standard() {
         return new PolicyRegistry(List.of(
-                PolicyFactory.withLayerKeys(ConfidencePolicy.NAME, List.of("threshold"),
-                        p -> new ConfidencePolicy(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys(MarginPolicy.NAME, List.of("threshold"),
-                        p -> new MarginPolicy(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys(EntropyPolicy.NAME, List.of("threshold"),
-                        p -> new EntropyPolicy(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys(SaturationPolicy.NAME, List.of("threshold"),
-                        p -> new SaturationPolicy(p.number("threshold"), p.layers())),
+                PolicyFactory.withLayerKeys("confidence", List.of("threshold"),
+                        p -> ThresholdPolicy.confidence(p.number("threshold"), p.layers())),
+                PolicyFactory.withLayerKeys("margin", List.of("threshold"),
+                        p -> ThresholdPolicy.margin(p.number("threshold"), p.layers())),
+                PolicyFactory.withLayerKeys("entropy", List.of("threshold"),
+                        p -> ThresholdPolicy.entropy(p.number("threshold"), p.layers())),
+                PolicyFactory.withLayerKeys("saturation", List.of("threshold"),
+                        p -> ThresholdPolicy.saturation(p.number("threshold"), p.layers())),
                 PolicyFactory.withLayerKeys(PatiencePolicy.NAME, List.of("layers"),
                         p -> new PatiencePolicy(p.integer("layers", 2), p.layers())),
                 PolicyFactory.withLayerKeys(ConsistencyPolicy.NAME, List.of("threshold", "window"),

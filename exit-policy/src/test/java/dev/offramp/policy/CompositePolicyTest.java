@@ -60,7 +60,7 @@ class CompositePolicyTest {
             quorum | 2 | 'quorum(2, '
             """)
     void factoriesAgreeWithTheParser(String name, int required, String prefix) {
-        List<ExitPolicy> children = List.of(new ConfidencePolicy(0.9f, LayerSet.range(2, 1)),
+        List<ExitPolicy> children = List.of(ThresholdPolicy.confidence(0.9f, LayerSet.range(2, 1)),
                 new PatiencePolicy(2, LayerSet.of(3, 6)), new StaticPolicy(8));
         CompositePolicy composite = switch (name) {
             case "all" -> CompositePolicy.all(children);

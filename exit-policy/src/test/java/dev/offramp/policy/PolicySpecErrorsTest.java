@@ -123,9 +123,9 @@ class PolicySpecErrorsTest {
     static Stream<Arguments> badConstructorArguments() {
         LayerSet every = LayerSet.range(1, 1);
         return Stream.of(
-                arguments((ThrowingCallable) () -> new ConfidencePolicy(Float.NaN, every),
+                arguments((ThrowingCallable) () -> ThresholdPolicy.confidence(Float.NaN, every),
                         "confidence: threshold expected in (0, 1], found NaN"),
-                arguments((ThrowingCallable) () -> new EntropyPolicy(Float.POSITIVE_INFINITY, every),
+                arguments((ThrowingCallable) () -> ThresholdPolicy.entropy(Float.POSITIVE_INFINITY, every),
                         "entropy: threshold expected finite and >= 0, found Infinity"),
                 arguments((ThrowingCallable) () -> new ConsistencyPolicy(0.5f, -2, every),
                         "consistency: window expected >= 1, found -2"),

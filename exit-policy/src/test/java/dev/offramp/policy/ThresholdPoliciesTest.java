@@ -76,10 +76,10 @@ class ThresholdPoliciesTest {
     void constructorsMatchTheRegistry(String name, float threshold, String spec) {
         LayerSet everyLayer = LayerSet.range(1, 1);
         ExitPolicy policy = switch (name) {
-            case "confidence" -> new ConfidencePolicy(threshold, everyLayer);
-            case "margin" -> new MarginPolicy(threshold, everyLayer);
-            case "entropy" -> new EntropyPolicy(threshold, everyLayer);
-            default -> new SaturationPolicy(threshold, everyLayer);
+            case "confidence" -> ThresholdPolicy.confidence(threshold, everyLayer);
+            case "margin" -> ThresholdPolicy.margin(threshold, everyLayer);
+            case "entropy" -> ThresholdPolicy.entropy(threshold, everyLayer);
+            default -> ThresholdPolicy.saturation(threshold, everyLayer);
         };
         assertThat(policy).hasToString(spec);
         assertThat(policy.toString()).isEqualTo(registry.parse(spec).toString());
