@@ -3,6 +3,7 @@ package dev.offramp.bench.eval;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
+import dev.offramp.model.engine.SignalMath;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.LayerSignals;
 import dev.offramp.policy.Schedule;
@@ -82,7 +83,7 @@ final class TeacherForcing {
                     }
                     if (checks) {
                         float cos = cosine ? ExitSignals.cosine(h, previous, t * hidden, hidden) : Float.NaN;
-                        history.get(t).add(ExitSignals.of(l, logits, t * vocab, vocab, schedule.signals(), cos));
+                        history.get(t).add(SignalMath.of(l, logits, t * vocab, vocab, null, schedule.signals(), cos));
                     }
                     if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
                         leaving.add(t);

@@ -4,8 +4,11 @@ import dev.offramp.policy.LayerSignals;
 import dev.offramp.policy.Signal;
 import java.util.Set;
 
-/** Policy signals from an exit's logits (softmax at temperature 1, as the model was trained). */
-final class SignalMath {
+/**
+ * Policy signals from an exit's logits (softmax at temperature 1, as the model was trained): the one copy, used by
+ * the decoders and by the benchmarks' teacher forcing.
+ */
+public final class SignalMath {
     private SignalMath() {}
 
     /** Ids of the k largest logits, largest first (ties: lower id first). One pass with a sorted top-k buffer. */
@@ -28,21 +31,35 @@ final class SignalMath {
 
     /** {@code ids} maps logit indices to token ids for a pruned vocabulary; null when logits cover the vocabulary. */
     static LayerSignals of(int layer, float[] logits, int[] ids, Set<Signal> needs, float cosine) {
+        return of(layer, logits, 0, logits == null ? 0 : logits.length, ids, needs, cosine);
+    }
+
+    /**
+     * The signals of the logits row {@code [off, off + n)} (teacher forcing reads rows of a [T, vocab] array in place);
+     * NaN (argmax -1) when no logits were computed.
+     */
+    public static LayerSignals of(int layer, float[] logits, int off, int n, int[] ids, Set<Signal> needs,
+                                  float cosine) {
         if (logits == null) {
             return new LayerSignals(layer, Float.NaN, Float.NaN, Float.NaN, -1, cosine);
         }
-        int top = Sampler.argmax(logits);
-        double max = logits[top];
+        int top = 0;
+        for (int i = 1; i < n; i++) {
+            if (logits[off + i] > logits[off + top]) {
+                top = i;
+            }
+        }
+        double max = logits[off + top];
         double sum = 0;
         double weighted = 0;  // sum of e^(x - max) * (x - max), for the entropy
         float second = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < logits.length; i++) {
-            double d = logits[i] - max;
+        for (int i = 0; i < n; i++) {
+            double d = logits[off + i] - max;
             double e = Math.exp(d);
             sum += e;
             weighted += e * d;
-            if (i != top && logits[i] > second) {
-                second = logits[i];
+            if (i != top && logits[off + i] > second) {
+                second = logits[off + i];
             }
         }
         float p1 = (float) (1.0 / sum);
