@@ -45,14 +45,14 @@ class TokenListenerTest {
         GenerationRequest req = new GenerationRequest(prompt, 20, 0f, 0L, mode, false);
         List<Integer> ids = new ArrayList<>();
         List<Integer> exits = new ArrayList<>();
-        GenerationResult all = gen.generate(req, (id, exit) -> ids.add(id) && exits.add(exit));
+        GenerationResult all = gen.generate(req, (id, exit, signals) -> ids.add(id) && exits.add(exit));
         assertThat(ids).containsExactly(box(all.ids()));
         assertThat(exits).containsExactly(box(all.exitLayers()));
         assertThat(all.ids()).hasSize(20);
         assertThat(gen.generate(req).ids()).containsExactly(all.ids());
 
         List<Integer> seen = new ArrayList<>();
-        GenerationResult stopped = gen.generate(req, (id, exit) -> seen.add(id) && seen.size() < 3);
+        GenerationResult stopped = gen.generate(req, (id, exit, signals) -> seen.add(id) && seen.size() < 3);
         assertThat(stopped.ids()).containsExactly(java.util.Arrays.copyOf(all.ids(), 3));
         assertThat(seen).hasSize(3);
     }

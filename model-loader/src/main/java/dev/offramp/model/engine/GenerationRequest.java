@@ -3,10 +3,12 @@ package dev.offramp.model.engine;
 /**
  * What to generate.
  *
+ * @param topP      nucleus sampling: draw from the smallest set of tokens whose probability reaches topP (1: all)
+ * @param topK      draw from the k most probable tokens (0: all)
  * @param stopAtEos stop when the model produces one of its stop ids (the stop id is not returned)
  */
-public record GenerationRequest(int[] promptIds, int maxTokens, float temperature, long seed, Mode mode,
-                                boolean stopAtEos) {
+public record GenerationRequest(int[] promptIds, int maxTokens, float temperature, float topP, int topK, long seed,
+                                Mode mode, boolean stopAtEos) {
     public GenerationRequest {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("prompt: expected at least one token, found none");
@@ -14,7 +16,19 @@ public record GenerationRequest(int[] promptIds, int maxTokens, float temperatur
         if (maxTokens < 1) {
             throw new IllegalArgumentException("max tokens: expected >= 1, found " + maxTokens);
         }
+        if (!(topP > 0f && topP <= 1f)) {
+            throw new IllegalArgumentException("top_p: expected a value in (0, 1], found " + topP);
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("top_k: expected 0 (off) or a positive number, found " + topK);
+        }
         promptIds = promptIds.clone();
+    }
+
+    /** Sampling over the whole vocabulary (no top-p, no top-k). */
+    public GenerationRequest(int[] promptIds, int maxTokens, float temperature, long seed, Mode mode,
+                             boolean stopAtEos) {
+        this(promptIds, maxTokens, temperature, 1f, 0, seed, mode, stopAtEos);
     }
 
     /** Greedy, full depth, no stop id: how the fixtures were made. */

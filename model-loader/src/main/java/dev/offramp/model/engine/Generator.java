@@ -3,7 +3,6 @@ package dev.offramp.model.engine;
 import dev.offramp.model.ModelConfig;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Transformer;
-import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 
 /** Generates one request in the mode it asks for: prefill, then tokens until a stop id or the token budget. */
@@ -22,37 +21,35 @@ public final class Generator {
 
     /** Generates, telling {@code listener} of each token when it is final; the listener may stop it early. */
     public GenerationResult generate(GenerationRequest req, TokenListener listener) {
-        try (Sequence seq = model.newSequence()) {
-            return generate(req, seq, listener);
+        try (Batch batch = new Batch(model, nanoTime)) {
+            return run(batch, batch.join(req, listener));
         }
     }
 
     /** Generates into {@code seq} (empty), which keeps the KV cache afterwards for inspection. */
     public GenerationResult generate(GenerationRequest req, Sequence seq) {
-        return generate(req, seq, TokenListener.NONE);
-    }
-
-    private GenerationResult generate(GenerationRequest req, Sequence seq, TokenListener listener) {
-        ModelConfig c = model.config();
-        check(req, c);
-        Sampler sampler = new Sampler(req.temperature(), new SplittableRandom(req.seed()));
-        Tokens out = new Tokens(req, c, listener);
-        long t0 = nanoTime.getAsLong();
-        int[] prompt = req.promptIds();
-        if (req.mode() instanceof Mode.EarlyExit e) {
-            new EarlyExitDecoder(model, e).decode(seq, prompt, sampler, out);
-        } else if (req.mode() instanceof Mode.SelfSpeculative s) {
-            new SpeculativeDecoder(model, s).decode(seq, prompt, sampler, out);
-        } else {
-            FixedPlanDecoder.of(model, req.mode()).decode(seq, prompt, sampler, out);
+        try (Batch batch = new Batch(model, nanoTime)) {
+            return run(batch, batch.join(req, seq, TokenListener.NONE));
         }
-        return out.result(prompt, nanoTime.getAsLong() - t0);
     }
 
-    private static void check(GenerationRequest req, ModelConfig c) {
+    /** A batch of one: the same engine path a server runs many requests through. */
+    private static GenerationResult run(Batch batch, Slot slot) {
+        while (!slot.done()) {
+            batch.step();
+        }
+        return slot.result();
+    }
+
+    static void check(GenerationRequest req, ModelConfig c) {
         if (req.promptIds().length + req.maxTokens() - 1 > c.contextLength()) {
             throw new IllegalArgumentException("prompt of " + req.promptIds().length + " tokens + " + req.maxTokens()
                     + " new tokens: expected at most the context length " + c.contextLength() + " in all");
+        }
+        for (int id : req.promptIds()) {
+            if (id < 0 || id >= c.vocab()) {
+                throw new IllegalArgumentException("prompt token id " + id + ": expected 0.." + (c.vocab() - 1));
+            }
         }
         checkDepth(req.mode(), c);
     }

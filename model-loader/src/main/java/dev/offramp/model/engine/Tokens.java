@@ -26,8 +26,11 @@ final class Tokens {
         this.config = config;
     }
 
-    /** Appends a token unless it is a stop id and tells the listener; returns whether generation goes on. */
-    boolean add(int id, int exitLayer) {
+    /**
+     * Appends a token unless it is a stop id and tells the listener; returns whether generation goes on.
+     * {@code signals}: what the policy saw where the token exited (null when no check decided it).
+     */
+    boolean add(int id, int exitLayer, dev.offramp.policy.LayerSignals signals) {
         if (done()) {
             return false;
         }
@@ -38,7 +41,7 @@ final class Tokens {
         ids[n] = id;
         exits[n] = exitLayer;
         n++;
-        if (!listener.onToken(id, exitLayer)) {
+        if (!listener.onToken(id, exitLayer, signals)) {
             stopped = true;
         }
         return !done();

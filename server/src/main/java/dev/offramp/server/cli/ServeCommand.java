@@ -1,29 +1,43 @@
 package dev.offramp.server.cli;
 
+import dev.offramp.server.http.ChatTemplate;
 import dev.offramp.server.http.Engine;
 import dev.offramp.server.http.Server;
 import dev.offramp.server.http.ServerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
+            + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] "
             + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH]";
 
     private ServeCommand() {}
 
     static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
-        options.addAll(Set.of("host", "port", "max-body-bytes"));
+        options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
+                "stall-timeout-s"));
         CliArgs args = new CliArgs("serve", argv, options, Set.of());
         ServerConfig config = new ServerConfig(args.string("host", "127.0.0.1"),
                 args.integer("port", ServerConfig.DEFAULT_PORT),
                 args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES));
         ModelOptions model = ModelOptions.from(args, defaultModel);
-        Engine engine = new Engine(model.model().getFileName().toString(), model::load);
+        Engine.Limits d = Engine.Limits.DEFAULT;
+        Engine.Limits limits;
+        try {
+            limits = new Engine.Limits(args.integer("max-running", d.maxRunning()),
+                    args.integer("max-waiting", d.maxWaiting()), args.integer("budget-min-layer", 0),
+                    Duration.ofSeconds(args.integer("stall-timeout-s", (int) d.stallTimeout().toSeconds())));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("serve: " + e.getMessage());
+        }
+        Engine engine = new Engine(model.model().getFileName().toString(), model::load,
+                ChatTemplate.forModel(model.model()), limits);
         Server server = new Server(config, engine).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "

@@ -18,7 +18,10 @@ final class Api {
                         new Wire.Status(engine.ready() ? "ready" : "loading"))),
                 new Route(GET, "/v1/models", ex -> ex.respond(HttpResponseStatus.OK,
                         Wire.ModelList.of(engine.modelId(), engine.created()))),
+                new Route(GET, "/metrics", ex -> ex.respondText(HttpResponseStatus.OK, engine.metrics().scrape(),
+                        "text/plain; version=0.0.4; charset=utf-8")),
                 new Route(POST, "/v1/completions", new CompletionsHandler(engine)),
+                new Route(POST, "/v1/chat/completions", new ChatHandler(engine)),
                 new Route(POST, "/v1/generate", new GenerateHandler(engine)));
     }
 }

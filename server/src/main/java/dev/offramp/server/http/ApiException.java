@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Map;
 
 /** A request that cannot be served as asked: the status and the OpenAI-style error fields it maps to. */
 public final class ApiException extends RuntimeException {
@@ -8,16 +9,16 @@ public final class ApiException extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
-    private final String allow;
+    private final Map<String, String> headers;
 
     public ApiException(HttpResponseStatus status, String type, String param, String code, String message) {
-        this(status, type, param, code, message, null);
+        this(status, type, param, code, message, Map.of());
     }
 
     private ApiException(HttpResponseStatus status, String type, String param, String code, String message,
-                         String allow) {
+                         Map<String, String> headers) {
         super(message);
-        this.allow = allow;
+        this.headers = headers;
         this.status = status;
         this.type = type;
         this.param = param;
@@ -36,7 +37,14 @@ public final class ApiException extends RuntimeException {
     /** 405; {@code allow} lists the path's methods for the Allow header. */
     public static ApiException methodNotAllowed(String allow, String message) {
         return new ApiException(HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", null,
-                "method_not_allowed", message, allow);
+                "method_not_allowed", message, Map.of("Allow", allow));
+    }
+
+    /** 429 with {@code Retry-After}: the running batch and the waiting line are both full. */
+    public static ApiException overloaded(int maxRunning, int maxWaiting) {
+        return new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "overloaded",
+                "server busy: " + maxRunning + " requests running and " + maxWaiting + " waiting; retry later",
+                Map.of("Retry-After", "1"));
     }
 
     public static ApiException tooLarge(int limit) {
@@ -44,9 +52,9 @@ public final class ApiException extends RuntimeException {
                 "body_too_large", "request body: expected at most " + limit + " bytes, found more");
     }
 
-    /** The Allow header's value for a 405, else null. */
-    public String allow() {
-        return allow;
+    /** Headers the response carries: Allow for a 405, Retry-After for a 429. */
+    public Map<String, String> headers() {
+        return headers;
     }
 
     public HttpResponseStatus status() {

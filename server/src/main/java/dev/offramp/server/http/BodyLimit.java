@@ -6,16 +6,21 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
 
 /** Aggregates request bodies up to a limit; beyond it, 413 with the error body (not Netty's empty one). */
 final class BodyLimit extends HttpObjectAggregator {
     private final int limit;
     private final Json json;
+    private final Router router;
+    private final Metrics metrics;
 
-    BodyLimit(int limit, Json json) {
+    BodyLimit(int limit, Json json, Router router, Metrics metrics) {
         super(limit);
         this.limit = limit;
         this.json = json;
+        this.router = router;
+        this.metrics = metrics;
     }
 
     @Override
@@ -28,7 +33,8 @@ final class BodyLimit extends HttpObjectAggregator {
         // the body is discarded and a keep-alive connection stays usable.
         boolean keep = !(oversized instanceof FullHttpMessage)
                 && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
-        new Exchange(ctx.channel(), json, HttpHandler.requestId(oversized), keep, new byte[0])
+        String route = router.label(new QueryStringDecoder(((HttpRequest) oversized).uri()).path());
+        new Exchange(ctx.channel(), json, HttpHandler.requestId(oversized), keep, new byte[0], null, route, metrics)
                 .fail(ApiException.tooLarge(limit));
     }
 }

@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
-import io.netty.handler.codec.http.HttpResponseStatus;
+import dev.offramp.policy.LayerSignals;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -20,35 +21,33 @@ final class CompletionsHandler implements Route.Handler {
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = engine.modelId();
-        Generation.Sink sink = !k.stream() ? Generation.NO_SINK : new Generation.Sink() {
+        Job.Sink sink = !k.stream() ? Job.NO_SINK : new Job.Sink() {
             @Override
             public void start() {
                 ex.startStream();
             }
 
             @Override
-            public void token(int tokenId, int exitLayer, String delta) {
+            public void token(int tokenId, int exitLayer, LayerSignals signals, String delta) {
                 if (!delta.isEmpty()) {
-                    ex.event(chunk(id, created, model, new Wire.Choice(0, delta, null, null), null));
+                    ex.event(new Wire.Completion(id, OBJECT, created, model,
+                            List.of(new Wire.Choice(0, delta, null, null)), null, null));
                 }
             }
         };
-        engine.submit(m -> Generation.run(m, k, sink, ex::disconnected)).whenComplete((out, failure) -> {
-            if (failure != null) {
-                ex.fail(failure);
-            } else if (k.stream()) {
-                ex.event(chunk(id, created, model,
-                        new Wire.Choice(0, out.tail(), out.finishReason(), out.summary()), out.usage()));
-                ex.endStream();
-            } else {
-                ex.respond(HttpResponseStatus.OK, chunk(id, created, model,
-                        new Wire.Choice(0, out.text(), out.finishReason(), out.summary()), out.usage()));
-            }
-        });
-    }
-
-    private static Wire.Completion chunk(String id, long created, String model, Wire.Choice choice,
-                                         Wire.Usage usage) {
-        return new Wire.Completion(id, OBJECT, created, model, List.of(choice), usage);
+        Replies.submit(engine, new Job(k, sink, ex, System.nanoTime()),
+                out -> new Wire.Completion(id, OBJECT, created, model,
+                        List.of(new Wire.Choice(0, out.text(), out.finishReason(), out.summary())), out.usage(),
+                        out.budget()),
+                out -> {
+                    List<Object> last = new ArrayList<>();
+                    last.add(new Wire.Completion(id, OBJECT, created, model,
+                            List.of(new Wire.Choice(0, out.tail(), out.finishReason(), out.summary())), null,
+                            out.budget()));
+                    if (k.includeUsage()) {
+                        last.add(new Wire.Completion(id, OBJECT, created, model, List.of(), out.usage(), null));
+                    }
+                    return last;
+                });
     }
 }

@@ -2,31 +2,86 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The model and the one engine thread that runs it (one per device). The model loads on that thread when the engine
- * is made; requests queue behind it and run one at a time, never on the event loop.
+ * The model and the one engine thread that runs it (one per device): the model loads on that thread, then the
+ * {@link Scheduler} batches every accepted job there. Admission happens here, on the caller's thread: beyond the
+ * running and waiting limits a job is refused with 429 and never queued.
  */
 public final class Engine implements AutoCloseable {
+    /**
+     * @param maxRunning      jobs in the batch at once
+     * @param maxWaiting      jobs accepted beyond those, waiting to join
+     * @param budgetMinLayer  the shallowest depth a latency budget may force; 0: a quarter of the model's layers
+     * @param stallTimeout    how long a stream whose client stopped reading is held before it is cancelled
+     */
+    public record Limits(int maxRunning, int maxWaiting, int budgetMinLayer, Duration stallTimeout) {
+        public static final Limits DEFAULT = new Limits(16, 64, 0, Duration.ofSeconds(30));
+
+        public Limits {
+            if (maxRunning < 1) {
+                throw new IllegalArgumentException("max running: expected >= 1, found " + maxRunning);
+            }
+            if (maxWaiting < 0) {
+                throw new IllegalArgumentException("max waiting: expected >= 0, found " + maxWaiting);
+            }
+            if (budgetMinLayer < 0) {
+                throw new IllegalArgumentException("budget min layer: expected >= 0, found " + budgetMinLayer);
+            }
+        }
+
+        int budgetMinLayer(int layers) {
+            return budgetMinLayer == 0 ? Math.max(1, layers / 4) : Math.min(budgetMinLayer, layers);
+        }
+    }
+
     private final String modelId;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "offramp-engine");
-        t.setDaemon(true);
-        return t;
-    });
-    private final CompletableFuture<LoadedModel> model;
+    private final ChatTemplate chat;
+    private final Limits limits;
+    private final Metrics metrics;
+    private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
+    private final AtomicInteger admitted = new AtomicInteger();  // running + waiting
+    private final CompletableFuture<LoadedModel> model = new CompletableFuture<>();
+    private final Thread thread;
     private final long created = System.currentTimeMillis() / 1000;
+    private volatile boolean closing;
 
     /** @param modelId the id clients name it by (its folder or file name) */
     public Engine(String modelId, Supplier<LoadedModel> loader) {
+        this(modelId, loader, ChatTemplate.plain(), Limits.DEFAULT);
+    }
+
+    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits) {
         this.modelId = modelId;
-        this.model = CompletableFuture.supplyAsync(loader, thread);
+        this.chat = chat;
+        this.limits = limits;
+        this.metrics = new Metrics(modelId);
+        this.thread = new Thread(() -> run(loader), "offramp-engine");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run(Supplier<LoadedModel> loader) {
+        LoadedModel m;
+        try {
+            m = loader.get();
+        } catch (RuntimeException | Error e) {
+            model.completeExceptionally(e);
+            return;
+        }
+        model.complete(m);
+        try (m) {
+            new Scheduler(m, limits, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
+                    .run(() -> closing);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public String modelId() {
@@ -35,6 +90,14 @@ public final class Engine implements AutoCloseable {
 
     long created() {
         return created;
+    }
+
+    ChatTemplate chatTemplate() {
+        return chat;
+    }
+
+    Metrics metrics() {
+        return metrics;
     }
 
     public boolean ready() {
@@ -54,31 +117,29 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} on the engine thread with the loaded model. */
-    <T> CompletableFuture<T> submit(Function<LoadedModel, T> work) {
-        return CompletableFuture.supplyAsync(() -> work.apply(loaded()), thread);
-    }
-
-    private LoadedModel loaded() {
-        if (model.isCompletedExceptionally()) {
+    /** Accepts a job (it runs when it joins the batch) or refuses it: 503 if the model failed, 429 when full. */
+    void submit(Job job) {
+        if (model.isCompletedExceptionally() || closing) {
             throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "model_unavailable",
-                    "model " + modelId + " failed to load");
+                    "model " + modelId + (closing ? " is shutting down" : " failed to load"));
         }
-        return model.join();
+        if (admitted.incrementAndGet() > limits.maxRunning() + limits.maxWaiting()) {
+            admitted.decrementAndGet();
+            metrics.rejected("queue_full");
+            throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
+        }
+        metrics.waiting.incrementAndGet();
+        waiting.add(job);
     }
 
     @Override
     public void close() {
-        thread.execute(() -> {
-            if (ready()) {
-                model.join().close();
-            }
-        });
-        thread.shutdown();
+        closing = true;
         try {
-            thread.awaitTermination(30, TimeUnit.SECONDS);
+            thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
@@ -15,8 +16,8 @@ public final class Errors {
 
     public record Detail(String message, String type, String param, String code) {}
 
-    /** A status, its body, and the Allow header for a 405 (else null). */
-    public record Mapped(HttpResponseStatus status, Body body, String allow) {}
+    /** A status, its body, and the headers it needs (Allow for a 405, Retry-After for a 429). */
+    public record Mapped(HttpResponseStatus status, Body body, Map<String, String> headers) {}
 
     private Errors() {}
 
@@ -24,16 +25,16 @@ public final class Errors {
         Throwable t = unwrap(failure);
         if (t instanceof ApiException e) {
             return new Mapped(e.status(), new Body(new Detail(e.getMessage(), e.type(), e.param(), e.code())),
-                    e.allow());
+                    e.headers());
         }
         if (t instanceof IllegalArgumentException) {
             // The engine and the policy grammar say what was wrong in "expected X, found Y" form.
             return new Mapped(HttpResponseStatus.BAD_REQUEST,
-                    new Body(new Detail(t.getMessage(), "invalid_request_error", null, null)), null);
+                    new Body(new Detail(t.getMessage(), "invalid_request_error", null, null)), Map.of());
         }
         LOG.error("request failed", t);
         return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                new Body(new Detail("internal error: " + t, "server_error", null, null)), null);
+                new Body(new Detail("internal error: " + t, "server_error", null, null)), Map.of());
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * One request and the way back to its client. The body is copied off the pooled buffer on arrival, so an exchange
@@ -25,19 +26,35 @@ import java.nio.charset.StandardCharsets;
  */
 final class Exchange {
     static final String REQUEST_ID = "X-Request-Id";
+    static final String BUDGET_OUTCOME = "X-Latency-Budget-Outcome";
     private final Channel channel;
     private final Json json;
     private final String requestId;
     private final boolean keepAlive;
     private final byte[] body;
+    private final Long budgetMs;
+    private final String route;
+    private final Metrics metrics;
     private volatile boolean streaming;
 
-    Exchange(Channel channel, Json json, String requestId, boolean keepAlive, byte[] body) {
+    /**
+     * @param budgetMs the request's latency budget (X-Latency-Budget-Ms or Envoy's timeout, the smaller), or null
+     * @param route    the route's path for the requests metric, or "unmatched" (labels stay low-cardinality)
+     */
+    Exchange(Channel channel, Json json, String requestId, boolean keepAlive, byte[] body, Long budgetMs,
+             String route, Metrics metrics) {
         this.channel = channel;
         this.json = json;
         this.requestId = requestId;
         this.keepAlive = keepAlive;
         this.body = body;
+        this.budgetMs = budgetMs;
+        this.route = route;
+        this.metrics = metrics;
+    }
+
+    Long budgetMs() {
+        return budgetMs;
     }
 
     String requestId() {
@@ -68,7 +85,7 @@ final class Exchange {
     }
 
     void respond(HttpResponseStatus status, Object message) {
-        respond(status, message, null);
+        respond(status, message, Map.of());
     }
 
     /** The failure's status and error body; after a stream has begun, an error event ends the stream instead. */
@@ -78,18 +95,25 @@ final class Exchange {
             event(m.body());
             endStream();
         } else {
-            respond(m.status(), m.body(), m.allow());
+            respond(m.status(), m.body(), m.headers());
         }
     }
 
-    private void respond(HttpResponseStatus status, Object message, String allow) {
-        byte[] bytes = json.write(message);
+    /** A whole JSON response with extra headers (Allow, Retry-After, the budget outcome). */
+    void respond(HttpResponseStatus status, Object message, Map<String, String> extra) {
+        respond(status, json.write(message), HttpHeaderValues.APPLICATION_JSON, extra);
+    }
+
+    /** A whole plain-text response (the metrics scrape). */
+    void respondText(HttpResponseStatus status, String text, String contentType) {
+        respond(status, text.getBytes(StandardCharsets.UTF_8), contentType, Map.of());
+    }
+
+    private void respond(HttpResponseStatus status, byte[] bytes, CharSequence contentType, Map<String, String> extra) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        if (allow != null) {
-            r.headers().set(HttpHeaderNames.ALLOW, allow);
-        }
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        extra.forEach((k, v) -> r.headers().set(k, v));
+        metrics.request(route, status.code());
         finish(channel.writeAndFlush(headers(r)));
     }
 
@@ -100,6 +124,7 @@ final class Exchange {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        metrics.request(route, 200);
         channel.writeAndFlush(headers(r));
     }
 

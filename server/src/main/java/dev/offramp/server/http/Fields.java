@@ -120,6 +120,48 @@ final class Fields {
         return out;
     }
 
+    /** An array of objects, each read with its index in the field names ({@code messages[2].role}). */
+    List<Fields> objects(String name) {
+        JsonNode v = get(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isArray()) {
+            throw wrongType(name, "an array of objects", v);
+        }
+        List<Fields> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            out.add(of(v.get(i), prefix + name + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    /** A string, or OpenAI's content parts ({@code [{"type":"text","text":…}]}) joined by newlines. */
+    String textOrParts(String name) {
+        JsonNode v = get(name);
+        if (v == null || v.isTextual()) {
+            return v == null ? null : v.asText();
+        }
+        if (!v.isArray()) {
+            throw wrongType(name, "a string or an array of text parts", v);
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            Fields part = of(v.get(i), prefix + name + "[" + i + "]");
+            part.allowOnly(Set.of("type", "text"));
+            if (!"text".equals(part.string("type"))) {
+                throw ApiException.invalid(part.prefix + "type", part.prefix + "type: expected 'text' (only text "
+                        + "parts are supported), found " + kind(part.get("type")));
+            }
+            String text = part.string("text");
+            if (text == null) {
+                throw ApiException.invalid(part.prefix + "text", part.prefix + "text: expected a string, found nothing");
+            }
+            texts.add(text);
+        }
+        return String.join("\n", texts);
+    }
+
     Fields object(String name) {
         JsonNode v = get(name);
         return v == null ? null : of(v, prefix + name);

@@ -3,52 +3,20 @@ package dev.offramp.server.http;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.ModelConfig;
 import dev.offramp.model.engine.GenerationRequest;
-import dev.offramp.model.engine.GenerationResult;
-import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.policy.PolicyRegistry;
-import java.util.Arrays;
-import java.util.function.BooleanSupplier;
 
-/** One request's generation on the engine thread: checks against the model, then tokens through a text stream. */
+/** A request's checks against the model, run on the engine thread when it joins the batch. */
 final class Generation {
-    /** Told when the checks passed and of each token as it is produced. */
-    interface Sink {
-        void start();
-
-        void token(int id, int exitLayer, String textDelta);
-    }
-
-    /** What came out: {@code tail} is the text not yet handed to the sink's deltas. */
-    record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
-                   String mode) {
-        double meanExitLayer() {
-            return Arrays.stream(result.exitLayers()).average().orElse(0);
-        }
-
-        Wire.ExitSummary summary() {
-            return new Wire.ExitSummary(mode, meanExitLayer(), result.layersComputed(), result.exitChecks());
-        }
-
-        Wire.Usage usage() {
-            return Wire.Usage.of(promptIds.length, result.ids().length);
-        }
-    }
-
-    static final Sink NO_SINK = new Sink() {
-        @Override
-        public void start() {}
-
-        @Override
-        public void token(int id, int exitLayer, String textDelta) {}
-    };
-
     private Generation() {}
 
-    static Outcome run(LoadedModel m, Knobs k, Sink sink, BooleanSupplier cancelled) {
+    /** The prompt ids, what the engine is asked to generate, and the mode's name. */
+    record Prepared(int[] promptIds, GenerationRequest request, String mode) {}
+
+    static Prepared prepare(LoadedModel m, Knobs k) {
         ModelConfig c = m.config();
         int[] prompt = k.promptIds() != null ? k.promptIds() : m.tokenizer().encode(k.prompt());
-        String promptParam = k.promptIds() != null ? "prompt_ids" : "prompt";
+        String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
         for (int id : prompt) {
             if (id < 0 || id >= c.vocab()) {
                 throw ApiException.invalid(promptParam, "prompt_ids: expected ids in 0.." + (c.vocab() - 1)
@@ -70,15 +38,8 @@ final class Generation {
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }
-        GenerationRequest req = new GenerationRequest(prompt, k.maxTokens(), k.temperature(), k.seed(), mode, true);
-        TextStream text = new TextStream(m.tokenizer(), k.stop());
-        sink.start();
-        GenerationResult r = new Generator(m.transformer(), System::nanoTime).generate(req, (id, exit) -> {
-            sink.token(id, exit, text.push(id));
-            return !text.stopped() && !cancelled.getAsBoolean();
-        });
-        String tail = text.finish();
-        String finish = text.stopped() || r.ids().length < k.maxTokens() ? "stop" : "length";
-        return new Outcome(prompt, r, text.text(), tail, finish, mode.name());
+        GenerationRequest req = new GenerationRequest(prompt, k.maxTokens(), k.temperature(), k.topP(), k.topK(),
+                k.seed(), mode, true);
+        return new Prepared(prompt, req, mode.name());
     }
 }

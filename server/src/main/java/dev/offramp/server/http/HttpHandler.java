@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.UUID;
@@ -15,10 +16,38 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(HttpHandler.class);
     private final Router router;
     private final Json json;
+    private final Metrics metrics;
 
-    HttpHandler(Router router, Json json) {
+    HttpHandler(Router router, Json json, Metrics metrics) {
         this.router = router;
         this.json = json;
+        this.metrics = metrics;
+    }
+
+    /**
+     * The latency budget in milliseconds: {@code X-Latency-Budget-Ms}, or Envoy's
+     * {@code x-envoy-expected-rq-timeout-ms}, the smaller when both are sent; null when neither is.
+     */
+    static Long budgetMs(HttpHeaders headers) {
+        Long budget = null;
+        for (String name : new String[] {"X-Latency-Budget-Ms", "x-envoy-expected-rq-timeout-ms"}) {
+            String v = headers.get(name);
+            if (v == null) {
+                continue;
+            }
+            long ms;
+            try {
+                ms = v.strip().matches("[0-9]{1,12}") ? Long.parseLong(v.strip()) : 0;
+            } catch (NumberFormatException e) {
+                ms = 0;
+            }
+            if (ms <= 0) {
+                throw ApiException.invalid(name, name + ": expected a positive integer of milliseconds, found '"
+                        + (v.length() > 40 ? v.substring(0, 40) + "…" : v) + "'");
+            }
+            budget = budget == null ? ms : Math.min(budget, ms);
+        }
+        return budget;
     }
 
     static String requestId(io.netty.handler.codec.http.HttpMessage m) {
@@ -28,13 +57,24 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        String path = new QueryStringDecoder(req.uri()).path();
+        Long budget = null;
+        RuntimeException badBudget = null;
+        try {
+            budget = budgetMs(req.headers());
+        } catch (ApiException e) {
+            badBudget = e;
+        }
         Exchange ex = new Exchange(ctx.channel(), json, requestId(req), HttpUtil.isKeepAlive(req),
-                ByteBufUtil.getBytes(req.content()));
+                ByteBufUtil.getBytes(req.content()), budget, router.label(path), metrics);
         try {
             if (!req.decoderResult().isSuccess()) {
                 throw ApiException.invalid(null, "malformed HTTP request: " + req.decoderResult().cause());
             }
-            router.find(req.method(), new QueryStringDecoder(req.uri()).path()).handle(ex);
+            if (badBudget != null) {
+                throw badBudget;
+            }
+            router.find(req.method(), path).handle(ex);
         } catch (RuntimeException e) {
             ex.fail(e);
         }

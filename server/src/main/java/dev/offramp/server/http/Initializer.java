@@ -9,18 +9,20 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
     private final int maxBodyBytes;
     private final Router router;
     private final Json json;
+    private final Metrics metrics;
 
-    Initializer(int maxBodyBytes, Router router, Json json) {
+    Initializer(int maxBodyBytes, Router router, Json json, Metrics metrics) {
         this.maxBodyBytes = maxBodyBytes;
         this.router = router;
         this.json = json;
+        this.metrics = metrics;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())
-                .addLast("aggregate", new BodyLimit(maxBodyBytes, json))
-                .addLast("route", new HttpHandler(router, json));
+                .addLast("aggregate", new BodyLimit(maxBodyBytes, json, router, metrics))
+                .addLast("route", new HttpHandler(router, json, metrics));
     }
 }

@@ -1,23 +1,29 @@
 package dev.offramp.server.http;
 
 import dev.offramp.model.engine.ModeOptions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * What a completion or native generate request asks for, read and range-checked from its JSON (types and ranges
+ * What a completion, chat or native generate request asks for, read and range-checked from its JSON (types and ranges
  * here; against the model's context on the engine thread).
  *
- * @param prompt    the prompt text (tokenized the model's way), or null when {@code promptIds} are given verbatim
- * @param model     the model named by the request, or null
+ * @param prompt       the prompt text (tokenized the model's way; for chat, the rendered template), or null when
+ *                     {@code promptIds} are given verbatim
+ * @param model        the model named by the request, or null
+ * @param includeUsage streaming: a last chunk carries the usage (OpenAI's {@code stream_options.include_usage})
+ * @param chat         a chat completion (the prompt came from {@code messages})
  */
-record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float temperature, long seed,
-             List<String> stop, boolean stream, ModeOptions earlyExit) {
+record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float temperature, float topP, int topK,
+             long seed, List<String> stop, boolean stream, boolean includeUsage, boolean chat,
+             ModeOptions earlyExit) {
     static final int DEFAULT_MAX_TOKENS = 16;
-    private static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature",
-            "seed", "stop", "n", "stream", "early_exit", "user");
-    private static final Set<String> GENERATE_FIELDS = Set.of("model", "prompt", "prompt_ids", "max_tokens",
-            "temperature", "seed", "stop", "stream", "early_exit");
+    private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed",
+            "stop", "stream", "stream_options", "early_exit");
+    private static final Set<String> COMPLETION_FIELDS = union(COMMON, "prompt", "n", "user");
+    private static final Set<String> CHAT_FIELDS = union(COMMON, "messages", "n", "user", "max_completion_tokens");
+    private static final Set<String> GENERATE_FIELDS = union(COMMON, "prompt", "prompt_ids");
     private static final Set<String> EARLY_EXIT_FIELDS = Set.of("mode", "policy", "exit_layer", "kv", "prune",
             "speedup", "draft", "draft_stop");
 
@@ -38,8 +44,17 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
             throw ApiException.invalid("temperature", "temperature: expected a number >= 0, found " + temperature);
         }
+        if (!(topP > 0 && topP <= 1)) {
+            throw ApiException.invalid("top_p", "top_p: expected a number in (0, 1], found " + topP);
+        }
+        if (topK < 0) {
+            throw ApiException.invalid("top_k", "top_k: expected 0 (off) or a positive integer, found " + topK);
+        }
         if (stop.size() > 4 || stop.stream().anyMatch(String::isEmpty)) {
             throw ApiException.invalid("stop", "stop: expected up to 4 non-empty strings, found " + stop);
+        }
+        if (includeUsage && !stream) {
+            throw ApiException.invalid("stream_options", "stream_options: expected only with stream: true");
         }
         stop = List.copyOf(stop);
         promptIds = promptIds == null ? null : promptIds.clone();
@@ -48,27 +63,62 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
     /** {@code POST /v1/completions}: OpenAI's fields (prompt a string, n 1) plus {@code early_exit}. */
     static Knobs completion(Fields f) {
         f.allowOnly(COMPLETION_FIELDS);
-        Integer n = f.integer("n");
-        if (n != null && n != 1) {
-            throw ApiException.invalid("n", "n: only 1 choice per request is supported, found " + n);
+        checkN(f);
+        return read(f, f.string("prompt"), null, false, f.integer("max_tokens"));
+    }
+
+    /** {@code POST /v1/chat/completions}: {@code messages} rendered with the model's chat template. */
+    static Knobs chat(Fields f, ChatTemplate template) {
+        f.allowOnly(CHAT_FIELDS);
+        checkN(f);
+        List<Fields> list = f.objects("messages");
+        if (list == null) {
+            throw ApiException.invalid("messages", "messages: expected an array of {role, content}, found nothing");
         }
-        return read(f, f.string("prompt"), null);
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        String prompt;
+        try {
+            for (int i = 0; i < list.size(); i++) {
+                Fields m = list.get(i).allowOnly(Set.of("role", "content", "name"));
+                messages.add(ChatTemplate.Message.of(i, m.string("role"), m.textOrParts("content")));
+            }
+            prompt = template.render(messages);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("messages", e.getMessage());
+        }
+        Integer max = f.integer("max_completion_tokens");
+        return read(f, prompt, null, true, max != null ? max : f.integer("max_tokens"));
     }
 
     /** {@code POST /v1/generate}: prompt text or prompt_ids (used verbatim), the same knobs. */
     static Knobs generate(Fields f) {
         f.allowOnly(GENERATE_FIELDS);
-        return read(f, f.string("prompt"), f.ints("prompt_ids"));
+        return read(f, f.string("prompt"), f.ints("prompt_ids"), false, f.integer("max_tokens"));
     }
 
-    private static Knobs read(Fields f, String prompt, int[] ids) {
-        Integer max = f.integer("max_tokens");
+    private static void checkN(Fields f) {
+        Integer n = f.integer("n");
+        if (n != null && n != 1) {
+            throw ApiException.invalid("n", "n: only 1 choice per request is supported, found " + n);
+        }
+    }
+
+    private static Knobs read(Fields f, String prompt, int[] ids, boolean chat, Integer max) {
         Double temperature = f.number("temperature");
+        Double topP = f.number("top_p");
+        Integer topK = f.integer("top_k");
         Long seed = f.longValue("seed");
         Boolean stream = f.bool("stream");
+        Fields options = f.object("stream_options");
+        Boolean usage = null;
+        if (options != null) {
+            options.allowOnly(Set.of("include_usage"));
+            usage = options.bool("include_usage");
+        }
         return new Knobs(f.string("model"), prompt, ids, max == null ? DEFAULT_MAX_TOKENS : max,
-                temperature == null ? 0f : temperature.floatValue(), seed == null ? 0L : seed, f.strings("stop"),
-                Boolean.TRUE.equals(stream), earlyExit(f.object("early_exit")));
+                temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
+                topK == null ? 0 : topK, seed == null ? 0L : seed, f.strings("stop"), Boolean.TRUE.equals(stream),
+                Boolean.TRUE.equals(usage), chat, earlyExit(f.object("early_exit")));
     }
 
     private static ModeOptions earlyExit(Fields e) {
@@ -80,5 +130,11 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
         return new ModeOptions(e.string("mode"), e.string("policy"), e.integer("exit_layer"), e.string("kv"),
                 e.integer("prune"), e.number("speedup"), e.integer("draft"),
                 draftStop == null ? null : draftStop.floatValue());
+    }
+
+    private static Set<String> union(Set<String> base, String... more) {
+        Set<String> s = new java.util.HashSet<>(base);
+        s.addAll(List.of(more));
+        return Set.copyOf(s);
     }
 }

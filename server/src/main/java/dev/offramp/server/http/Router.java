@@ -12,6 +12,11 @@ final class Router {
         this.routes = List.copyOf(routes);
     }
 
+    /** The path as a metrics label when some route serves it, else "unmatched" (labels stay low-cardinality). */
+    String label(String path) {
+        return routes.stream().anyMatch(r -> r.path().equals(path)) ? path : "unmatched";
+    }
+
     Route.Handler find(HttpMethod method, String path) {
         List<Route> atPath = routes.stream().filter(r -> r.path().equals(path)).toList();
         if (atPath.isEmpty()) {

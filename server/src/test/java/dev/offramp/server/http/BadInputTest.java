@@ -85,6 +85,27 @@ class BadInputTest {
                 Arguments.of("POST", "/v1/generate", "{\"prompt_ids\":[1,99999]}", 400, "prompt_ids: expected ids"),
                 Arguments.of("POST", "/v1/generate", "{\"prompt\":\"a\",\"prompt_ids\":[1]}", 400, "not both"),
                 Arguments.of("POST", "/v1/generate", "{\"prompt\":\"a\",\"stop\":5}", 400, "stop: expected"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"top_p\":0}", 400, "top_p"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"top_p\":1.5}", 400, "top_p"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"top_k\":-1}", 400, "top_k"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"stream_options\":"
+                        + "{\"include_usage\":true}}", 400, "stream_options: expected only with stream"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"stream\":true,\"stream_options\":"
+                        + "{\"x\":1}}", 400, "stream_options.x: unknown field"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"max_tokens\":5}", 400, "messages: expected an array"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[]}", 400, "messages: expected at least"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":\"hi\"}", 400,
+                        "messages: expected an array"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}",
+                        400, "messages[0].role: expected one of"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":5}]}",
+                        400, "messages[0].content: expected a string or an array of text parts"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":"
+                        + "[{\"type\":\"image_url\",\"image_url\":{}}]}]}", 400, "messages[0].content[0].image_url"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"y\"}]}", 400, "messages[1].role"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                        + "\"n\":3}", 400, "n: only 1"),
                 Arguments.of("POST", "/v1/nothing", GOOD, 404, "no route"),
                 Arguments.of("GET", "/v1/completions", null, 405, "method not allowed"),
                 Arguments.of("DELETE", "/health", null, 405, "method not allowed"),

@@ -146,24 +146,31 @@ class ServerTest {
     void streamedTextEqualsTheWholeText() throws Exception {
         String req = "{\"prompt\":\"Once upon a time\",\"max_tokens\":30,\"temperature\":0.8,\"seed\":7";
         JsonNode whole = json(post("/v1/completions", req + "}"));
-        HttpResponse<String> r = post("/v1/completions", req + ",\"stream\":true}");
+        HttpResponse<String> r = post("/v1/completions",
+                req + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/event-stream");
         List<String> events = events(r.body());
         assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
         StringBuilder text = new StringBuilder();
         JsonNode last = null;
-        for (String e : events.subList(0, events.size() - 1)) {
+        for (String e : events.subList(0, events.size() - 2)) {
             last = JSON.readTree(e);
             assertThat(last.get("object").asText()).isEqualTo("text_completion");
+            assertThat(last.get("usage").isNull()).as("usage only in the last chunk").isTrue();
             text.append(last.get("choices").get(0).get("text").asText());
         }
         assertThat(events.size()).isGreaterThan(3);
         assertThat(text.toString()).isEqualTo(whole.get("choices").get(0).get("text").asText());
         assertThat(last.get("choices").get(0).get("finish_reason").asText())
                 .isEqualTo(whole.get("choices").get(0).get("finish_reason").asText());
-        assertThat(last.get("usage").get("completion_tokens").asInt())
+        JsonNode usage = JSON.readTree(events.get(events.size() - 2));
+        assertThat(usage.get("choices")).as("include_usage: a last chunk with no choices").isEmpty();
+        assertThat(usage.get("usage").get("completion_tokens").asInt())
                 .isEqualTo(whole.get("usage").get("completion_tokens").asInt());
+        List<String> plain = events(post("/v1/completions", req + ",\"stream\":true}").body());
+        assertThat(JSON.readTree(plain.get(plain.size() - 2)).get("usage").isNull())
+                .as("without include_usage no chunk carries usage").isTrue();
     }
 
     @Test
@@ -205,5 +212,47 @@ class ServerTest {
                 + "\"early_exit\":{\"policy\":\"confidence:threshold=0.3\"}}"));
         assertThat(g.get("mode").asText()).isEqualTo("early-exit");
         assertThat(g.get("exit_checks").asLong()).isPositive();
+    }
+
+    @Test
+    void sixteenConcurrentStreamsEachEqualTheRequestAlone() throws Exception {
+        String[] starts = {"Once upon a time", "The cat", "Lily and Tom", "One day", "The sun was", "A big dog",
+                           "Sam had a", "The little bird"};
+        String before = get("/metrics").body();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        List<GenerationResult> alone = new ArrayList<>();
+        Generator generator = new Generator(reference.transformer(), System::nanoTime);
+        for (int i = 0; i < 16; i++) {
+            alone.add(generator.generate(new GenerationRequest(reference.tokenizer().encode(starts[i % starts.length]),
+                    20 + 5 * i, 0f, 0L, new Mode.Full(), true)));
+        }
+        for (int i = 0; i < 16; i++) {  // all at once
+            String prompt = starts[i % starts.length];
+            int max = 20 + 5 * i;
+            String body = "{\"prompt\":" + JSON.writeValueAsString(prompt) + ",\"max_tokens\":" + max
+                    + ",\"stream\":true}";
+            calls.add(CLIENT.sendAsync(HttpRequest.newBuilder(uri("/v1/generate")).timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < 16; i++) {
+            HttpResponse<String> r = calls.get(i).get();
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            List<String> events = events(r.body());
+            JsonNode trace = JSON.readTree(events.get(events.size() - 2));
+            List<Integer> ids = new ArrayList<>();
+            trace.get("tokens").forEach(t -> ids.add(t.get("id").asInt()));
+            assertThat(ids).as("stream %d", i)
+                    .containsExactly(java.util.Arrays.stream(alone.get(i).ids()).boxed().toArray(Integer[]::new));
+            assertThat(events).as("one event per token, then the trace and [DONE]").hasSize(ids.size() + 2);
+        }
+        String scrape = get("/metrics").body();
+        double steps = sample(scrape, "offramp_batch_size_count") - sample(before, "offramp_batch_size_count");
+        double rows = sample(scrape, "offramp_batch_size_sum") - sample(before, "offramp_batch_size_sum");
+        assertThat(rows / steps).as("mean requests per engine iteration").isGreaterThan(4);
+    }
+
+    static double sample(String scrape, String name) {
+        return scrape.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }

@@ -14,14 +14,16 @@ import java.util.List;
  * token; rejected positions are cropped from the cache. Greedy output equals full-depth greedy; with temperature,
  * standard speculative rejection sampling keeps the full model's distribution.
  */
-final class SpeculativeDecoder {
+final class SpeculativePlan implements Plan {
     private final Transformer model;
     private final int draftLayer;
     private final int maxDraft;
     private final float stopConfidence;
     private final int layers;
 
-    SpeculativeDecoder(Transformer model, Mode.SelfSpeculative mode) {
+    private int x = -1;  // the last emitted token, fed next round; -1 before the prompt ran
+
+    SpeculativePlan(Transformer model, Mode.SelfSpeculative mode) {
         this.model = model;
         this.draftLayer = mode.exitLayer();
         this.maxDraft = mode.maxDraft();
@@ -29,19 +31,36 @@ final class SpeculativeDecoder {
         this.layers = model.config().layers();
     }
 
-    void decode(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
-        int x = FixedPlanDecoder.prefill(model, seq, prompt, sampler, out);
-        if (!out.add(x, layers)) {
-            return;
+    /**
+     * The prompt at full depth (first call), then one draft-and-verify round per call, in steps of its own: drafting is
+     * sequential, so it cannot share the batch's step. Returns whether the request goes on.
+     */
+    boolean advance(Slot s) {
+        if (x < 0) {
+            x = prefill(s.seq, s.request.promptIds(), s.sampler, s.out);
+            return s.out.add(x, layers, null);
         }
-        while (true) {
-            Integer next = round(seq, x, sampler, out);
-            if (next == null) {
-                return;
+        Integer next = round(s.seq, x, s.sampler, s.out);
+        if (next == null) {
+            return false;
+        }
+        x = next;
+        return true;
+    }
+
+    private int prefill(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
+        try (Step step = model.step(seq, prompt)) {
+            for (int l = 1; l <= layers; l++) {
+                step.runLayer(l);
             }
-            x = next;
+            out.layers += (long) layers * prompt.length;
+            return sampler.sample(step.exitLogits()[0]);
         }
     }
+
+    /** Rows live only within a round. */
+    @Override
+    public void close() {}
 
     /** One draft-and-verify round from token {@code x} (already emitted, not yet fed); null when generation ends. */
     private Integer round(Sequence seq, int x, Sampler sampler, Tokens out) {
@@ -105,10 +124,10 @@ final class SpeculativeDecoder {
             }
             if (fix >= 0) {
                 seq.crop(start + i + 1);  // keep x, d_1..d_i
-                return out.add(fix, layers) ? fix : null;
+                return out.add(fix, layers, null) ? fix : null;
             }
             out.accepted++;
-            if (!out.add(d, layers)) {
+            if (!out.add(d, layers, null)) {
                 return null;
             }
         }
@@ -118,7 +137,7 @@ final class SpeculativeDecoder {
         // Drafting stopped early: the full model's logits at the last fed position give one more token.
         float[] row = java.util.Arrays.copyOfRange(verified, (m - 1) * vocab, m * vocab);
         int bonus = sampler.sample(row);
-        return out.add(bonus, layers) ? bonus : null;
+        return out.add(bonus, layers, null) ? bonus : null;
     }
 
     /** norm(max(0, p - q)): where a rejected draft's replacement is drawn from. */

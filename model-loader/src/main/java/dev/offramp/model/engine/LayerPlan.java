@@ -1,0 +1,206 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.model.PendingRow;
+import dev.offramp.model.Step;
+import dev.offramp.model.StepInput;
+import dev.offramp.policy.ExitPolicy;
+import dev.offramp.policy.LayerSignals;
+import dev.offramp.policy.Schedule;
+import dev.offramp.policy.Signal;
+import dev.offramp.policy.TokenState;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A token's path decided layer by layer inside the batch's shared step. Fixed plans: {@code full} (every layer),
+ * {@code static} (the first k) and {@code skip} (all but a balanced set of middle layers). {@code early-exit}: after
+ * each layer the policy checks, it sees the token's signals and may exit; the prompt runs at full depth. For the layers
+ * an exited token skipped, {@code propagate} fills K/V from its exited hidden state (CALM); {@code recompute} carries
+ * the token as a pending row and runs its deeper layers only when a later token needs them, batched with that token
+ * (EE-LLM / FREE), so the cache is exactly what full depth would write.
+ */
+final class LayerPlan implements Plan {
+    private final boolean[] run;       // run[l] for l in 1..L: skipped layers pass the hidden state on unchanged
+    private final int planExit;        // the deepest layer that runs
+    private final ExitPolicy policy;   // null for fixed plans
+    private final Schedule schedule;
+    private final Mode.KvStrategy kv;  // fills K/V above an exit below planExit
+    private final int pruneVocab;
+    private final boolean cappable;    // whether a latency budget may cap the depth
+    private final int layers;
+    private final List<PendingRow> pending = new ArrayList<>();  // recompute: rows still owing deeper layers
+    private int[] feed;                // the prompt, then each new token
+
+    // This iteration's token.
+    private boolean prefill = true;
+    private int firstCarried;
+    private int carried;
+    private int me;                    // its row in the step
+    private int limit;                 // the deepest layer it may reach
+    private int exit;                  // the layer it left after; 0 while it runs
+    private boolean forced;            // it reached its limit: sampled from that layer's exit, not a check's logits
+    private final List<LayerSignals> history = new ArrayList<>();
+    private float[] logits;            // the last check's logits
+    private int[] vocab;               // after the first check when pruning: the ids later checks score
+
+    private LayerPlan(boolean[] run, ExitPolicy policy, Mode.KvStrategy kv, int pruneVocab, boolean cappable,
+                      int[] prompt) {
+        this.run = run;
+        int last = 0;
+        for (int l = 1; l < run.length; l++) {
+            last = run[l] ? l : last;
+        }
+        this.planExit = last;
+        this.layers = run.length - 1;
+        this.policy = policy;
+        this.schedule = policy == null ? null : policy.schedule();
+        this.kv = kv;
+        this.pruneVocab = pruneVocab;
+        this.cappable = cappable;
+        this.feed = prompt;
+    }
+
+    static LayerPlan of(Mode mode, int layers, int[] prompt) {
+        boolean[] all = new boolean[layers + 1];
+        java.util.Arrays.fill(all, 1, layers + 1, true);
+        if (mode instanceof Mode.EarlyExit e) {
+            return new LayerPlan(all, e.policy(), e.kv(), e.pruneVocab(), true, prompt);
+        }
+        if (mode instanceof Mode.Skip s) {
+            return new LayerPlan(SkipPlan.kept(layers, s.speedup()), null, null, 0, false, prompt);
+        }
+        if (mode instanceof Mode.Static s) {
+            boolean[] first = new boolean[layers + 1];
+            java.util.Arrays.fill(first, 1, s.exitLayer() + 1, true);
+            return new LayerPlan(first, null, null, 0, false, prompt);
+        }
+        // Full depth, unless a budget caps it: then the layers above the cap get K/V by propagation.
+        return new LayerPlan(all, null, Mode.KvStrategy.PROPAGATE, 0, true, prompt);
+    }
+
+    /** Puts the rows this slot carries into the step's carried rows. */
+    void carry(List<PendingRow> into) {
+        firstCarried = into.size();
+        carried = pending.size();
+        into.addAll(pending);
+        pending.clear();
+    }
+
+    StepInput input(Slot s) {
+        return new StepInput(s.seq, feed);
+    }
+
+    /** The step has started: the token is row {@code row}. */
+    void begin(int row, int depthCap) {
+        me = row;
+        limit = prefill || !cappable ? planExit : Math.min(depthCap, planExit);
+        exit = 0;
+        forced = false;
+        history.clear();
+        logits = null;
+        vocab = null;
+    }
+
+    /** Adds this slot's rows that run layer {@code l} (carried rows one layer behind the token, then the token). */
+    void rows(int l, Step step, IntList runs, IntList skips, Tokens out) {
+        if (exit != 0 || l > limit) {
+            return;
+        }
+        if (!run[l]) {
+            skips.add(me);
+            return;
+        }
+        for (int r = firstCarried; r < firstCarried + carried; r++) {
+            if (step.layer(r) == l - 1) {
+                runs.add(r);
+                out.layers++;
+            }
+        }
+        runs.add(me);
+        out.layers += feed.length;
+    }
+
+    private boolean checks(int l) {
+        return policy != null && !prefill && exit == 0 && l < limit && schedule.checks(l, layers);
+    }
+
+    /** The row whose full-vocabulary exit the policy needs after layer {@code l}, or -1. */
+    int checkRow(int l) {
+        return checks(l) && schedule.needsLmHead() && vocab == null ? me : -1;
+    }
+
+    /** After layer {@code l}: the token exits at its limit, or where its policy says so. */
+    void afterLayer(int l, Step step, float[] headLogits, Tokens out) {
+        if (exit != 0 || l > limit) {
+            return;
+        }
+        if (l == limit) {
+            exit = l;
+            forced = true;
+            return;
+        }
+        if (!checks(l)) {
+            return;
+        }
+        logits = null;
+        if (schedule.needsLmHead() && vocab != null) {
+            logits = step.prunedLogits(me);
+            out.prunedChecks++;
+        } else if (schedule.needsLmHead()) {
+            logits = headLogits;
+            out.exitChecks++;
+        }
+        float cos = schedule.signals().contains(Signal.COSINE) ? step.cosine(me) : Float.NaN;
+        history.add(SignalMath.of(l, logits, vocab, schedule.signals(), cos));
+        if (policy.shouldExit(new TokenState(out.count() - 1, layers, history))) {
+            exit = l;
+            return;
+        }
+        if (pruneVocab > 0 && vocab == null && logits != null) {
+            vocab = SignalMath.topK(logits, Math.min(pruneVocab, logits.length));
+            step.pruneVocab(me, vocab);
+        }
+    }
+
+    /** The row whose exit logits give the next token (one LM-head pass for the whole batch), or -1. */
+    int finalRow() {
+        return forced || logits == null ? me : -1;
+    }
+
+    /** Samples the next token, fills or defers the K/V of skipped layers; returns whether the slot goes on. */
+    boolean finish(Slot s, Step step, float[] finalLogits) {
+        int next;
+        if (finalLogits != null) {
+            next = s.sampler.sample(finalLogits);
+        } else {
+            int pick = s.sampler.sample(logits);
+            next = vocab == null ? pick : vocab[pick];
+        }
+        if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE) {
+            step.propagateKv(me);
+        }
+        if (kv == Mode.KvStrategy.RECOMPUTE) {
+            for (int r = firstCarried; r < firstCarried + carried; r++) {
+                detachIfShallow(step, r);
+            }
+            detachIfShallow(step, me);
+        }
+        prefill = false;
+        feed = new int[] {next};
+        LayerSignals used = history.isEmpty() || forced ? null : history.get(history.size() - 1);
+        return s.out.add(next, exit, used);
+    }
+
+    private void detachIfShallow(Step step, int r) {
+        if (step.layer(r) < layers) {
+            pending.add(step.detach(r));
+        }
+    }
+
+    /** Deeper layers no later token needed are never computed. */
+    @Override
+    public void close() {
+        pending.forEach(PendingRow::close);
+        pending.clear();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.offramp.server.http;
+
+import dev.offramp.policy.LayerSignals;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * {@code POST /v1/chat/completions}: OpenAI's chat completion. The messages become one prompt through the model's
+ * chat template ({@link ChatTemplate}); streamed, the first chunk carries the assistant role, the rest the content.
+ */
+final class ChatHandler implements Route.Handler {
+    private static final String OBJECT = "chat.completion";
+    private static final String CHUNK = "chat.completion.chunk";
+    private final Engine engine;
+
+    ChatHandler(Engine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public void handle(Exchange ex) {
+        Knobs k = Knobs.chat(Fields.of(ex.json().read(ex.body()), ""), engine.chatTemplate());
+        engine.checkModel(k.model());
+        String id = "chatcmpl-" + UUID.randomUUID();
+        long created = System.currentTimeMillis() / 1000;
+        String model = engine.modelId();
+        Job.Sink sink = !k.stream() ? Job.NO_SINK : new Job.Sink() {
+            @Override
+            public void start() {
+                ex.startStream();
+                ex.event(chunk(id, created, model, new Wire.Delta("assistant", ""), null, null, null));
+            }
+
+            @Override
+            public void token(int tokenId, int exitLayer, LayerSignals signals, String delta) {
+                if (!delta.isEmpty()) {
+                    ex.event(chunk(id, created, model, new Wire.Delta(null, delta), null, null, null));
+                }
+            }
+        };
+        Replies.submit(engine, new Job(k, sink, ex, System.nanoTime()),
+                out -> new Wire.ChatCompletion(id, OBJECT, created, model,
+                        List.of(new Wire.ChatChoice(0, new Wire.ChatMessage("assistant", out.text()),
+                                out.finishReason(), out.summary())), out.usage(), out.budget()),
+                out -> {
+                    List<Object> last = new ArrayList<>();
+                    last.add(chunk(id, created, model, new Wire.Delta(null, out.tail()), out.finishReason(),
+                            out.summary(), out.budget()));
+                    if (k.includeUsage()) {
+                        last.add(new Wire.ChatChunk(id, CHUNK, created, model, List.of(), out.usage(), null));
+                    }
+                    return last;
+                });
+    }
+
+    private static Wire.ChatChunk chunk(String id, long created, String model, Wire.Delta delta, String finish,
+                                        Wire.ExitSummary summary, Job.Budget budget) {
+        return new Wire.ChatChunk(id, CHUNK, created, model, List.of(new Wire.ChunkChoice(0, delta, finish, summary)),
+                null, budget);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.offramp.server.http;
+
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.Slot;
+import dev.offramp.policy.LayerSignals;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One accepted generation on its way through the engine: what it asks for, where its tokens go, and its deadline.
+ * Made on the event loop; from {@link Engine#submit} on, only the engine thread touches its mutable fields.
+ */
+final class Job {
+    /** Told when generation starts (checks passed) and of each token as it is produced, on the engine thread. */
+    interface Sink {
+        void start();
+
+        void token(int id, int exitLayer, LayerSignals signals, String textDelta);
+    }
+
+    static final Sink NO_SINK = new Sink() {
+        @Override
+        public void start() {}
+
+        @Override
+        public void token(int id, int exitLayer, LayerSignals signals, String textDelta) {}
+    };
+
+    /** Where the time went, in milliseconds: waiting to join the batch, up to the first token, after it. */
+    record Timing(double queueMs, double prefillMs, double decodeMs) {}
+
+    /** The latency budget and whether it was met; null for a request that had none. */
+    record Budget(long budgetMs, String outcome) {}
+
+    /** What came out: {@code tail} is the text not yet handed to the sink's deltas. */
+    record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
+                   String mode, Timing timing, Budget budget) {
+        double meanExitLayer() {
+            return Arrays.stream(result.exitLayers()).average().orElse(0);
+        }
+
+        Wire.ExitSummary summary() {
+            return new Wire.ExitSummary(mode, meanExitLayer(), result.layersComputed(), result.exitChecks());
+        }
+
+        Wire.Usage usage() {
+            return Wire.Usage.of(promptIds.length, result.ids().length);
+        }
+    }
+
+    final Knobs knobs;
+    final Sink sink;
+    final Exchange exchange;
+    final long arrival;            // nanoTime at arrival: the budget's clock starts here
+    final long budgetNanos;        // 0: no budget
+    final CompletableFuture<Outcome> done = new CompletableFuture<>();
+
+    // Engine thread only.
+    Slot slot;
+    TextStream text;
+    int[] prompt;
+    String mode;
+    long joined;
+    long firstToken;
+    long lastToken;
+    long heldSince;                // when its stream stopped being writable; 0 while writable
+    String cancelReason;           // set when the engine cancels it
+
+    Job(Knobs knobs, Sink sink, Exchange exchange, long arrival) {
+        this.knobs = knobs;
+        this.sink = sink;
+        this.exchange = exchange;
+        this.arrival = arrival;
+        this.budgetNanos = exchange.budgetMs() == null ? 0 : exchange.budgetMs() * 1_000_000L;
+    }
+
+    boolean hasBudget() {
+        return budgetNanos > 0;
+    }
+
+    long deadline() {
+        return arrival + budgetNanos;
+    }
+
+    /** A streamed response whose client stopped reading: the engine holds its tokens back. */
+    boolean blocked() {
+        return knobs.stream() && !exchange.channel().isWritable();
+    }
+}

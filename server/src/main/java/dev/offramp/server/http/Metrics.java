@@ -1,0 +1,160 @@
+package dev.offramp.server.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Prometheus metrics of DESIGN.md (names in base units; labels model, mode, route, status, outcome, reason only)
+ * plus the JVM and process section. Micrometer adds {@code _total} to counters and {@code _seconds} to timers.
+ */
+final class Metrics implements AutoCloseable {
+    private static final Duration[] LATENCY_BUCKETS = durations(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+            10, 30, 60);
+    private static final Duration[] TOKEN_BUCKETS = durations(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1);
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final String model;
+    final AtomicInteger running = new AtomicInteger();
+    final AtomicInteger waiting = new AtomicInteger();
+    private volatile double kvUsage;
+
+    Metrics(String model) {
+        this.model = model;
+        // promtool's lint refuses these two names (an abbreviated unit; a _count suffix on a gauge).
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                || id.getName().equals("system.cpu.count")));
+        Gauge.builder("offramp.requests.running", running, AtomicInteger::get).tag("model", model)
+                .description("Requests in the running batch").register(registry);
+        Gauge.builder("offramp.requests.waiting", waiting, AtomicInteger::get).tag("model", model)
+                .description("Requests accepted and waiting to join the batch").register(registry);
+        Gauge.builder("offramp.kv.cache.usage.ratio", this, m -> m.kvUsage).tag("model", model)
+                .description("KV cache positions in use over the positions the running limit can hold")
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    void kvUsage(double ratio) {
+        kvUsage = ratio;
+    }
+
+    /** The Prometheus text exposition. */
+    String scrape() {
+        return registry.scrape();
+    }
+
+    void request(String route, int status) {
+        Counter.builder("offramp.requests").tags("model", model, "route", route, "status", Integer.toString(status))
+                .description("HTTP requests answered, by route and status").register(registry).increment();
+    }
+
+    void requestDuration(String mode, long nanos) {
+        timer("offramp.request.duration", mode, LATENCY_BUCKETS, "Arrival to last byte of a generation")
+                .record(Duration.ofNanos(nanos));
+    }
+
+    void timeToFirstToken(String mode, long nanos) {
+        timer("offramp.time.to.first.token", mode, LATENCY_BUCKETS, "Arrival to the first generated token")
+                .record(Duration.ofNanos(nanos));
+    }
+
+    void interTokenLatency(String mode, long nanos) {
+        timer("offramp.inter.token.latency", mode, TOKEN_BUCKETS, "Time between two tokens of one request")
+                .record(Duration.ofNanos(nanos));
+    }
+
+    void tokens(String mode, int prompt, int generated) {
+        counter("offramp.prompt.tokens", mode, "Prompt tokens of finished requests").increment(prompt);
+        counter("offramp.generation.tokens", mode, "Tokens generated").increment(generated);
+    }
+
+    /** Buckets at every layer of the model, for the exit-layer heatmap. */
+    void exitLayer(String mode, int layer, int layers) {
+        double[] buckets = new double[layers];
+        for (int l = 1; l <= layers; l++) {
+            buckets[l - 1] = l;
+        }
+        DistributionSummary.builder("offramp.exit.layer").tags("model", model, "mode", mode)
+                .description("The layer each generated token left the model after (1-based)")
+                .serviceLevelObjectives(buckets).register(registry).record(layer);
+    }
+
+    void layers(String mode, long computed, long skipped) {
+        counter("offramp.layers.computed", mode, "Decoder-layer evaluations, drafts and recomputation included")
+                .increment(computed);
+        counter("offramp.layers.skipped", mode, "Layers generated tokens did not run (L minus exit layer)")
+                .increment(skipped);
+    }
+
+    void speculative(String mode, long drafted, long accepted) {
+        counter("offramp.speculative.drafted.tokens", mode, "Tokens drafted by the shallow exit").increment(drafted);
+        counter("offramp.speculative.accepted.tokens", mode, "Drafted tokens the full model kept").increment(accepted);
+    }
+
+    void budget(long budgetNanos, boolean met) {
+        Timer.builder("offramp.latency.budget").tag("model", model).serviceLevelObjectives(LATENCY_BUCKETS)
+                .description("Latency budgets requests arrived with").register(registry)
+                .record(Duration.ofNanos(budgetNanos));
+        Counter.builder("offramp.budget.outcome").tags("model", model, "outcome", met ? "met" : "missed")
+                .description("Requests with a latency budget, by outcome").register(registry).increment();
+    }
+
+    void cancelled(String reason) {
+        Counter.builder("offramp.requests.cancelled").tags("model", model, "reason", reason)
+                .description("Generations stopped before the end").register(registry).increment();
+    }
+
+    void rejected(String reason) {
+        Counter.builder("offramp.requests.rejected").tags("model", model, "reason", reason)
+                .description("Requests refused by admission control").register(registry).increment();
+    }
+
+    void batchSize(int rows) {
+        DistributionSummary.builder("offramp.batch.size").tag("model", model)
+                .description("Requests in each engine iteration")
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry).record(rows);
+    }
+
+    private Counter counter(String name, String mode, String help) {
+        return Counter.builder(name).tags("model", model, "mode", mode).description(help).register(registry);
+    }
+
+    private Timer timer(String name, String mode, Duration[] buckets, String help) {
+        return Timer.builder(name).tags("model", model, "mode", mode).serviceLevelObjectives(buckets)
+                .description(help).register(registry);
+    }
+
+    private static Duration[] durations(double... seconds) {
+        Duration[] d = new Duration[seconds.length];
+        for (int i = 0; i < seconds.length; i++) {
+            d[i] = Duration.ofNanos(Math.round(seconds[i] * 1e9));
+        }
+        return d;
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.offramp.server.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * How a submitted job answers once done, on the engine thread right after its last token (so a stream's events stay
+ * in order): a whole JSON response with the budget outcome header, or the stream's last events and its end.
+ */
+final class Replies {
+    private Replies() {}
+
+    static void submit(Engine engine, Job job, Function<Job.Outcome, Object> whole,
+                       Function<Job.Outcome, List<Object>> lastEvents) {
+        engine.submit(job);
+        Exchange ex = job.exchange;
+        job.done.whenComplete((out, failure) -> {
+            if (failure != null) {
+                ex.fail(failure);
+            } else if (job.knobs.stream()) {
+                lastEvents.apply(out).forEach(ex::event);
+                ex.endStream();
+            } else {
+                ex.respond(HttpResponseStatus.OK, whole.apply(out), out.budget() == null ? Map.of()
+                        : Map.of(Exchange.BUDGET_OUTCOME, out.budget().outcome()));
+            }
+        });
+    }
+}

@@ -1,0 +1,229 @@
+package dev.offramp.server.http;
+
+import dev.offramp.model.LoadedModel;
+import dev.offramp.model.engine.Batch;
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.TokenListener;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * The engine thread's loop: iteration-level continuous batching. Between steps, waiting jobs join (up to the running
+ * limit), jobs whose client left are cancelled (their KV cache freed), jobs whose client stopped reading are held,
+ * and budgeted jobs get their depth cap; then one batch step advances every other job by a token.
+ */
+final class Scheduler {
+    private final LoadedModel model;
+    private final Engine.Limits limits;
+    private final Metrics metrics;
+    private final BlockingQueue<Job> waiting;
+    private final Runnable released;   // a job left: admission may take another
+    private final LongSupplier nanoTime;
+    private final Batch batch;
+    private final BudgetController budget;
+    private final List<Job> running = new ArrayList<>();
+    private final int layers;
+
+    Scheduler(LoadedModel model, Engine.Limits limits, Metrics metrics, BlockingQueue<Job> waiting, Runnable released,
+              LongSupplier nanoTime) {
+        this.model = model;
+        this.limits = limits;
+        this.metrics = metrics;
+        this.waiting = waiting;
+        this.released = released;
+        this.nanoTime = nanoTime;
+        this.layers = model.config().layers();
+        this.batch = new Batch(model.transformer(), nanoTime);
+        this.budget = new BudgetController(layers, limits.budgetMinLayer(layers));
+    }
+
+    /** Runs until {@code closing}; then fails whatever is left with 503. */
+    void run(BooleanSupplier closing) throws InterruptedException {
+        try {
+            while (!closing.getAsBoolean()) {
+                admit();
+                if (running.isEmpty()) {
+                    Job next = waiting.poll(50, TimeUnit.MILLISECONDS);
+                    if (next != null) {
+                        join(next);
+                    }
+                    continue;
+                }
+                if (!prepareStep()) {
+                    Thread.sleep(1);  // every job waits on a slow reader
+                    continue;
+                }
+                try {
+                    batch.step();
+                } catch (RuntimeException e) {
+                    failRunning(e);  // an engine fault: the jobs in this batch fail, the server goes on
+                    continue;
+                }
+                budget.observe(batch.lastStep());
+                metrics.batchSize(running.size());
+                finishDone();
+            }
+        } finally {
+            ApiException down = new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null,
+                    "shutting_down", "the server is shutting down");
+            failRunning(down);
+            for (Job j; (j = waiting.poll()) != null; ) {
+                metrics.waiting.decrementAndGet();
+                j.done.completeExceptionally(down);
+            }
+            batch.close();
+        }
+    }
+
+    private void admit() {
+        while (running.size() < limits.maxRunning()) {
+            Job j = waiting.poll();
+            if (j == null) {
+                return;
+            }
+            join(j);
+        }
+    }
+
+    private void join(Job j) {
+        metrics.waiting.decrementAndGet();
+        if (j.exchange.disconnected()) {
+            metrics.cancelled("client_disconnected");
+            released.run();
+            return;
+        }
+        try {
+            Generation.Prepared p = Generation.prepare(model, j.knobs);
+            j.prompt = p.promptIds();
+            j.mode = p.mode();
+            j.text = new TextStream(model.tokenizer(), j.knobs.stop());
+            j.joined = nanoTime.getAsLong();
+            j.slot = batch.join(p.request(), listener(j));
+        } catch (RuntimeException e) {
+            released.run();
+            j.done.completeExceptionally(e);
+            return;
+        }
+        running.add(j);
+        metrics.running.incrementAndGet();
+        j.sink.start();
+    }
+
+    private TokenListener listener(Job j) {
+        return (id, exitLayer, signals) -> {
+            long now = nanoTime.getAsLong();
+            if (j.firstToken == 0) {
+                j.firstToken = now;
+                metrics.timeToFirstToken(j.mode, now - j.arrival);
+            } else {
+                metrics.interTokenLatency(j.mode, now - j.lastToken);
+            }
+            j.lastToken = now;
+            metrics.exitLayer(j.mode, exitLayer, layers);
+            j.sink.token(id, exitLayer, signals, j.text.push(id));
+            return !j.text.stopped();
+        };
+    }
+
+    /** Cancels, holds and caps before a step; false when no job can take a step now (nor needs one to end). */
+    private boolean prepareStep() {
+        long now = nanoTime.getAsLong();
+        boolean any = false;
+        for (Job j : running) {
+            if (j.exchange.disconnected()) {
+                cancel(j, "client_disconnected");
+                any = true;  // the step frees it
+                continue;
+            }
+            boolean blocked = j.blocked();
+            if (blocked && j.heldSince == 0) {
+                j.heldSince = now;
+            } else if (!blocked) {
+                j.heldSince = 0;
+            }
+            if (blocked && now - j.heldSince > limits.stallTimeout().toNanos()) {
+                cancel(j, "client_stalled");
+                any = true;
+                continue;
+            }
+            j.slot.hold(blocked);
+            any |= !blocked;
+            if (j.hasBudget()) {
+                int left = j.knobs.maxTokens() - j.slot.generated();
+                j.slot.capDepth(budget.cap(now, j.deadline(), left, running.size()));
+            }
+        }
+        return any;
+    }
+
+    private void cancel(Job j, String reason) {
+        if (j.cancelReason == null) {
+            j.cancelReason = reason;
+            j.slot.cancel();
+            metrics.cancelled(reason);
+        }
+    }
+
+    /** Completes the jobs whose slot finished, with their outcome, and frees their place. */
+    private void finishDone() {
+        long now = nanoTime.getAsLong();
+        long kvTokens = 0;
+        for (var it = running.iterator(); it.hasNext(); ) {
+            Job j = it.next();
+            if (!j.slot.done()) {
+                kvTokens += j.slot.cachedTokens();
+                continue;
+            }
+            it.remove();
+            metrics.running.decrementAndGet();
+            released.run();
+            if (j.cancelReason != null) {
+                j.done.completeExceptionally(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "server_error", null, j.cancelReason, "generation cancelled: " + j.cancelReason));
+                continue;
+            }
+            j.done.complete(outcome(j, now));
+        }
+        metrics.kvUsage((double) kvTokens / ((long) limits.maxRunning() * model.config().contextLength()));
+    }
+
+    private Job.Outcome outcome(Job j, long now) {
+        GenerationResult r = j.slot.result();
+        String tail = j.text.finish();
+        String finish = j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
+        long first = j.firstToken == 0 ? now : j.firstToken;
+        Job.Timing timing = new Job.Timing((j.joined - j.arrival) / 1e6, (first - j.joined) / 1e6,
+                (now - first) / 1e6);
+        Job.Budget b = null;
+        if (j.hasBudget()) {
+            boolean met = now <= j.deadline();
+            b = new Job.Budget(j.budgetNanos / 1_000_000, met ? "met" : "missed");
+            metrics.budget(j.budgetNanos, met);
+        }
+        long skipped = 0;
+        for (int e : r.exitLayers()) {
+            skipped += layers - e;
+        }
+        metrics.tokens(j.mode, j.prompt.length, r.ids().length);
+        metrics.layers(j.mode, r.layersComputed(), skipped);
+        metrics.speculative(j.mode, r.drafted(), r.accepted());
+        metrics.requestDuration(j.mode, now - j.arrival);
+        return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b);
+    }
+
+    private void failRunning(RuntimeException e) {
+        for (Job j : running) {
+            j.slot.cancel();
+            metrics.running.decrementAndGet();
+            released.run();
+            j.done.completeExceptionally(e);
+        }
+        running.clear();
+        batch.close();  // frees every slot's cache; the batch takes new jobs afterwards
+    }
+}

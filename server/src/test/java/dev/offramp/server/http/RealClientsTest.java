@@ -1,0 +1,179 @@
+package dev.offramp.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.offramp.model.DeviceChoice;
+import dev.offramp.model.DjlRuntime;
+import dev.offramp.model.LoadedModel;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real clients against the server on a real socket: the official {@code openai} npm client
+ * ({@code server/src/test/node/openai-client.mjs}) and Prometheus's {@code promtool check metrics} on a scrape taken
+ * after traffic. A missing tool skips its test, unless {@code OFFRAMP_REQUIRE_CLIENTS=1} (system property or
+ * environment variable; CI sets it), where it fails.
+ */
+class RealClientsTest {
+    static final Path MODEL = Path.of("../../shared/models/stories260K/stories260K.bin");
+    static final String MODEL_ID = "stories260K.bin";
+    static final String SCRIPT = "server/src/test/node/openai-client.mjs";
+    static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static Server server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine(MODEL_ID,
+                () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
+        server.engine().awaitLoaded();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void openaiClient(@TempDir Path tmp) throws Exception {
+        Path root = repositoryRoot();
+        Path node = requireTool(onPath("node"), "node (Node.js 20+)", "apt-get install nodejs npm");
+        requireTool(Optional.of(root.resolve("server/src/test/node/node_modules/openai/package.json"))
+                .filter(Files::isRegularFile), "the openai npm client", "npm ci --prefix server/src/test/node");
+
+        Run run = Run.of(List.of(node.toString(), root.resolve(SCRIPT).toString(),
+                "http://127.0.0.1:" + server.port() + "/v1", MODEL_ID), root, null, tmp.resolve("openai.out"), 120);
+
+        assertThat(run.exit()).as("%s exited %d:%n%s", SCRIPT, run.exit(), run.output()).isZero();
+        assertThat(run.output()).as(run.output()).contains("{\"check\":\"all\",\"ok\":true}");
+    }
+
+    @Test
+    void promtoolAcceptsMetricsAfterTraffic(@TempDir Path tmp) throws Exception {
+        Path promtool = requireTool(onPath("promtool"), "promtool (Prometheus)", "apt-get install prometheus");
+
+        HttpResponse<String> plain = post("{\"model\":\"" + MODEL_ID + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":8}");
+        assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+        HttpResponse<String> streamed = post("{\"prompt\":\"Once upon a time\",\"max_tokens\":8,\"stream\":true}");
+        assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
+        assertThat(streamed.body()).contains("data: [DONE]");
+        HttpResponse<String> bad = post("{\"prompt\":\"Once upon a time\",\"max_tokens\":0}");
+        assertThat(bad.statusCode()).as(bad.body()).isBetween(400, 499);
+
+        // The classic text format is what promtool parses; Prometheus itself also accepts it.
+        HttpResponse<String> scrape = CLIENT.send(HttpRequest.newBuilder(uri("/metrics"))
+                .header("Accept", "text/plain;version=0.0.4").timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(scrape.statusCode()).as("GET /metrics: %s", scrape.body()).isEqualTo(200);
+        assertThat(scrape.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/plain"));
+        String metrics = scrape.body();
+
+        Path file = tmp.resolve("metrics.txt");
+        Files.writeString(file, metrics);
+        Run check = Run.of(List.of(promtool.toString(), "check", "metrics"), tmp, file, tmp.resolve("promtool.out"), 60);
+        assertThat(check.exit()).as("promtool check metrics exited %d:%n%s%n--- the scrape ---%n%s",
+                check.exit(), check.output(), metrics).isZero();
+
+        for (String name : List.of("offramp_requests_total", "offramp_time_to_first_token_seconds",
+                "offramp_generation_tokens_total", "offramp_requests_running", "offramp_exit_layer",
+                "jvm_memory_used_bytes", "process_cpu_usage")) {
+            assertThat(hasSeries(metrics, name)).as("the scrape has %s:%n%s", name, metrics).isTrue();
+        }
+        assertThat(metrics).as("offramp_exit_layer is a histogram (DESIGN.md):%n%s", metrics)
+                .containsPattern("(?m)^# TYPE offramp_exit_layer histogram$");
+        assertThat(metrics).as("offramp_requests_total counts the 200s and the 4xx:%n%s", metrics)
+                .containsPattern("(?m)^offramp_requests_total\\{[^}]*status=\"2")
+                .containsPattern("(?m)^offramp_requests_total\\{[^}]*status=\"4");
+    }
+
+    /** A sample of metric family {@code name}: the name itself or one of its Prometheus suffixes, then labels or a value. */
+    static boolean hasSeries(String metrics, String name) {
+        return Pattern.compile("(?m)^" + Pattern.quote(name) + "(_total|_bucket|_count|_sum|_max|_created)?[{ ]")
+                .matcher(metrics).find();
+    }
+
+    static HttpResponse<String> post(String body) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(uri("/v1/completions")).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    /** Whether the real clients are required (CI), so that a missing one fails instead of skipping. */
+    static boolean clientsRequired() {
+        return "1".equals(System.getProperty("OFFRAMP_REQUIRE_CLIENTS"))
+                || "1".equals(System.getenv("OFFRAMP_REQUIRE_CLIENTS"));
+    }
+
+    /** The tool's path; when it is missing, skips the test, or fails it where the clients are required. */
+    static Path requireTool(Optional<Path> tool, String what, String install) {
+        if (tool.isEmpty()) {
+            String message = what + " is missing: install it with `" + install + "`";
+            if (clientsRequired()) {
+                fail(message + " (OFFRAMP_REQUIRE_CLIENTS=1 makes this a failure)");
+            }
+            Assumptions.abort(message + " (skipped; OFFRAMP_REQUIRE_CLIENTS=1 makes this a failure)");
+        }
+        return tool.orElseThrow();
+    }
+
+    static Optional<Path> onPath(String executable) {
+        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
+        return Stream.of(path.split(Pattern.quote(File.pathSeparator))).filter(dir -> !dir.isEmpty())
+                .map(dir -> Path.of(dir, executable)).filter(Files::isExecutable).findFirst();
+    }
+
+    /** The checkout's root: the first directory at or above the working directory that holds the node script. */
+    static Path repositoryRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(SCRIPT))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("expected " + SCRIPT + " at or above " + Path.of("").toAbsolutePath()
+                + ", found none");
+    }
+
+    /** A finished child process: its exit status and its stdout and stderr together. */
+    record Run(int exit, String output) {
+        static Run of(List<String> command, Path dir, Path stdin, Path log, int timeoutSeconds)
+                throws IOException, InterruptedException {
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            if (stdin != null) {
+                builder.redirectInput(stdin.toFile());
+            }
+            Process process = builder.start();
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                fail("%s did not finish in %d s:%n%s", command, timeoutSeconds,
+                        Files.readString(log, StandardCharsets.UTF_8));
+            }
+            return new Run(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.offramp.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.offramp.model.DeviceChoice;
+import dev.offramp.model.DjlRuntime;
+import dev.offramp.model.LoadedModel;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission, cancellation and latency budgets on kjv-ee-12l (12 layers, slow enough that a long stream is still
+ * running while the test acts), with room for 2 running and 1 waiting request.
+ */
+class SchedulingTest {
+    static final Path KJV = Path.of("../../shared/models/kjv-ee-12l");
+    static final String LONG = "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}";
+    static Server server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Engine engine = new Engine("kjv-ee-12l", () -> LoadedModel.open(KJV, null, DjlRuntime.start(1),
+                DeviceChoice.CPU), ChatTemplate.plain(), new Engine.Limits(2, 1, 3, Duration.ofSeconds(30)));
+        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), engine).start();
+        engine.awaitLoaded();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @BeforeEach
+    void idle() throws Exception {
+        awaitMetric("offramp_requests_running", v -> v == 0);
+        awaitMetric("offramp_requests_waiting", v -> v == 0);
+    }
+
+    @Test
+    void beyondRunningAndWaitingLimitsA429AndNothingAcceptedIsLost() throws Exception {
+        int idleArrays = server.engine().awaitLoaded().transformer().liveArrays();
+        double cancelled = metric("offramp_requests_cancelled_total{model=\"kjv-ee-12l\",reason=\"client_disconnected\"}");
+        try (Socket a = stream(LONG); Socket b = stream(LONG)) {
+            awaitMetric("offramp_requests_running", v -> v == 2);
+            assertThat(metric("offramp_kv_cache_usage_ratio")).isPositive();
+            CompletableFuture<HttpResponse<String>> queued = ServerTest.CLIENT.sendAsync(
+                    request("/v1/completions", "{\"prompt\":\"In the beginning\",\"max_tokens\":5}").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            awaitMetric("offramp_requests_waiting", v -> v == 1);
+
+            HttpResponse<String> refused = ServerTest.send(request("/v1/completions",
+                    "{\"prompt\":\"Blessed\",\"max_tokens\":5}"));
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+            JsonNode error = ServerTest.JSON.readTree(refused.body()).get("error");
+            assertThat(error.get("code").asText()).isEqualTo("overloaded");
+            assertThat(error.get("type").asText()).isEqualTo("rate_limit_error");
+            assertThat(metric("offramp_requests_rejected_total{model=\"kjv-ee-12l\",reason=\"queue_full\"}"))
+                    .isEqualTo(1);
+            assertThat(queued.isDone()).as("the waiting request waits").isFalse();
+
+            a.close();  // a place frees: the waiting request joins and is served in full
+            HttpResponse<String> served = queued.get();
+            assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+            assertThat(ServerTest.JSON.readTree(served.body()).get("usage").get("completion_tokens").asInt())
+                    .isEqualTo(5);
+        }
+        awaitMetric("offramp_requests_running", v -> v == 0);
+        assertThat(metric("offramp_requests_cancelled_total{model=\"kjv-ee-12l\",reason=\"client_disconnected\"}"))
+                .isEqualTo(cancelled + 2);
+        assertThat(metric("offramp_kv_cache_usage_ratio")).isZero();
+        assertThat(server.engine().awaitLoaded().transformer().liveArrays())
+                .as("the cancelled requests' KV caches were freed").isEqualTo(idleArrays);
+    }
+
+    @Test
+    void aTightBudgetGoesShallowerThanNoneAndSaysWhetherItWasMet() throws Exception {
+        String body = "{\"prompt\":\"And God said\",\"max_tokens\":40}";
+        JsonNode free = ServerTest.JSON.readTree(ServerTest.send(request("/v1/generate", body)).body());
+        HttpResponse<String> tight = ServerTest.send(request("/v1/generate", body)
+                .header("X-Latency-Budget-Ms", "25"));
+        assertThat(tight.statusCode()).as(tight.body()).isEqualTo(200);
+        JsonNode capped = ServerTest.JSON.readTree(tight.body());
+        assertThat(capped.get("tokens")).hasSize(free.get("tokens").size());
+        assertThat(capped.get("layers_computed").asLong()).isLessThan(free.get("layers_computed").asLong());
+        double meanExit = 0;
+        for (JsonNode t : capped.get("tokens")) {
+            meanExit += t.get("exit_layer").asInt();
+            assertThat(t.get("exit_layer").asInt()).as("never below the configured shallowest depth")
+                    .isGreaterThanOrEqualTo(3);
+        }
+        assertThat(meanExit / capped.get("tokens").size()).isLessThan(12);
+        String outcome = capped.get("latency_budget").get("outcome").asText();
+        assertThat(outcome).isIn("met", "missed");
+        assertThat(tight.headers().firstValue("X-Latency-Budget-Outcome")).contains(outcome);
+        assertThat(capped.get("latency_budget").get("budget_ms").asLong()).isEqualTo(25);
+        assertThat(free.has("latency_budget")).as("no budget, no outcome").isFalse();
+
+        HttpResponse<String> loose = ServerTest.send(request("/v1/completions",
+                "{\"prompt\":\"And God said\",\"max_tokens\":5,\"stream\":true}")
+                .header("x-envoy-expected-rq-timeout-ms", "60000"));
+        java.util.List<String> events = ServerTest.events(loose.body());
+        JsonNode last = ServerTest.JSON.readTree(events.get(events.size() - 2));
+        assertThat(last.get("latency_budget").get("outcome").asText()).as("a minute for 5 tokens").isEqualTo("met");
+        assertThat(metric("offramp_budget_outcome_total{model=\"kjv-ee-12l\",outcome=\"met\"}")).isPositive();
+    }
+
+    @Test
+    void aBudgetHeaderThatIsNotAPositiveIntegerIsA400() throws Exception {
+        for (String bad : new String[] {"0", "-5", "soon", "1.5", "99999999999999"}) {
+            HttpResponse<String> r = ServerTest.send(request("/v1/completions",
+                    "{\"prompt\":\"a\",\"max_tokens\":2}").header("X-Latency-Budget-Ms", bad));
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+            JsonNode e = ServerTest.JSON.readTree(r.body()).get("error");
+            assertThat(e.get("param").asText()).isEqualTo("X-Latency-Budget-Ms");
+            assertThat(e.get("message").asText()).contains("expected a positive integer of milliseconds");
+        }
+        assertThat(ServerTest.send(request("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}")
+                .header("x-envoy-expected-rq-timeout-ms", "x")).statusCode()).isEqualTo(400);
+        assertThat(ServerTest.send(request("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}")).statusCode())
+                .isEqualTo(200);
+    }
+
+    /** Starts a streamed request on a raw socket and reads until its first token has arrived. */
+    static Socket stream(String body) throws Exception {
+        Socket s = new Socket("127.0.0.1", server.port());
+        OutputStream out = s.getOutputStream();
+        out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        InputStream in = s.getInputStream();
+        StringBuilder seen = new StringBuilder();
+        byte[] buf = new byte[256];
+        while (!seen.toString().contains("data: ")) {
+            int n = in.read(buf);
+            assertThat(n).isPositive();
+            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return s;
+    }
+
+    static HttpRequest.Builder request(String path, String body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    /** A sample's value in a scrape: the line starting with {@code series} (name, or name{labels}). */
+    static double metric(String series) throws Exception {
+        String scrape = ServerTest.CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(series + " ") || !series.contains("{") && line.startsWith(series + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;  // a counter with no sample yet
+    }
+
+    interface Check {
+        boolean test(double v);
+    }
+
+    static void awaitMetric(String series, Check check) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!check.test(metric(series))) {
+            assertThat(System.nanoTime()).as("waiting for " + series).isLessThan(end);
+            Thread.sleep(20);
+        }
+    }
+}
