@@ -18,9 +18,13 @@ import java.util.function.LongSupplier;
  * Single-threaded: only {@link Slot#cancel} may be called from another thread.
  */
 public final class Batch implements AutoCloseable {
-    /** What one iteration cost, for a latency-budget controller: decoder-layer calls and LM-head calls, timed. */
-    public record StepCost(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos, long nanos) {
-        static final StepCost NONE = new StepCost(0, 0, 0, 0, 0, 0);
+    /**
+     * What one iteration cost, for a latency-budget controller: decoder-layer calls, LM-head calls and the K/V
+     * projections that filled layers above exits (propagation, per layer filled), timed; {@code nanos} in all.
+     */
+    public record StepCost(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos, int kvFills,
+                           long kvFillNanos, long nanos) {
+        static final StepCost NONE = new StepCost(0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final Transformer model;
@@ -93,7 +97,7 @@ public final class Batch implements AutoCloseable {
         }
         slots.removeIf(Slot::done);
         last = new StepCost(cost.rows(), cost.layerCalls(), cost.layerNanos(), cost.headCalls(), cost.headNanos(),
-                nanoTime.getAsLong() - t0);
+                cost.kvFills(), cost.kvFillNanos(), nanoTime.getAsLong() - t0);
     }
 
     private StepCost sharedStep(List<Slot> shared) {
@@ -148,13 +152,22 @@ public final class Batch implements AutoCloseable {
                 headNanos += nanoTime.getAsLong() - t;
                 headCalls++;
             }
+            int kvFills = 0;
+            long kvFillNanos = 0;
             for (int i = 0; i < shared.size(); i++) {
                 Slot s = shared.get(i);
-                if (!plan(s).finish(s, step, outputs == null ? null : outputs[i])) {
+                t = nanoTime.getAsLong();
+                boolean goesOn = plan(s).finish(s, step, outputs == null ? null : outputs[i]);
+                if (plan(s).propagated > 0) {
+                    kvFills += plan(s).propagated;
+                    kvFillNanos += nanoTime.getAsLong() - t;
+                }
+                if (!goesOn) {
                     s.finish(nanoTime);
                 }
             }
-            return new StepCost(inputs.size() + carried.size(), layerCalls, layerNanos, headCalls, headNanos, 0);
+            return new StepCost(inputs.size() + carried.size(), layerCalls, layerNanos, headCalls, headNanos, kvFills,
+                    kvFillNanos, 0);
         }
     }
 

@@ -167,6 +167,9 @@ final class LayerPlan implements Plan {
         return forced || logits == null ? me : -1;
     }
 
+    /** Layers whose K/V the last {@link #finish} filled by propagation (a budget controller's cost input). */
+    int propagated;
+
     /** Samples the next token, fills or defers the K/V of skipped layers; returns whether the slot goes on. */
     boolean finish(Slot s, Step step, float[] finalLogits) {
         int next;
@@ -176,8 +179,10 @@ final class LayerPlan implements Plan {
             int pick = s.sampler.sample(logits);
             next = vocab == null ? pick : vocab[pick];
         }
+        propagated = 0;
         if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE) {
             step.propagateKv(me);
+            propagated = layers - exit;
         }
         if (kv == Mode.KvStrategy.RECOMPUTE) {
             for (int r = firstCarried; r < firstCarried + carried; r++) {

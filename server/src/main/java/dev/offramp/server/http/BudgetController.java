@@ -3,9 +3,10 @@ package dev.offramp.server.http;
 import dev.offramp.model.engine.Batch;
 
 /**
- * Latency budgets: from what iterations cost lately (per decoder-layer call at this batch size, per LM-head pass,
- * and the rest of a step) and a request's time and tokens left, the deepest layer its next token can afford. The
- * request's own policy decides within that cap. Costs are measured online, as exponential moving averages.
+ * Latency budgets: from what iterations cost lately (per decoder-layer call at this batch size, per LM-head pass, per
+ * layer of K/V filled above an exit, and the rest of a step) and a request's time and tokens left, the deepest layer
+ * its next token can afford. The request's own policy decides within that cap. Costs are measured online, as
+ * exponential moving averages. A token capped at depth d costs about d layers, one head, and L - d K/V fills.
  */
 final class BudgetController {
     private static final double ALPHA = 0.1;
@@ -14,6 +15,7 @@ final class BudgetController {
     private final int minLayer;
     private final double[] layerNanos = new double[BATCH_BUCKETS.length];  // per runLayer call, by batch size
     private double headNanos;
+    private double kvFillNanos;  // per layer filled by propagation
     private double overheadNanos;
 
     /** @param minLayer the shallowest depth a budget may force (shallower exits are not worth their quality) */
@@ -33,8 +35,12 @@ final class BudgetController {
         if (c.headCalls() > 0) {
             headNanos = ewma(headNanos, (double) c.headNanos() / c.headCalls());
         }
+        if (c.kvFills() > 0) {
+            kvFillNanos = ewma(kvFillNanos, (double) c.kvFillNanos() / c.kvFills());
+        }
         if (c.nanos() > 0) {
-            overheadNanos = ewma(overheadNanos, Math.max(0, c.nanos() - c.layerNanos() - c.headNanos()));
+            overheadNanos = ewma(overheadNanos,
+                    Math.max(0, c.nanos() - c.layerNanos() - c.headNanos() - c.kvFillNanos()));
         }
     }
 
@@ -48,7 +54,9 @@ final class BudgetController {
             return layers;
         }
         double perToken = (double) (deadline - now) / Math.max(1, tokensLeft);
-        int depth = (int) Math.floor((perToken - overheadNanos - headNanos) / perLayer);
+        // d * layer + (L - d) * fill + head + overhead <= perToken
+        double fill = Math.min(kvFillNanos, perLayer);
+        int depth = (int) Math.floor((perToken - overheadNanos - headNanos - layers * fill) / (perLayer - fill));
         return Math.max(minLayer, Math.min(layers, depth));
     }
 

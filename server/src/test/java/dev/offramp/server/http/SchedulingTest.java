@@ -134,6 +134,29 @@ class SchedulingTest {
                 .isEqualTo(200);
     }
 
+    @Test
+    void aClientThatStopsReadingDoesNotStopOthersAndLosesNothing() throws Exception {
+        try (Socket slow = new Socket()) {
+            slow.setReceiveBufferSize(1024);  // a small window: the server's writes back up sooner
+            slow.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+            byte[] body = LONG.getBytes(StandardCharsets.UTF_8);
+            slow.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            slow.getOutputStream().write(body);
+            slow.getOutputStream().flush();
+            awaitMetric("offramp_requests_running", v -> v == 1);
+            for (int i = 0; i < 3; i++) {  // served while the slow client reads nothing
+                HttpResponse<String> r = ServerTest.send(request("/v1/completions",
+                        "{\"prompt\":\"In the beginning\",\"max_tokens\":8}"));
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+            slow.setSoTimeout(60_000);
+            String all = readUntil(slow.getInputStream(), "data: [DONE]");
+            assertThat(all).startsWith("HTTP/1.1 200").contains("\"finish_reason\":\"");
+            assertThat(all.split("\ndata: ").length).as("every token's event arrived").isGreaterThan(10);
+        }
+    }
+
     /** Starts a streamed request on a raw socket and reads until its first token has arrived. */
     static Socket stream(String body) throws Exception {
         Socket s = new Socket("127.0.0.1", server.port());
@@ -150,6 +173,17 @@ class SchedulingTest {
             seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
         }
         return s;
+    }
+
+    static String readUntil(InputStream in, String marker) throws Exception {
+        StringBuilder seen = new StringBuilder();
+        byte[] buf = new byte[4096];
+        while (seen.indexOf(marker) < 0) {
+            int n = in.read(buf);
+            assertThat(n).as("the stream ended before " + marker).isPositive();
+            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return seen.toString();
     }
 
     static HttpRequest.Builder request(String path, String body) {
