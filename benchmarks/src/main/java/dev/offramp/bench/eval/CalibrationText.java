@@ -22,6 +22,35 @@ final class CalibrationText {
         this.ids = ids;
     }
 
+    /**
+     * The first or second half of a text, cut at the document separator (else the blank line) nearest its middle, so
+     * that a threshold calibrated on one half is tested on text it never saw; "all" is the whole text.
+     */
+    static String half(String text, String which) {
+        if (which.equals("all")) {
+            return text;
+        }
+        int middle = text.length() / 2;
+        int cut = nearest(text, "<|endoftext|>", middle);
+        if (cut < 0) {
+            cut = nearest(text, "\n\n", middle);
+        }
+        if (cut < 0) {
+            throw new IllegalArgumentException("text: expected a document separator or a blank line to cut it in "
+                    + "halves, found none");
+        }
+        return which.equals("first") ? text.substring(0, cut) : text.substring(cut);
+    }
+
+    private static int nearest(String text, String separator, int middle) {
+        int after = text.indexOf(separator, middle);
+        int before = text.lastIndexOf(separator, middle);
+        if (after < 0 || before >= 0 && middle - before <= after - middle) {
+            return before;
+        }
+        return after;
+    }
+
     static CalibrationText tokenize(String text, TextTokenizer tokenizer, int bos) {
         IntStream.Builder out = IntStream.builder();
         out.add(bos);

@@ -2,6 +2,7 @@ package dev.offramp.bench.eval;
 
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.engine.Profile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -12,15 +13,16 @@ import java.util.Set;
  * @param tokenizer     null: the model's own (beside a llama2.c {@code .bin}, inside a Hugging Face folder)
  * @param teacherTokens teacher-forced positions; 0 skips that part
  * @param warmupTokens  untimed tokens generated first, in each of full depth and the mode, for the JIT
+ * @param half          all | first | second: the part of the text used (calibrate on one half, test on the other)
  */
-record EvalOptions(Path model, Path tokenizer, Path text, int prompts, int promptTokens, int newTokens,
+record EvalOptions(Path model, Path tokenizer, Path text, String half, int prompts, int promptTokens, int newTokens,
                    int teacherTokens, int warmupTokens, int threads, DeviceChoice device) {
-    /** The options both subcommands read. */
-    static final Set<String> NAMES = Set.of("model", "tokenizer", "text", "prompts", "prompt-tokens", "new-tokens",
-            "warmup-tokens", "threads", "device");
-    /** The flags that pick a mode, as {@code generate} reads them. */
+    /** The options every harness subcommand reads. */
+    static final Set<String> NAMES = Set.of("model", "tokenizer", "text", "half", "prompts", "prompt-tokens",
+            "new-tokens", "warmup-tokens", "threads", "device");
+    /** The flags that pick a mode, as {@code generate} reads them (a calibration profile, or the knobs). */
     static final Set<String> MODE_NAMES = Set.of("mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft",
-            "draft-stop");
+            "draft-stop", "profile");
 
     EvalOptions {
         atLeast("--prompts", prompts, 1);
@@ -29,6 +31,9 @@ record EvalOptions(Path model, Path tokenizer, Path text, int prompts, int promp
         atLeast("--teacher-tokens", teacherTokens, 0);
         atLeast("--warmup-tokens", warmupTokens, 0);
         atLeast("--threads", threads, 1);
+        if (!Set.of("all", "first", "second").contains(half)) {
+            throw new IllegalArgumentException("--half: expected all, first or second, found " + half);
+        }
         if (!Files.isRegularFile(text)) {
             throw new IllegalArgumentException("--text: expected a text file, found no file at " + text);
         }
@@ -42,12 +47,21 @@ record EvalOptions(Path model, Path tokenizer, Path text, int prompts, int promp
         String device = f.string("device");
         Path text = f.string("model") == null && f.string("text") == null ? defaultText : Path.of(f.required("text"));
         return new EvalOptions(f.path("model", defaultModel), f.path("tokenizer", null), text,
+                f.string("half") == null ? "all" : f.string("half"),
                 f.integer("prompts", 50), f.integer("prompt-tokens", 32), f.integer("new-tokens", 64), teacherTokens,
                 f.integer("warmup-tokens", 512), f.integer("threads", 1),
                 device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device));
     }
 
     static ModeOptions modeOptions(Flags f) {
+        if (f.string("profile") != null) {
+            for (String n : MODE_NAMES) {
+                if (!n.equals("profile") && f.string(n) != null) {
+                    throw new IllegalArgumentException("--profile sets the mode; expected no --" + n + " with it");
+                }
+            }
+            return Profile.read(Path.of(f.string("profile"))).modeOptions();
+        }
         Double speedup = f.number("speedup");
         Double draftStop = f.number("draft-stop");
         return new ModeOptions(f.string("mode"), f.string("policy"), f.integer("exit-layer"), f.string("kv"),

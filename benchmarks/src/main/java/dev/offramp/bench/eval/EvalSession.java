@@ -24,8 +24,8 @@ final class EvalSession implements AutoCloseable {
         this.model = model;
         this.engine = engine;
         try {
-            this.text = CalibrationText.tokenize(Files.readString(options.text()), model.tokenizer(),
-                    model.config().bosId());
+            this.text = CalibrationText.tokenize(CalibrationText.half(Files.readString(options.text()),
+                    options.half()), model.tokenizer(), model.config().bosId());
         } catch (IOException e) {
             throw new UncheckedIOException(options.text() + ": cannot read the text: " + e.getMessage(), e);
         }

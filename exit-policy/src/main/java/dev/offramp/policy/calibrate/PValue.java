@@ -53,7 +53,7 @@ public enum PValue {
 
     abstract double compute(long errors, long trials, double epsilon);
 
-    /** Bernoulli KL divergence KL(a ‖ b), with 0 log 0 = 0; log1p keeps (1 − a) log((1 − a)/(1 − b)) exact for small a, b. */
+    /** Bernoulli KL divergence KL(a ‖ b), 0 log 0 = 0; log1p keeps the (1 − a) term exact for small a and b. */
     static double h1(double a, double b) {
         double first = a == 0 ? 0 : a * Math.log(a / b);
         return first + (1 - a) * (Math.log1p(-a) - Math.log1p(-b));

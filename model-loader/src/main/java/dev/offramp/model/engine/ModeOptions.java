@@ -20,6 +20,8 @@ import dev.offramp.policy.PolicyRegistry;
 public record ModeOptions(String mode, String policy, Integer exitLayer, String kv, Integer prune, Double speedup,
                           Integer draft, Float draftStop) {
     public static final String NAMES = "full, static, early-exit, skip, self-speculative";
+    /** Nothing given: full depth, or a server's default (a calibration profile). */
+    public static final ModeOptions NONE = new ModeOptions(null, null, null, null, null, null, null, null);
 
     public Mode toMode(ModelConfig config, PolicyRegistry policies) {
         String name = mode != null ? mode : policy != null ? "early-exit" : "full";

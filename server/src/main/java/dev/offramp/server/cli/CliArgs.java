@@ -16,6 +16,10 @@ final class CliArgs {
     private final Map<String, String> values = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
 
+    String command() {
+        return command;
+    }
+
     CliArgs(String command, String[] args, Set<String> options, Set<String> switches) {
         this.command = command;
         for (int i = 0; i < args.length; i++) {

@@ -1,16 +1,32 @@
 package dev.offramp.server.cli;
 
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.engine.Profile;
+import java.nio.file.Path;
 import java.util.Set;
 
 /** The mode flags shared by the model-running subcommands, read into {@link ModeOptions}. */
 final class ModeArgs {
     static final Set<String> NAMES = Set.of("mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft",
-            "draft-stop");
+            "draft-stop", "profile");
 
     private ModeArgs() {}
 
+    /** The mode flags, or a calibration profile's early-exit setting ({@code --profile}, alone). */
     static ModeOptions from(CliArgs a) {
+        if (a.has("profile")) {
+            for (String n : NAMES) {
+                if (!n.equals("profile") && a.has(n)) {
+                    throw new CliArgs.UsageException(a.command() + ": --profile sets the mode; expected no --" + n
+                            + " with it");
+                }
+            }
+            try {
+                return Profile.read(Path.of(a.string("profile", ""))).modeOptions();
+            } catch (IllegalArgumentException e) {
+                throw new CliArgs.UsageException(a.command() + ": --profile " + e.getMessage());
+            }
+        }
         return new ModeOptions(
                 a.has("mode") ? a.string("mode", null) : null,
                 a.has("policy") ? a.string("policy", null) : null,

@@ -1,5 +1,7 @@
 package dev.offramp.server.cli;
 
+import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.server.http.ChatTemplate;
 import dev.offramp.server.http.Engine;
 import dev.offramp.server.http.Server;
@@ -14,6 +16,8 @@ import java.util.Set;
 final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
             + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] "
+            + "[--profile PROFILE.json | default mode flags as for generate] "
+            + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
             + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH]";
 
     private ServeCommand() {}
@@ -22,6 +26,8 @@ final class ServeCommand {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
         options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
                 "stall-timeout-s"));
+        options.addAll(CascadeArgs.NAMES);
+        options.addAll(ModeArgs.NAMES);
         CliArgs args = new CliArgs("serve", argv, options, Set.of());
         ServerConfig config = new ServerConfig(args.string("host", "127.0.0.1"),
                 args.integer("port", ServerConfig.DEFAULT_PORT),
@@ -36,8 +42,10 @@ final class ServeCommand {
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("serve: " + e.getMessage());
         }
+        // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
+        ModeOptions defaultMode = ModeArgs.from(args);
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
-                ChatTemplate.forModel(model.model()), limits);
+                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args));
         Server server = new Server(config, engine).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
@@ -47,6 +55,17 @@ final class ServeCommand {
         } catch (java.util.concurrent.CompletionException e) {
             server.close();
             throw e.getCause() instanceof Exception c ? c : e;
+        }
+        try {
+            defaultMode.toMode(engine.awaitLoaded().config(), PolicyRegistry.standard());
+            int layers = engine.awaitLoaded().config().layers();
+            if (args.has("cascade-small-layers") && args.integer("cascade-small-layers", 0) >= layers) {
+                throw new IllegalArgumentException("--cascade-small-layers: expected 1.." + (layers - 1)
+                        + " for this " + layers + "-layer model, found " + args.integer("cascade-small-layers", 0));
+            }
+        } catch (IllegalArgumentException e) {
+            server.close();
+            throw new CliArgs.UsageException("serve: default mode: " + e.getMessage());
         }
         out.println("offramp: ready, serving " + engine.modelId());
         server.awaitClose();

@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.engine.ModeOptions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +44,8 @@ public final class Engine implements AutoCloseable {
 
     private final String modelId;
     private final ChatTemplate chat;
+    private final ModeOptions defaultMode;
+    private final Cascade cascade;
     private final Limits limits;
     private final Metrics metrics;
     private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
@@ -54,11 +57,18 @@ public final class Engine implements AutoCloseable {
 
     /** @param modelId the id clients name it by (its folder or file name) */
     public Engine(String modelId, Supplier<LoadedModel> loader) {
-        this(modelId, loader, ChatTemplate.plain(), Limits.DEFAULT);
+        this(modelId, loader, ChatTemplate.plain(), Limits.DEFAULT, ModeOptions.NONE, null);
     }
 
-    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits) {
+    /**
+     * @param defaultMode what a request without an {@code early_exit} object runs (e.g. a calibration profile)
+     * @param cascade     the cascade requests may choose ({@code early_exit.mode = cascade}), or null
+     */
+    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+                  ModeOptions defaultMode, Cascade cascade) {
         this.modelId = modelId;
+        this.cascade = cascade;
+        this.defaultMode = defaultMode;
         this.chat = chat;
         this.limits = limits;
         this.metrics = new Metrics(modelId);
@@ -77,7 +87,7 @@ public final class Engine implements AutoCloseable {
         }
         model.complete(m);
         try (m) {
-            new Scheduler(m, limits, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
+            new Scheduler(m, limits, defaultMode, cascade, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
                     .run(() -> closing);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -32,9 +32,16 @@ final class Job {
     /** The latency budget and whether it was met; null for a request that had none. */
     record Budget(long budgetMs, String outcome) {}
 
-    /** What came out: {@code tail} is the text not yet handed to the sink's deltas. */
+    /**
+     * What a cascade did: the member that answered first, the rule's score of its answer, whether the request was
+     * deferred to the whole model, and the fraction of this server's cascade requests deferred so far.
+     */
+    record CascadeOutcome(String small, String rule, double threshold, double score, boolean deferred,
+                          double deferredFraction) {}
+
+    /** What came out: {@code tail} is the text not yet handed to the sink's deltas; {@code cascade} null if none. */
     record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
-                   String mode, Timing timing, Budget budget) {
+                   String mode, Timing timing, Budget budget, CascadeOutcome cascade) {
         double meanExitLayer() {
             return Arrays.stream(result.exitLayers()).average().orElse(0);
         }
@@ -65,6 +72,11 @@ final class Job {
     long lastToken;
     long heldSince;                // when its stream stopped being writable; 0 while writable
     String cancelReason;           // set when the engine cancels it
+    Cascade cascade;               // a cascade request: its members and rule
+    dev.offramp.model.engine.GenerationRequest deferred;  // what the whole model runs if deferred
+    GenerationResult first;        // the small member's answer, once it is done
+    long firstExtraLayers;         // the uncertainty pass over that answer
+    CascadeOutcome cascadeOutcome;
 
     Job(Knobs knobs, Sink sink, Exchange exchange, long arrival) {
         this.knobs = knobs;

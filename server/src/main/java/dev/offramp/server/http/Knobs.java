@@ -123,7 +123,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
 
     private static ModeOptions earlyExit(Fields e) {
         if (e == null) {
-            return new ModeOptions(null, null, null, null, null, null, null, null);
+            return ModeOptions.NONE;
         }
         e.allowOnly(EARLY_EXIT_FIELDS);
         Double draftStop = e.number("draft_stop");

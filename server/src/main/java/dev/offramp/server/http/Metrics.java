@@ -119,6 +119,11 @@ final class Metrics implements AutoCloseable {
                 .description("Requests with a latency budget, by outcome").register(registry).increment();
     }
 
+    void cascadeDeferral(String from, String to) {
+        Counter.builder("offramp.cascade.deferrals").tags("model", model, "from", from, "to", to)
+                .description("Cascade requests handed from one member to the next").register(registry).increment();
+    }
+
     void cancelled(String reason) {
         Counter.builder("offramp.requests.cancelled").tags("model", model, "reason", reason)
                 .description("Generations stopped before the end").register(registry).increment();

@@ -2,7 +2,9 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Batch;
+import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.TokenListener;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
@@ -20,6 +22,8 @@ import java.util.function.LongSupplier;
 final class Scheduler {
     private final LoadedModel model;
     private final Engine.Limits limits;
+    private final ModeOptions defaultMode;
+    private final Cascade cascade;
     private final Metrics metrics;
     private final BlockingQueue<Job> waiting;
     private final Runnable released;   // a job left: admission may take another
@@ -28,11 +32,15 @@ final class Scheduler {
     private final BudgetController budget;
     private final List<Job> running = new ArrayList<>();
     private final int layers;
+    private long cascades;
+    private long deferrals;
 
-    Scheduler(LoadedModel model, Engine.Limits limits, Metrics metrics, BlockingQueue<Job> waiting, Runnable released,
-              LongSupplier nanoTime) {
+    Scheduler(LoadedModel model, Engine.Limits limits, ModeOptions defaultMode, Cascade cascade, Metrics metrics,
+              BlockingQueue<Job> waiting, Runnable released, LongSupplier nanoTime) {
         this.model = model;
         this.limits = limits;
+        this.defaultMode = defaultMode;
+        this.cascade = cascade;
         this.metrics = metrics;
         this.waiting = waiting;
         this.released = released;
@@ -98,12 +106,15 @@ final class Scheduler {
             return;
         }
         try {
-            Generation.Prepared p = Generation.prepare(model, j.knobs);
+            Generation.Prepared p = Generation.prepare(model, j.knobs, defaultMode, cascade);
             j.prompt = p.promptIds();
             j.mode = p.mode();
             j.text = new TextStream(model.tokenizer(), j.knobs.stop());
             j.joined = nanoTime.getAsLong();
-            j.slot = batch.join(p.request(), listener(j));
+            j.cascade = p.cascade();
+            j.deferred = p.deferred();
+            // A cascade's small member answers in silence: its tokens go out only if its answer is kept.
+            j.slot = batch.join(p.request(), j.cascade != null ? TokenListener.NONE : listener(j));
         } catch (RuntimeException e) {
             released.run();
             j.done.completeExceptionally(e);
@@ -179,6 +190,10 @@ final class Scheduler {
                 kvTokens += j.slot.cachedTokens();
                 continue;
             }
+            if (j.cancelReason == null && j.cascade != null && j.first == null && deferred(j)) {
+                kvTokens += j.slot.cachedTokens();
+                continue;  // the whole model answers it now, in the batch
+            }
             it.remove();
             metrics.running.decrementAndGet();
             released.run();
@@ -192,8 +207,37 @@ final class Scheduler {
         metrics.kvUsage((double) kvTokens / ((long) limits.maxRunning() * model.config().contextLength()));
     }
 
+    /**
+     * The small member has answered: scores its answer's uncertainty and either defers the request to the whole model
+     * (joining the batch; true) or hands the answer's tokens to the client (false).
+     */
+    private boolean deferred(Job j) {
+        GenerationResult small = j.slot.result();
+        j.first = small;
+        Deferral d = Deferral.decide(model.transformer(), j.cascade.smallLayers(), j.cascade.rule(),
+                j.cascade.threshold(), j.prompt, small.ids());
+        j.firstExtraLayers = d.extraLayers();
+        boolean defer = d.deferred();
+        double score = d.score();
+        cascades++;
+        deferrals += defer ? 1 : 0;
+        j.cascadeOutcome = new Job.CascadeOutcome(j.cascade.small(), j.cascade.rule().name(), j.cascade.threshold(),
+                score, defer, (double) deferrals / cascades);
+        if (defer) {
+            metrics.cascadeDeferral(j.cascade.small(), "full");
+            j.slot = batch.join(j.deferred, listener(j));
+            return true;
+        }
+        TokenListener out = listener(j);
+        int[] ids = small.ids();
+        for (int i = 0; i < ids.length && out.onToken(ids[i], small.exitLayers()[i], null); i++) {
+            // each kept token goes out as if just generated
+        }
+        return false;
+    }
+
     private Job.Outcome outcome(Job j, long now) {
-        GenerationResult r = j.slot.result();
+        GenerationResult r = j.first == null ? j.slot.result() : cascadeResult(j);
         String tail = j.text.finish();
         String finish = j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
         long first = j.firstToken == 0 ? now : j.firstToken;
@@ -213,7 +257,18 @@ final class Scheduler {
         metrics.layers(j.mode, r.layersComputed(), skipped);
         metrics.speculative(j.mode, r.drafted(), r.accepted());
         metrics.requestDuration(j.mode, now - j.arrival);
-        return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b);
+        return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b, j.cascadeOutcome);
+    }
+
+    /** The answer that was kept, with every layer the cascade ran: small member, uncertainty pass, large member. */
+    private static GenerationResult cascadeResult(Job j) {
+        GenerationResult small = j.first;
+        GenerationResult answer = j.cascadeOutcome.deferred() ? j.slot.result() : small;
+        long layersRun = small.layersComputed() + j.firstExtraLayers
+                + (answer == small ? 0 : answer.layersComputed());
+        return new GenerationResult(answer.promptIds(), answer.ids(), answer.exitLayers(), layersRun,
+                small.exitChecks() + (answer == small ? 0 : answer.exitChecks()), 0, 0,
+                small.decodeNanos() + (answer == small ? 0 : answer.decodeNanos()), 0);
     }
 
     private void failRunning(RuntimeException e) {

@@ -73,5 +73,6 @@ final class Wire {
     record Generated(String id, String model, String text, String finishReason, int[] promptIds,
                      List<TokenOut> tokens, long layersComputed, long exitChecks, long drafted, long accepted,
                      String mode, Job.Timing timing,
-                     @JsonInclude(JsonInclude.Include.NON_NULL) Job.Budget latencyBudget, Usage usage) {}
+                     @JsonInclude(JsonInclude.Include.NON_NULL) Job.Budget latencyBudget,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) Job.CascadeOutcome cascade, Usage usage) {}
 }

@@ -133,4 +133,53 @@ class CommandsTest {
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err()).contains("--device gpu: DJL sees no GPU");
     }
+
+    @Test
+    void aCascadeKeepsOrDefersAndAProfileSetsTheMode(@TempDir Path dir) throws Exception {
+        String[] base = {"generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407", "--max-tokens", "6",
+                         "--json", "--mode", "cascade", "--cascade-small-layers", "3", "--cascade-rule", "quantile-0.1",
+                         "--cascade-threshold"};
+        JsonNode kept = json(run(concat(base, "2")));
+        JsonNode deferred = json(run(concat(base, "-1")));
+        JsonNode small = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json", "--mode", "static", "--exit-layer", "3"));
+        JsonNode full = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json"));
+        assertThat(kept.get("ids")).isEqualTo(small.get("ids"));
+        assertThat(kept.get("cascade").get("deferred").asBoolean()).isFalse();
+        assertThat(deferred.get("ids")).isEqualTo(full.get("ids"));
+        assertThat(deferred.get("cascade").get("deferred").asBoolean()).isTrue();
+        assertThat(deferred.get("layers_computed").asLong()).as("both members and the uncertainty pass")
+                .isEqualTo(small.get("layers_computed").asLong() + full.get("layers_computed").asLong()
+                        + deferred.get("cascade").get("extra_layers").asLong());
+        assertThat(run("generate", "--model", STORIES.toString(), "--prompt", "a", "--mode", "cascade").status())
+                .isEqualTo(2);
+
+        Path profile = dir.resolve("p.json");
+        java.nio.file.Files.writeString(profile, "{\"model\":\"stories260K.bin\",\"policy\":"
+                + "\"margin:threshold=0.5,min_layer=2\",\"kv\":\"recompute\",\"prune\":0,\"epsilon\":0.05,"
+                + "\"delta\":0.1,\"p_value\":\"binomial\",\"data\":{\"text\":\"t\",\"half\":\"first\","
+                + "\"prompts\":1,\"prompt_tokens\":1,\"new_tokens\":2,\"tokens\":2},\"risk\":0.01,\"grid\":[]}");
+        JsonNode viaProfile = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json", "--profile", profile.toString()));
+        JsonNode viaPolicy = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json", "--policy", "margin:threshold=0.5,min_layer=2"));
+        assertThat(viaProfile.get("ids")).isEqualTo(viaPolicy.get("ids"));
+        assertThat(viaProfile.get("exit_layers")).isEqualTo(viaPolicy.get("exit_layers"));
+        Run both = run("generate", "--model", STORIES.toString(), "--prompt", "a", "--profile", profile.toString(),
+                "--policy", "margin:threshold=0.5");
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.err()).contains("--profile sets the mode");
+    }
+
+    private static JsonNode json(Run r) throws Exception {
+        assertThat(r.status()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.out());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

@@ -106,6 +106,8 @@ class BadInputTest {
                         + "{\"role\":\"assistant\",\"content\":\"y\"}]}", 400, "messages[1].role"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
                         + "\"n\":3}", 400, "n: only 1"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"cascade\"}}",
+                        400, "cascade is not configured on this server"),
                 Arguments.of("POST", "/v1/nothing", GOOD, 404, "no route"),
                 Arguments.of("GET", "/v1/completions", null, 405, "method not allowed"),
                 Arguments.of("DELETE", "/health", null, 405, "method not allowed"),

@@ -1,0 +1,189 @@
+package dev.offramp.bench.eval;
+
+import dev.offramp.model.ModelLoadException;
+import dev.offramp.model.engine.AnswerUncertainty;
+import dev.offramp.model.engine.GenerationRequest;
+import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.model.engine.Generator;
+import dev.offramp.model.engine.Mode;
+import dev.offramp.policy.calibrate.CascadeCurve;
+import dev.offramp.policy.calibrate.CascadeCurvePoint;
+import dev.offramp.policy.calibrate.ChowAverage;
+import dev.offramp.policy.calibrate.ChowSum;
+import dev.offramp.policy.calibrate.DeferralRule;
+import dev.offramp.policy.calibrate.LearnedRule;
+import dev.offramp.policy.calibrate.QuantileRule;
+import dev.offramp.policy.calibrate.TokenUncertainty;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code ./offramp cascade}: a two-member cascade of one model — its first k layers (a static sub-model) answer first,
+ * the whole model answers what is deferred — and, for each deferral rule (Chow-Sum, Chow-Average, quantiles of the
+ * per-token top-1 probability, and a logistic regression over those quantiles trained on the first half of the
+ * prompts), the curve of deferral rate against agreement with the large member's answer and cost. Curves are measured
+ * on the second half of the prompts, which the learned rule never saw. Writes {@code PREFIX.csv} and
+ * {@code PREFIX.png}. Exit 0 on success, 1 when a file cannot be read or written, 2 on a usage error.
+ */
+public final class CascadeCommand {
+    static final String USAGE = "usage: cascade [--model PATH] [--text FILE] --small-layers K --out PREFIX "
+            + "[--points N] [--prompts N] [--prompt-tokens P] [--new-tokens M] [--half all|first|second] "
+            + "[--threads N] [--device cpu|gpu|auto] [--tokenizer PATH]";
+    static final double[] QUANTILES = {0.0, 0.1, 0.25, 0.5};
+    private static final Set<String> OPTIONS = options();
+
+    /** One rule's curve on the evaluation prompts. */
+    record RuleCurve(String rule, List<CascadeCurvePoint> points) {
+        /** Area under agreement over deferral rate (trapezoids): higher is a better rule. */
+        double area() {
+            double a = 0;
+            for (int i = 1; i < points.size(); i++) {
+                CascadeCurvePoint p = points.get(i - 1);
+                CascadeCurvePoint q = points.get(i);
+                a += Math.abs(q.deferralRate() - p.deferralRate()) * (p.agreement() + q.agreement()) / 2;
+            }
+            return a;
+        }
+    }
+
+    private CascadeCommand() {}
+
+    public static void main(String[] args) {
+        Path home = Path.of(System.getProperty("offramp.home", "."));
+        System.exit(run(args, home.resolve("models/kjv-ee-12l"),
+                home.resolve("../shared/data/kjv-fortunes-calibration.txt").normalize(), System.out, System.err));
+    }
+
+    static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
+        System.setProperty("java.awt.headless", "true");
+        try {
+            Flags f = new Flags("cascade", withDefaults(args), OPTIONS, Set.of());
+            int small = f.integer("small-layers", 0);
+            Path prefix = Path.of(f.required("out"));
+            int points = f.integer("points", 40);
+            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0);
+            try (EvalSession s = EvalSession.open(options)) {
+                int layers = s.model.config().layers();
+                if (small < 1 || small >= layers) {
+                    throw new IllegalArgumentException("--small-layers: expected 1.." + (layers - 1) + ", found "
+                            + small);
+                }
+                Generator gen = new Generator(s.model.transformer(), System::nanoTime);
+                List<TokenUncertainty> uncertainty = new ArrayList<>();
+                boolean[] agrees = new boolean[s.prompts.size()];
+                for (int i = 0; i < s.prompts.size(); i++) {
+                    int[] prompt = s.prompts.get(i);
+                    GenerationResult a = gen.generate(GenerationRequest.greedy(prompt, options.newTokens(),
+                            new Mode.Static(small)));
+                    GenerationResult b = gen.generate(GenerationRequest.greedy(prompt, options.newTokens()));
+                    agrees[i] = Arrays.equals(a.ids(), b.ids());
+                    uncertainty.add(AnswerUncertainty.of(s.model.transformer(), small, prompt, a.ids()));
+                }
+                int half = s.prompts.size() / 2;
+                boolean[] trainDiffers = new boolean[half];
+                for (int i = 0; i < half; i++) {
+                    trainDiffers[i] = !agrees[i];
+                }
+                List<DeferralRule> rules = new ArrayList<>(List.of(new ChowSum(), new ChowAverage()));
+                for (double q : QUANTILES) {
+                    rules.add(new QuantileRule(q));
+                }
+                rules.add(LearnedRule.fit(uncertainty.subList(0, half), trainDiffers, 1e-2));
+                boolean[] testAgrees = Arrays.copyOfRange(agrees, half, agrees.length);
+                List<RuleCurve> curves = new ArrayList<>();
+                for (DeferralRule rule : rules) {
+                    double[] scores = uncertainty.subList(half, uncertainty.size()).stream()
+                            .mapToDouble(rule::score).toArray();
+                    curves.add(new RuleCurve(rule.name(), CascadeCurve.sweep(scores, testAgrees, small, layers,
+                            points)));
+                }
+                double base = 0;
+                for (boolean a : testAgrees) {
+                    base += a ? 1 : 0;
+                }
+                out.printf(Locale.ROOT, "%s: first %d layers -> all %d; %d prompts of %d tokens, answers of %d tokens; "
+                                + "learned rule trained on %d, curves on %d; the small member alone agrees on %.3f%n",
+                        s.model.name(), small, layers, s.prompts.size(), options.promptTokens(), options.newTokens(),
+                        half, testAgrees.length, base / testAgrees.length);
+                out.println("| rule | area under agreement-vs-deferral | agreement at 25% deferred | at 50% |");
+                out.println("|---|---:|---:|---:|");
+                for (RuleCurve c : curves) {
+                    out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", c.rule(), c.area(), at(c, 0.25),
+                            at(c, 0.5));
+                }
+                write(curves, prefix, s.model.name() + ": first " + small + " layers -> " + layers + " layers; cost = "
+                        + small + " + deferral rate x " + layers + " layers per token", out);
+            }
+            return 0;
+        } catch (Flags.UsageException | IllegalArgumentException e) {
+            err.println(e.getMessage().startsWith("cascade:") ? e.getMessage() : "cascade: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        } catch (ModelLoadException | UncheckedIOException e) {
+            err.println("cascade: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Agreement at the largest deferral rate not above {@code rate}. */
+    static double at(RuleCurve c, double rate) {
+        double best = Double.NaN;
+        double bestRate = -1;
+        for (CascadeCurvePoint p : c.points()) {
+            if (p.deferralRate() <= rate + 1e-12 && p.deferralRate() > bestRate) {
+                bestRate = p.deferralRate();
+                best = p.agreement();
+            }
+        }
+        return best;
+    }
+
+    private static void write(List<RuleCurve> curves, Path prefix, String title, PrintStream out) {
+        Path csv = Path.of(prefix + ".csv");
+        Path png = Path.of(prefix + ".png");
+        try {
+            if (csv.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(csv.toAbsolutePath().getParent());
+            }
+            StringBuilder b = new StringBuilder("rule,threshold,deferral_rate,agreement,cost_layers_per_token\n");
+            for (RuleCurve c : curves) {
+                for (CascadeCurvePoint p : c.points()) {
+                    b.append(String.format(Locale.ROOT, "%s,%.6g,%.4f,%.4f,%.3f%n", c.rule(), p.threshold(),
+                            p.deferralRate(), p.agreement(), p.cost()));
+                }
+            }
+            Files.writeString(csv, b);
+            CascadePlot.write(curves, title, png);
+        } catch (IOException e) {
+            throw new UncheckedIOException(prefix + ": cannot write the results: " + e.getMessage(), e);
+        }
+        out.println("wrote " + csv + " and " + png);
+    }
+
+    /** Short answers by default: answer-level agreement over long answers is almost never exact. */
+    private static String[] withDefaults(String[] args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        if (!all.contains("--new-tokens")) {
+            all.addAll(List.of("--new-tokens", "8"));
+        }
+        if (!all.contains("--prompts")) {
+            all.addAll(List.of("--prompts", "400"));
+        }
+        return all.toArray(String[]::new);
+    }
+
+    private static Set<String> options() {
+        Set<String> all = new HashSet<>(EvalOptions.NAMES);
+        all.addAll(Set.of("small-layers", "out", "points"));
+        return Set.copyOf(all);
+    }
+}

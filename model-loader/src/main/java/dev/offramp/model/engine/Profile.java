@@ -1,0 +1,64 @@
+package dev.offramp.model.engine;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A calibrated early-exit setting ({@code ./offramp calibrate --out}): the policy with its certified threshold, and
+ * what the certificate says — risk (the fraction of tokens that differ from full depth's greedy choice given the same
+ * prefix) at most {@code epsilon} with confidence {@code 1 - delta} — with the data it was measured on.
+ * {@code generate}, {@code eval} and {@code serve} load it with {@code --profile}.
+ *
+ * @param policy  the policy spec with the chosen threshold, or null when no threshold could be certified
+ * @param risk    the measured risk at the chosen threshold (errors / trials); null when none was certified
+ * @param grid    every threshold tried, most conservative first, with its measurement and p-value
+ */
+public record Profile(String model, String policy, String kv, int prune, double epsilon, double delta, String pValue,
+                      Data data, Double risk, List<GridPoint> grid) {
+    /** What the risk was measured on. */
+    public record Data(String text, String half, int prompts, int promptTokens, int newTokens, long tokens) {}
+
+    /** One threshold's measurement: risk = errors / trials; p-value of "risk > epsilon"; speed-up against full. */
+    public record GridPoint(double threshold, long errors, long trials, double pValue, double speedup,
+                            double layersPerToken) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public Profile {
+        if (!(epsilon > 0 && epsilon < 1) || !(delta > 0 && delta < 1)) {
+            throw new IllegalArgumentException("profile: expected epsilon and delta in (0, 1), found " + epsilon
+                    + " and " + delta);
+        }
+        grid = List.copyOf(grid);
+    }
+
+    /** The early-exit knobs this profile stands for; throws when calibration certified no threshold. */
+    public ModeOptions modeOptions() {
+        if (policy == null) {
+            throw new IllegalArgumentException("profile: no threshold was certified at epsilon " + epsilon
+                    + ", delta " + delta + "; nothing to run");
+        }
+        return new ModeOptions("early-exit", policy, null, kv, prune > 0 ? prune : null, null, null, null);
+    }
+
+    public static Profile read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), Profile.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": expected a calibration profile (JSON), "
+                    + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void write(Path file) throws IOException {
+        JSON.writeValue(file.toFile(), this);
+    }
+}
