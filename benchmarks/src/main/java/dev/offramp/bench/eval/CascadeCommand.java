@@ -58,9 +58,7 @@ public final class CascadeCommand {
     private CascadeCommand() {}
 
     public static void main(String[] args) {
-        Path home = Path.of(System.getProperty("offramp.home", "."));
-        System.exit(run(args, home.resolve("models/kjv-ee-12l"),
-                home.resolve("../shared/data/kjv-fortunes-calibration.txt").normalize(), System.out, System.err));
+        Harness.main(args, CascadeCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

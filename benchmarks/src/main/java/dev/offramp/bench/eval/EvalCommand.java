@@ -25,10 +25,7 @@ public final class EvalCommand {
     private EvalCommand() {}
 
     public static void main(String[] args) {
-        // The launcher passes the repository root so that the embedded default model is found from anywhere.
-        Path home = Path.of(System.getProperty("offramp.home", "."));
-        System.exit(run(args, home.resolve("models/kjv-ee-12l"),
-                home.resolve("../shared/data/kjv-fortunes-calibration.txt").normalize(), System.out, System.err));
+        Harness.main(args, EvalCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
