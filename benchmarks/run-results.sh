@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Re-measures every number in README's "Modes" tables (about 25 minutes on a 2-core machine); outputs land in
+# Re-measures every number in README's "Modes" and "Calibration and cascades" tables (about 45 minutes on a 2-core
+# machine); outputs land in
 # benchmarks/results/. Needs ../shared beside the checkout for the held-out texts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,3 +22,11 @@ run stories-skip --model $stories --text $tiny_text --mode skip --speedup 1.5
 echo "== sweep"
 ./offramp sweep --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold={t},min_layer=3,every=3' \
   --prune 32 --values 0.02,0.04,0.05,0.07,0.1,0.15,0.25 --prompts 30 --out $out/kjv-margin-sweep
+echo "== calibrate (issue 5): confidence, epsilon 0.05, delta 0.1, on the first half; tested on the second half"
+./offramp calibrate --policy 'confidence:threshold={t},min_layer=3,every=3' --prune 32 --epsilon 0.05 --delta 0.1 \
+  --out $out/kjv-confidence-profile.json
+run kjv-confidence-profile-heldout --profile $out/kjv-confidence-profile.json --half second --teacher-tokens 0
+echo "== cascades: first k layers -> the whole model, 4-token answers"
+./offramp cascade --small-layers 4 --new-tokens 4 --prompts 800 --out $out/cascade-kjv | tee $out/cascade-kjv.md
+./offramp cascade --model $stories --text $tiny_text --small-layers 3 --new-tokens 4 --prompts 800 \
+  --out $out/cascade-stories | tee $out/cascade-stories.md

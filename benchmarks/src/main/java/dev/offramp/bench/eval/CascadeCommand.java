@@ -118,6 +118,9 @@ public final class CascadeCommand {
                     out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", c.rule(), c.area(), at(c, 0.25),
                             at(c, 0.5));
                 }
+                double b = base / testAgrees.length;  // deferring at random: agreement rises linearly
+                out.printf(Locale.ROOT, "| (random deferral) | %.3f | %.3f | %.3f |%n", b + (1 - b) / 2,
+                        b + 0.25 * (1 - b), b + 0.5 * (1 - b));
                 write(curves, prefix, s.model.name() + ": first " + small + " layers -> " + layers + " layers; cost = "
                         + small + " + deferral rate x " + layers + " layers per token", out);
             }

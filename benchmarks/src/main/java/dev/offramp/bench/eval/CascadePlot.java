@@ -33,6 +33,14 @@ final class CascadePlot {
                     c.points().stream().mapToDouble(CascadeCurvePoint::agreement).toArray());
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
         }
+        if (!curves.isEmpty() && !curves.get(0).points().isEmpty()) {
+            double base = curves.get(0).points().get(0).agreement();  // nothing deferred: the small member alone
+            XYSeries random = chart.addSeries("random deferral", new double[] {0, 1}, new double[] {base, 1});
+            random.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
+            random.setLineColor(java.awt.Color.GRAY);
+            random.setLineStyle(new java.awt.BasicStroke(1f, java.awt.BasicStroke.CAP_BUTT,
+                    java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        }
         try (OutputStream out = Files.newOutputStream(png)) {
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
         }
