@@ -562,7 +562,7 @@ class DeploymentAssetsTest {
         }
         ImageServer server = imageServer();
         URI base = server.base();
-        try (Socket stream = streamOnRawSocket(base.getPort(),
+        try (Socket stream = SchedulingTest.stream(base.getPort(),
                 "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}")) {
             awaitGauge(base, "offramp_requests_running", 1);
             HttpResponse<String> refused = post(base, "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}",
@@ -1067,23 +1067,4 @@ class DeploymentAssetsTest {
             Thread.sleep(20);
         }
     }
-
-    /** A streamed completion on a raw socket, read until its first token: closing the socket disconnects it. */
-    static Socket streamOnRawSocket(int port, String body) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
-        OutputStream out = s.getOutputStream();
-        out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        InputStream in = s.getInputStream();
-        StringBuilder seen = new StringBuilder();
-        byte[] buf = new byte[256];
-        while (!seen.toString().contains("data: ")) {
-            int n = in.read(buf);
-            assertThat(n).as("the stream's first token: %s", seen).isPositive();
-            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-        }
-        return s;
-    }
-
 }

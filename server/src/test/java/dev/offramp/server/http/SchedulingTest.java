@@ -158,9 +158,13 @@ class SchedulingTest {
         }
     }
 
-    /** Starts a streamed request on a raw socket and reads until its first token has arrived. */
     static Socket stream(String body) throws Exception {
-        Socket s = new Socket("127.0.0.1", server.port());
+        return stream(server.port(), body);
+    }
+
+    /** Starts a streamed completion on a raw socket and reads until its first token has arrived. */
+    static Socket stream(int port, String body) throws Exception {
+        Socket s = new Socket("127.0.0.1", port);
         OutputStream out = s.getOutputStream();
         out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
                 + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
