@@ -146,14 +146,31 @@ class CommandsTest {
         JsonNode full = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
                 "--max-tokens", "6", "--json"));
         assertThat(kept.get("ids")).isEqualTo(small.get("ids"));
-        assertThat(kept.get("cascade").get("deferred").asBoolean()).isFalse();
+        assertThat(kept.get("cascade").get("answered_by").asInt()).isZero();
+        assertThat(kept.get("cascade").get("members").toString()).isEqualTo("[\"stories260K.bin:3\",\"stories260K.bin\"]");
         assertThat(deferred.get("ids")).isEqualTo(full.get("ids"));
-        assertThat(deferred.get("cascade").get("deferred").asBoolean()).isTrue();
+        assertThat(deferred.get("cascade").get("answered_by").asInt()).isEqualTo(1);
         assertThat(deferred.get("layers_computed").asLong()).as("both members and the uncertainty pass")
                 .isEqualTo(small.get("layers_computed").asLong() + full.get("layers_computed").asLong()
                         + deferred.get("cascade").get("extra_layers").asLong());
         assertThat(run("generate", "--model", STORIES.toString(), "--prompt", "a", "--mode", "cascade").status())
                 .isEqualTo(2);
+
+        // Across models the prompt goes over as text, tokenized by each member.
+        Path kjv = SHARED.resolve("models/kjv-ee-12l");
+        String members = STORIES + ":3," + kjv;
+        JsonNode handedOver = json(run("generate", "--prompt", "And God said", "--max-tokens", "6", "--json",
+                "--mode", "cascade", "--cascade-members", members, "--cascade-rule", "chow-average",
+                "--cascade-threshold", "-1"));
+        JsonNode kjvAlone = json(run("generate", "--model", kjv.toString(), "--prompt", "And God said",
+                "--max-tokens", "6", "--json"));
+        assertThat(handedOver.get("cascade").get("answered_by").asInt()).isEqualTo(1);
+        assertThat(handedOver.get("prompt_ids")).isEqualTo(kjvAlone.get("prompt_ids"));
+        assertThat(handedOver.get("ids")).isEqualTo(kjvAlone.get("ids"));
+        Run ids = run("generate", "--prompt-ids", "1,2", "--mode", "cascade", "--cascade-members", members,
+                "--cascade-rule", "chow-sum", "--cascade-threshold", "0");
+        assertThat(ids.status()).isEqualTo(2);
+        assertThat(ids.err()).contains("give --prompt");
 
         Path profile = dir.resolve("p.json");
         java.nio.file.Files.writeString(profile, "{\"model\":\"stories260K.bin\",\"policy\":"
