@@ -1,6 +1,5 @@
 package dev.offramp.server.http;
 
-import dev.offramp.policy.LayerSignals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -25,20 +24,10 @@ final class ChatHandler implements Route.Handler {
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = engine.modelId();
-        Job.Sink sink = !k.stream() ? Job.NO_SINK : new Job.Sink() {
-            @Override
-            public void start() {
-                ex.startStream();
-                ex.event(chunk(id, created, model, new Wire.Delta("assistant", ""), null, null, null));
-            }
-
-            @Override
-            public void token(int tokenId, int exitLayer, LayerSignals signals, String delta) {
-                if (!delta.isEmpty()) {
-                    ex.event(chunk(id, created, model, new Wire.Delta(null, delta), null, null, null));
-                }
-            }
-        };
+        Job.Sink sink = !k.stream() ? Job.NO_SINK : Job.Sink.text(() -> {
+            ex.startStream();
+            ex.event(chunk(id, created, model, new Wire.Delta("assistant", ""), null, null, null));
+        }, delta -> ex.event(chunk(id, created, model, new Wire.Delta(null, delta), null, null, null)));
         Replies.submit(engine, new Job(k, sink, ex, System.nanoTime()),
                 out -> new Wire.ChatCompletion(id, OBJECT, created, model,
                         List.of(new Wire.ChatChoice(0, new Wire.ChatMessage("assistant", out.text()),

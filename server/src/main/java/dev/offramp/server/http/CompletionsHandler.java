@@ -1,6 +1,5 @@
 package dev.offramp.server.http;
 
-import dev.offramp.policy.LayerSignals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,20 +20,9 @@ final class CompletionsHandler implements Route.Handler {
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = engine.modelId();
-        Job.Sink sink = !k.stream() ? Job.NO_SINK : new Job.Sink() {
-            @Override
-            public void start() {
-                ex.startStream();
-            }
-
-            @Override
-            public void token(int tokenId, int exitLayer, LayerSignals signals, String delta) {
-                if (!delta.isEmpty()) {
-                    ex.event(new Wire.Completion(id, OBJECT, created, model,
-                            List.of(new Wire.Choice(0, delta, null, null)), null, null));
-                }
-            }
-        };
+        Job.Sink sink = !k.stream() ? Job.NO_SINK : Job.Sink.text(ex::startStream, delta -> ex.event(
+                new Wire.Completion(id, OBJECT, created, model, List.of(new Wire.Choice(0, delta, null, null)), null,
+                        null)));
         Replies.submit(engine, new Job(k, sink, ex, System.nanoTime()),
                 out -> new Wire.Completion(id, OBJECT, created, model,
                         List.of(new Wire.Choice(0, out.text(), out.finishReason(), out.summary())), out.usage(),

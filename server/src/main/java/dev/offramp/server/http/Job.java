@@ -16,6 +16,23 @@ final class Job {
         void start();
 
         void token(int id, int exitLayer, LayerSignals signals, String textDelta);
+
+        /** A text stream: {@code start}, then each non-empty delta of text (a token may complete no character). */
+        static Sink text(Runnable start, java.util.function.Consumer<String> delta) {
+            return new Sink() {
+                @Override
+                public void start() {
+                    start.run();
+                }
+
+                @Override
+                public void token(int id, int exitLayer, LayerSignals signals, String textDelta) {
+                    if (!textDelta.isEmpty()) {
+                        delta.accept(textDelta);
+                    }
+                }
+            };
+        }
     }
 
     static final Sink NO_SINK = new Sink() {

@@ -94,6 +94,8 @@ class BadInputTest {
                         + "{\"x\":1}}", 400, "stream_options.x: unknown field"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"max_tokens\":5}", 400, "messages: expected an array"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[]}", 400, "messages: expected at least"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                        + "\"max_completion_tokens\":0}", 400, "max_tokens: expected >= 1"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":\"hi\"}", 400,
                         "messages: expected an array"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}",
