@@ -67,9 +67,10 @@ public final class CalibrateCommand {
             }
             PValue pValue = pValue(f.string("p-value"));
             Path outFile = Path.of(f.required("out"));
-            String[] kept = withHalf(args);
-            EvalOptions options = EvalOptions.from(new Flags("calibrate", kept, OPTIONS, Set.of()), defaultModel,
-                    defaultText, 0);
+            // The first half by default: the second stays unseen, to test the certificate on.
+            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0,
+                    new EvalOptions.Defaults("first", EvalOptions.Defaults.EVAL.prompts(),
+                            EvalOptions.Defaults.EVAL.newTokens()));
             try (EvalSession s = EvalSession.open(options)) {
                 List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
                 for (String v : values) {
@@ -122,17 +123,6 @@ public final class CalibrateCommand {
             err.println("calibrate: " + e.getMessage());
             return 1;
         }
-    }
-
-    /** Calibration takes the first half of the text unless told otherwise, keeping the second half unseen. */
-    private static String[] withHalf(String[] args) {
-        if (List.of(args).contains("--half")) {
-            return args;
-        }
-        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
-        all[args.length] = "--half";
-        all[args.length + 1] = "first";
-        return all;
     }
 
     private static PValue pValue(String name) {

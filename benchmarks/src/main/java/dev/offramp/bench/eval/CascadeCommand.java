@@ -64,11 +64,13 @@ public final class CascadeCommand {
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
         System.setProperty("java.awt.headless", "true");
         try {
-            Flags f = new Flags("cascade", withDefaults(args), OPTIONS, Set.of());
+            Flags f = new Flags("cascade", args, OPTIONS, Set.of());
             int small = f.integer("small-layers", 0);
             Path prefix = Path.of(f.required("out"));
             int points = f.integer("points", 40);
-            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0);
+            // Short answers by default: answer-level agreement over long continuations is almost never exact.
+            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0,
+                    new EvalOptions.Defaults("all", 400, 8));
             try (EvalSession s = EvalSession.open(options)) {
                 int layers = s.model.config().layers();
                 if (small < 1 || small >= layers) {
@@ -168,18 +170,6 @@ public final class CascadeCommand {
             throw new UncheckedIOException(prefix + ": cannot write the results: " + e.getMessage(), e);
         }
         out.println("wrote " + csv + " and " + png);
-    }
-
-    /** Short answers by default: answer-level agreement over long answers is almost never exact. */
-    private static String[] withDefaults(String[] args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        if (!all.contains("--new-tokens")) {
-            all.addAll(List.of("--new-tokens", "8"));
-        }
-        if (!all.contains("--prompts")) {
-            all.addAll(List.of("--prompts", "400"));
-        }
-        return all.toArray(String[]::new);
     }
 
     private static Set<String> options() {

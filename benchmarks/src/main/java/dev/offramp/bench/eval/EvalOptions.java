@@ -43,12 +43,22 @@ record EvalOptions(Path model, Path tokenizer, Path text, String half, int promp
      * {@code defaultText} is the default model's held-out text: it stands in for {@code --text} only when
      * {@code --model} is not given either, since another model's quality is measured on its own kind of text.
      */
+    /** What a subcommand measures on unless told otherwise. */
+    record Defaults(String half, int prompts, int newTokens) {
+        static final Defaults EVAL = new Defaults("all", 50, 64);
+    }
+
     static EvalOptions from(Flags f, Path defaultModel, Path defaultText, int teacherTokens) {
+        return from(f, defaultModel, defaultText, teacherTokens, Defaults.EVAL);
+    }
+
+    static EvalOptions from(Flags f, Path defaultModel, Path defaultText, int teacherTokens, Defaults defaults) {
         String device = f.string("device");
         Path text = f.string("model") == null && f.string("text") == null ? defaultText : Path.of(f.required("text"));
         return new EvalOptions(f.path("model", defaultModel), f.path("tokenizer", null), text,
-                f.string("half") == null ? "all" : f.string("half"),
-                f.integer("prompts", 50), f.integer("prompt-tokens", 32), f.integer("new-tokens", 64), teacherTokens,
+                f.string("half") == null ? defaults.half() : f.string("half"),
+                f.integer("prompts", defaults.prompts()), f.integer("prompt-tokens", 32),
+                f.integer("new-tokens", defaults.newTokens()), teacherTokens,
                 f.integer("warmup-tokens", 512), f.integer("threads", 1),
                 device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device));
     }

@@ -14,6 +14,12 @@ package dev.offramp.model.engine;
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
                                long drafted, long accepted, long decodeNanos, long prunedChecks) {
+    /** This answer with the cost of everything run to reach it (a cascade's earlier members and their scoring). */
+    public GenerationResult withCost(long layersComputed, long exitChecks, long decodeNanos) {
+        return new GenerationResult(promptIds, ids, exitLayers, layersComputed, exitChecks, drafted, accepted,
+                decodeNanos, prunedChecks);
+    }
+
     public double tokensPerSecond() {
         return decodeNanos == 0 ? 0 : ids.length * 1e9 / decodeNanos;
     }

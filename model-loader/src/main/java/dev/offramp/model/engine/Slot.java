@@ -37,10 +37,6 @@ public final class Slot {
         this.out = new Tokens(request, c, listener);
     }
 
-    public GenerationRequest request() {
-        return request;
-    }
-
     /** Tokens generated so far. */
     public int generated() {
         return out.count();

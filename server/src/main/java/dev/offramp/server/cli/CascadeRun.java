@@ -55,6 +55,7 @@ final class CascadeRun implements AutoCloseable {
         List<Double> scores = new ArrayList<>();
         long layers = 0;
         long extra = 0;
+        long checks = 0;
         long nanos = 0;
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
@@ -73,6 +74,7 @@ final class CascadeRun implements AutoCloseable {
             GenerationResult r = new Generator(model.transformer(), System::nanoTime)
                     .generate(new GenerationRequest(prompt, maxTokens, temperature, seed, mode, true));
             layers += r.layersComputed();
+            checks += r.exitChecks();
             nanos += r.decodeNanos();
             boolean last = i == members.size() - 1;
             if (!last) {
@@ -85,9 +87,7 @@ final class CascadeRun implements AutoCloseable {
                     continue;
                 }
             }
-            GenerationResult answer = new GenerationResult(prompt, r.ids(), r.exitLayers(), layers, r.exitChecks(),
-                    0, 0, nanos, 0);
-            return new Result(model, answer, new Trace(members.stream().map(Member::name).toList(), i, scores,
+            return new Result(model, r.withCost(layers, checks, nanos), new Trace(members.stream().map(Member::name).toList(), i, scores,
                     extra));
         }
         throw new IllegalStateException("a cascade has at least one member");

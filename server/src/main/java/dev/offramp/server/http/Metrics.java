@@ -15,6 +15,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,6 +34,9 @@ final class Metrics implements AutoCloseable {
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger waiting = new AtomicInteger();
     private volatile double kvUsage;
+    // The per-token meters, by mode: looked up once, not rebuilt for every token.
+    private final Map<String, DistributionSummary> exitLayers = new ConcurrentHashMap<>();
+    private final Map<String, Timer> interToken = new ConcurrentHashMap<>();
 
     Metrics(String model) {
         this.model = model;
@@ -79,8 +84,8 @@ final class Metrics implements AutoCloseable {
     }
 
     void interTokenLatency(String mode, long nanos) {
-        timer("offramp.inter.token.latency", mode, TOKEN_BUCKETS, "Time between two tokens of one request")
-                .record(Duration.ofNanos(nanos));
+        interToken.computeIfAbsent(mode, m -> timer("offramp.inter.token.latency", m, TOKEN_BUCKETS,
+                "Time between two tokens of one request")).record(Duration.ofNanos(nanos));
     }
 
     void tokens(String mode, int prompt, int generated) {
@@ -90,13 +95,15 @@ final class Metrics implements AutoCloseable {
 
     /** Buckets at every layer of the model, for the exit-layer heatmap. */
     void exitLayer(String mode, int layer, int layers) {
-        double[] buckets = new double[layers];
-        for (int l = 1; l <= layers; l++) {
-            buckets[l - 1] = l;
-        }
-        DistributionSummary.builder("offramp.exit.layer").tags("model", model, "mode", mode)
-                .description("The layer each generated token left the model after (1-based)")
-                .serviceLevelObjectives(buckets).register(registry).record(layer);
+        exitLayers.computeIfAbsent(mode, m -> {
+            double[] buckets = new double[layers];
+            for (int l = 1; l <= layers; l++) {
+                buckets[l - 1] = l;
+            }
+            return DistributionSummary.builder("offramp.exit.layer").tags("model", model, "mode", m)
+                    .description("The layer each generated token left the model after (1-based)")
+                    .serviceLevelObjectives(buckets).register(registry);
+        }).record(layer);
     }
 
     void layers(String mode, long computed, long skipped) {

@@ -217,13 +217,11 @@ final class Scheduler {
         Deferral d = Deferral.decide(model.transformer(), j.cascade.smallLayers(), j.cascade.rule(),
                 j.cascade.threshold(), j.prompt, small.ids());
         j.firstExtraLayers = d.extraLayers();
-        boolean defer = d.deferred();
-        double score = d.score();
         cascades++;
-        deferrals += defer ? 1 : 0;
+        deferrals += d.deferred() ? 1 : 0;
         j.cascadeOutcome = new Job.CascadeOutcome(j.cascade.small(), j.cascade.rule().name(), j.cascade.threshold(),
-                score, defer, (double) deferrals / cascades);
-        if (defer) {
+                d.score(), d.deferred(), (double) deferrals / cascades);
+        if (d.deferred()) {
             metrics.cascadeDeferral(j.cascade.small(), "full");
             j.slot = batch.join(j.deferred, listener(j));
             return true;
@@ -263,12 +261,13 @@ final class Scheduler {
     /** The answer that was kept, with every layer the cascade ran: small member, uncertainty pass, large member. */
     private static GenerationResult cascadeResult(Job j) {
         GenerationResult small = j.first;
-        GenerationResult answer = j.cascadeOutcome.deferred() ? j.slot.result() : small;
-        long layersRun = small.layersComputed() + j.firstExtraLayers
-                + (answer == small ? 0 : answer.layersComputed());
-        return new GenerationResult(answer.promptIds(), answer.ids(), answer.exitLayers(), layersRun,
-                small.exitChecks() + (answer == small ? 0 : answer.exitChecks()), 0, 0,
-                small.decodeNanos() + (answer == small ? 0 : answer.decodeNanos()), 0);
+        long layersRun = small.layersComputed() + j.firstExtraLayers;
+        if (!j.cascadeOutcome.deferred()) {
+            return small.withCost(layersRun, small.exitChecks(), small.decodeNanos());
+        }
+        GenerationResult large = j.slot.result();
+        return large.withCost(layersRun + large.layersComputed(), small.exitChecks() + large.exitChecks(),
+                small.decodeNanos() + large.decodeNanos());
     }
 
     private void failRunning(RuntimeException e) {
