@@ -11,7 +11,7 @@
 #   container must listen beyond its loopback)   OFFRAMP_PORT --port   OFFRAMP_MAX_RUNNING --max-running
 #   OFFRAMP_MAX_WAITING --max-waiting   OFFRAMP_BUDGET_MIN_LAYER --budget-min-layer
 #   OFFRAMP_STALL_TIMEOUT_S --stall-timeout-s   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
-#   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads
+#   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads   OFFRAMP_KERNELS --kernels
 #   The default decoding mode for requests without an early_exit object, and the served cascade:
 #   OFFRAMP_PROFILE --profile   OFFRAMP_MODE --mode   OFFRAMP_POLICY --policy   OFFRAMP_EXIT_LAYER --exit-layer
 #   OFFRAMP_KV --kv   OFFRAMP_PRUNE --prune   OFFRAMP_SPEEDUP --speedup   OFFRAMP_DRAFT --draft
@@ -85,6 +85,7 @@ if [ "$command" = serve ]; then
     option OFFRAMP_MAX_BODY_BYTES --max-body-bytes
     option OFFRAMP_DEVICE --device
     option OFFRAMP_THREADS --threads
+    option OFFRAMP_KERNELS --kernels
     option OFFRAMP_PROFILE --profile
     option OFFRAMP_MODE --mode
     option OFFRAMP_POLICY --policy

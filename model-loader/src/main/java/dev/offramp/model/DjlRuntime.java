@@ -6,13 +6,16 @@ import ai.djl.engine.EngineException;
 
 /**
  * Starts DJL's PyTorch engine once per process with the settings DESIGN.md measured: offline (the CPU libtorch is
- * bundled, nothing is downloaded) and a fixed number of intra-op threads (one is best on 2-core machines).
+ * bundled, nothing is downloaded) and at most {@code threads} intra-op threads: each matrix product then uses
+ * as many of them as its kernel plan says (see {@link KernelPlanner}).
  */
 public final class DjlRuntime {
     private final Engine engine;
+    private final IntraOpThreads threads;
 
-    private DjlRuntime(Engine engine) {
+    private DjlRuntime(Engine engine, int threads) {
         this.engine = engine;
+        this.threads = new IntraOpThreads(threads);
     }
 
     /**
@@ -29,7 +32,7 @@ public final class DjlRuntime {
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         try {
-            return new DjlRuntime(Engine.getEngine("PyTorch"));
+            return new DjlRuntime(Engine.getEngine("PyTorch"), threads);
         } catch (EngineException e) {
             throw new ModelLoadException("PyTorch engine did not start: " + e.getMessage() + ". Expected the bundled "
                     + "CPU libtorch (a build without -Pcuda), PYTORCH_LIBRARY_PATH naming an installed libtorch, or "
@@ -50,6 +53,17 @@ public final class DjlRuntime {
             }
             case AUTO -> gpu ? Device.gpu() : Device.cpu();
         };
+    }
+
+    /** How a model loaded on this runtime settles its kernels. */
+    KernelSetup kernels(KernelOptions options) {
+        return new KernelSetup(options, threads, KernelSetup.describeMachine() + ", " + engine.getEngineName()
+                + " " + engine.getVersion());
+    }
+
+    /** The most intra-op threads a kernel may use. */
+    public int threads() {
+        return threads.max();
     }
 
     /** The engine and device in words, for logs and benchmark tables. */

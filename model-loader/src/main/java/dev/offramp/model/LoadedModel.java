@@ -22,21 +22,29 @@ public final class LoadedModel implements AutoCloseable {
 
     /**
      * Opens a Hugging Face folder (config.json, safetensors, tokenizer.json) or a llama2.c {@code .bin} (its
-     * tokenizer {@code tok512.bin} or {@code tokenizer.bin} beside it, unless {@code tokenizer} names one).
+     * tokenizer {@code tok512.bin} or {@code tokenizer.bin} beside it, unless {@code tokenizer} names one), with the
+     * reference kernels (float32, one thread).
      */
     public static LoadedModel open(Path path, Path tokenizer, DjlRuntime runtime, DeviceChoice device) {
+        return open(path, tokenizer, runtime, device, KernelOptions.reference());
+    }
+
+    /** As above, with the matrix products' kernels chosen as {@code kernels} says (planned, cached or pinned). */
+    public static LoadedModel open(Path path, Path tokenizer, DjlRuntime runtime, DeviceChoice device,
+                                   KernelOptions kernels) {
+        KernelSetup setup = runtime.kernels(kernels);
         if (Files.isDirectory(path)) {
             ModelConfig config = HfConfigReader.read(path);
             TextTokenizer tok = HfTokenizer.open(tokenizer != null ? tokenizer : path.resolve("tokenizer.json"));
             return build(path, config, tok, () -> Transformer.load(config, ShardedSafetensors.open(path),
-                    runtime.device(device)));
+                    runtime.device(device), setup));
         }
         if (Files.isRegularFile(path) && path.toString().endsWith(".bin")) {
             Llama2cCheckpoint ckpt = Llama2cCheckpoint.open(path);
             ModelConfig config = llama2cConfig(ckpt.header());
             Path tokPath = tokenizer != null ? tokenizer : llama2cTokenizer(path);
             TextTokenizer tok = Llama2cTokenizer.open(tokPath, config.vocab());
-            return build(path, config, tok, () -> Transformer.load(config, ckpt, runtime.device(device)));
+            return build(path, config, tok, () -> Transformer.load(config, ckpt, runtime.device(device), setup));
         }
         throw new ModelLoadException(path + ": expected a Hugging Face model folder or a llama2.c .bin file");
     }

@@ -9,15 +9,15 @@ final class Row {
     final Sequence seq;
     final int start;      // position of the first token
     final int count;      // tokens in this row
-    NDArray hidden;       // [count, hidden] output of the last layer run (the embedding before any)
-    NDArray previous;     // [count, hidden] the input of the last layer run, for cos(h_l, h_{l-1}); null before any
+    NDArray hidden;       // [count, width] output of the last layer run (the embedding before any)
+    NDArray previous;     // [count, width] the input of the last layer run, for cos(h_l, h_{l-1}); null before any
     NDArray cos;          // [count, 1, headDim], null without RoPE
     NDArray sin;          // [count, 1, headDim]
     NDArray mask;         // [count, 1, start + count] causal, only when count > 1
     int layer;            // layers run (or skipped) so far
     int[] vocab;          // token ids of a pruned LM head, null for the full vocabulary
-    NDArray head;         // [vocab.length, hidden] the LM head's rows for those ids
-    NDArray headBias;     // [vocab.length] or null
+    Matrix head;          // the LM head's rows for those ids, [vocab.length, width] (owned by the step)
+    Kernel headKernel;    // the kernel of the head's form it was gathered from
 
     Row(Sequence seq, int start, int count) {
         this.seq = seq;

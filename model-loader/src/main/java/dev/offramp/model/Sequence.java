@@ -67,14 +67,14 @@ public final class Sequence implements AutoCloseable {
         return start;
     }
 
-    /** Writes K/V for positions [start, start + k.rows) of a 0-based layer, in place. */
-    void write(int layer, int start, NDArray k, NDArray v) {
+    /** Writes K/V [count, kvHeads, hd] for positions [start, start + count) of a 0-based layer, in place. */
+    void write(int layer, int start, int count, NDArray k, NDArray v) {
         if (start > filled[layer]) {
             throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
                     + ", cannot write at " + start + " (the positions between were skipped and never filled)");
         }
-        int end = start + Math.toIntExact(k.getShape().get(0));
-        NDIndex at = new NDIndex("{}:{}", start, end);
+        int end = start + count;
+        NDIndex at = new NDIndex().addSliceDim(start, end);
         keys[layer].set(at, k);
         values[layer].set(at, v);
         filled[layer] = Math.max(filled[layer], end);
@@ -82,17 +82,17 @@ public final class Sequence implements AutoCloseable {
 
     /** Views of the first {@code end} positions of a 0-based layer, owned by {@code step}. */
     NDArray keys(int layer, int end, NDManager step) {
-        return keys[layer].get(step, new NDIndex(":{}", end));
+        return keys[layer].get(step, new NDIndex().addSliceDim(0, end));
     }
 
     NDArray values(int layer, int end, NDManager step) {
-        return values[layer].get(step, new NDIndex(":{}", end));
+        return values[layer].get(step, new NDIndex().addSliceDim(0, end));
     }
 
     /** Keys or values of positions [0, end) of a layer (1-based), [end * kvHeads * headDim]: for tests and tools. */
     float[] kvSnapshot(int layer, int end, boolean keys) {
         NDArray src = keys ? this.keys[layer - 1] : values[layer - 1];
-        try (NDArray view = src.get(new NDIndex(":{}", end))) {
+        try (NDArray view = src.get(new NDIndex().addSliceDim(0, end))) {
             return view.toFloatArray();
         }
     }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.nn.core.Linear;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -56,12 +55,12 @@ public final class Step implements AutoCloseable {
     private Row embed(StepInput in) {
         int[] tokens = in.tokens();
         Row row = new Row(in.sequence(), in.sequence().append(tokens.length), tokens.length);
-        NDIndex span = new NDIndex("{}:{}", row.start, row.start + row.count);
+        NDIndex span = new NDIndex().addSliceDim(row.start, row.start + row.count);
         if (tokens.length == 1) {  // decode: a slice is a view, an index gather a copy (~15x dearer here)
-            row.hidden = w.embed.get(manager, new NDIndex("{}:{}", tokens[0], tokens[0] + 1));  // [1, hidden]
+            row.hidden = w.embed.get(manager, new NDIndex().addSliceDim(tokens[0], tokens[0] + 1));  // [1, width]
         } else {
             NDArray ids = manager.create(Arrays.stream(tokens).asLongStream().toArray());
-            row.hidden = w.embed.get(manager, new NDIndex("{}", ids));  // [count, hidden]
+            row.hidden = w.embed.get(manager, new NDIndex("{}", ids));  // [count, width]
         }
         if (w.positions != null) {
             row.hidden = row.hidden.add(w.positions.get(manager, span));
@@ -94,11 +93,13 @@ public final class Step implements AutoCloseable {
     public void runLayer(int layer, int... rowIds) {
         Row[] sel = select(rowIds, layer);
         Weights.Layer lw = w.layers[layer - 1];
-        NDArray x = concat(sel, r -> r.hidden);                          // [N, hidden]
-        NDArray[] qkv = projectQkv(x, lw, sel);                          // q [N, heads, hd], k, v [N, kvHeads, hd]
-        NDArray attn = Attention.attend(c, manager, layer - 1, sel, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
-        x = LayerMath.residual(x, attn, lw.o(), lw.oBias());
-        NDArray up = Linear.linear(LayerMath.norm(x, model), lw.up(), lw.upBias()).singletonOrThrow();
+        Kernels k = model.kernels;
+        int n = tokens(sel);
+        NDArray x = concat(sel, r -> r.hidden);                          // [N, width]
+        NDArray[] qkv = projectQkv(x, n, lw, sel);                       // q [N, heads, hd], k, v [N, kvHeads, hd]
+        NDArray attn = Attention.attend(c, manager, layer - 1, sel, n, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
+        x = k.apply(lw.o(), attn, n, x);                                 // x + o(attn)
+        NDArray up = k.apply(lw.up(), LayerMath.norm(x, model), n, null);
         NDArray act;
         if (c.family() == ModelConfig.Family.LLAMA) {
             NDList gu = up.split(2, 1);                                  // gate, up: [N, intermediate] each
@@ -106,7 +107,7 @@ public final class Step implements AutoCloseable {
         } else {
             act = LayerMath.geluTanh(up);
         }
-        x = LayerMath.residual(x, act, lw.down(), lw.downBias());
+        x = k.apply(lw.down(), act, n, x);                               // x + down(act)
         NDList parts = split(sel, x);
         for (int i = 0; i < sel.length; i++) {
             sel[i].previous = sel[i].hidden;
@@ -123,15 +124,19 @@ public final class Step implements AutoCloseable {
     }
 
     /** q, k (RoPE applied) and v for every token of the rows; K/V are not written yet. */
-    private NDArray[] projectQkv(NDArray x, Weights.Layer lw, Row[] sel) {
-        int n = Math.toIntExact(x.getShape().get(0));
-        NDArray qkv = Linear.linear(LayerMath.norm(x, model), lw.qkv(), lw.qkvBias()).singletonOrThrow();
+    private NDArray[] projectQkv(NDArray x, int n, Weights.Layer lw, Row[] sel) {
+        Kernel kernel = model.kernels.kernel(lw.qkv(), n);
+        boolean rope = model.ropeCos != null;
+        // with RoPE a float16 q|k|v stays float16: RoPE's multiplies promote q, k to float32, and v is converted
+        // as it is written into the float32 cache (the same values as converting first, one op fewer)
+        NDArray qkv = model.kernels.apply(lw.qkv(), kernel, LayerMath.norm(x, model), null, rope);
         NDList parts = qkv.split(new long[] {c.qDim() + c.kvDim()}, 1);  // q|k, v
         NDArray qk = parts.get(0).reshape(n, c.heads() + c.kvHeads(), c.headDim());
-        if (model.ropeCos != null) {
+        if (rope) {
             NDArray cos = concat(sel, r -> r.cos);                       // [N, 1, hd]
             NDArray sin = concat(sel, r -> r.sin);
-            qk = qk.mul(cos).add(qk.matMul(model.rotateHalf).mul(sin));
+            NDArray rotate = lw.qkv().float16Output(kernel) ? model.rotateHalf16 : model.rotateHalf;
+            qk = qk.mul(cos).add(qk.matMul(rotate).mul(sin));            // float32
         }
         NDList split = qk.split(new long[] {c.heads()}, 1);
         NDArray v = parts.get(1).reshape(n, c.kvHeads(), c.headDim());
@@ -146,8 +151,8 @@ public final class Step implements AutoCloseable {
     public void propagateKv(int r) {
         Row row = row(r);
         for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
-            NDArray[] qkv = projectQkv(row.hidden, w.layers[layer - 1], new Row[] {row});
-            row.seq.write(layer - 1, row.start, qkv[1], qkv[2]);
+            NDArray[] qkv = projectQkv(row.hidden, row.count, w.layers[layer - 1], new Row[] {row});
+            row.seq.write(layer - 1, row.start, row.count, qkv[1], qkv[2]);
         }
     }
 
@@ -155,7 +160,7 @@ public final class Step implements AutoCloseable {
     public float[][] exitLogits(int... rowIds) {
         Row[] sel = rowIds.length == 0 ? rows : Arrays.stream(rowIds).mapToObj(this::row).toArray(Row[]::new);
         NDArray last = concat(sel, r -> r.count == 1 ? r.hidden : r.hidden.get(manager, new NDIndex("-1:")));
-        float[] flat = LayerMath.head(last, model).toFloatArray();
+        float[] flat = LayerMath.head(last, sel.length, model).toFloatArray();
         float[][] out = new float[sel.length][];
         for (int i = 0; i < sel.length; i++) {
             out[i] = Arrays.copyOfRange(flat, i * c.vocab(), (i + 1) * c.vocab());
@@ -165,7 +170,8 @@ public final class Step implements AutoCloseable {
 
     /** The exit for every token of row {@code r}: [count * vocab], row-major. */
     public float[] exitLogitsAll(int r) {
-        return LayerMath.head(row(r).hidden, model).toFloatArray();
+        Row row = row(r);
+        return LayerMath.head(row.hidden, row.count, model).toFloatArray();
     }
 
     /**
@@ -176,8 +182,8 @@ public final class Step implements AutoCloseable {
         Row row = row(r);
         NDArray idx = manager.create(Arrays.stream(ids).asLongStream().toArray());
         row.vocab = ids.clone();
-        row.head = w.lmHead.get(manager, new NDIndex("{}", idx));  // [k, hidden]
-        row.headBias = w.lmHeadBias == null ? null : w.lmHeadBias.get(manager, new NDIndex("{}", idx));
+        row.headKernel = model.kernels.plan.kernel(Product.HEAD, Bucket.ONE);
+        row.head = w.lmHead.rows(row.headKernel, idx, manager);  // [k, width] in the head's one-row form
     }
 
     /** The exit's logits for row {@code r}'s last token over its pruned vocabulary, in {@link #pruneVocab}'s order. */
@@ -187,12 +193,23 @@ public final class Step implements AutoCloseable {
             throw new IllegalStateException("prunedLogits: row " + r + " has no pruned vocabulary");
         }
         NDArray last = row.count == 1 ? row.hidden : row.hidden.get(manager, new NDIndex("-1:"));
-        return Linear.linear(LayerMath.norm(last, model), row.head, row.headBias).singletonOrThrow().toFloatArray();
+        return model.kernels.apply(row.head, row.headKernel, LayerMath.norm(last, model), null, false).toFloatArray();
     }
 
     /** Row {@code r}'s hidden state after its last layer, [count * hidden] row-major. */
     public float[] hidden(int r) {
-        return row(r).hidden.toFloatArray();
+        float[] stream = row(r).hidden.toFloatArray();  // [count * width]
+        return w.rmsColumn ? dropColumn(stream, c.hidden()) : stream;
+    }
+
+    /** [n * (h + 1)] → [n * h]: the stream without the RMSNorm constant column. */
+    private static float[] dropColumn(float[] stream, int h) {
+        int n = stream.length / (h + 1);
+        float[] out = new float[n * h];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(stream, i * (h + 1), out, i * h, h);
+        }
+        return out;
     }
 
     /** cos(h_l, h_{l-1}) for row {@code r}'s last token, over the last layer it ran (CALM's saturation). */
@@ -203,7 +220,7 @@ public final class Step implements AutoCloseable {
         }
         float[] h = row.hidden.toFloatArray();
         float[] p = row.previous.toFloatArray();
-        int off = (row.count - 1) * c.hidden();
+        int off = (row.count - 1) * (int) w.embedWidth();  // the constant column, if any, lies past c.hidden()
         double dot = 0;
         double nh = 0;
         double np = 0;
@@ -220,7 +237,7 @@ public final class Step implements AutoCloseable {
         Row row = row(r);
         row.vocab = null;  // a pruned head belongs to one token's checks, not to its deeper layers
         row.head = null;
-        row.headBias = null;
+        row.headKernel = null;
         PendingRow p = new PendingRow(model.newRowManager(), row);
         rows[r] = null;
         return p;
@@ -244,6 +261,14 @@ public final class Step implements AutoCloseable {
             }
         }
         return sel;
+    }
+
+    private static int tokens(Row[] sel) {
+        int n = 0;
+        for (Row r : sel) {
+            n += r.count;
+        }
+        return n;
     }
 
     private static NDArray concat(Row[] sel, Function<Row, NDArray> f) {

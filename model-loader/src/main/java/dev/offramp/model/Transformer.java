@@ -19,30 +19,51 @@ public final class Transformer implements AutoCloseable {
     final NDArray ropeCos;     // [context, headDim], null without RoPE
     final NDArray ropeSin;     // [context, headDim]
     final NDArray rotateHalf;  // [headDim, headDim]: x @ R == cat(-x2, x1)
+    final NDArray rotateHalf16; // the same in float16, for a float16 q|k (exact: one ±1 per column)
     final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
     final NDArray normZeros;   // [hidden]
-    final NDArray normEps;     // [1]: a scalar operand would cost a tensor creation per use
+    final Kernels kernels;
 
-    private Transformer(ModelConfig config, TensorSource source, Device device) {
+    private Transformer(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
         this.config = config;
         this.manager = NDManager.newBaseManager(device);
         try {
             this.weights = new Weights(config, source, manager);
+            this.kernels = new Kernels(setup.plan(weights, manager), setup.threads());
             boolean rope = config.family() == ModelConfig.Family.LLAMA;
             this.ropeCos = rope ? ropeTable(true) : null;
             this.ropeSin = rope ? ropeTable(false) : null;
             this.rotateHalf = rope ? rotateHalfMatrix() : null;
+            this.rotateHalf16 = rope ? rotateHalf.toType(ai.djl.ndarray.types.DataType.FLOAT16, true) : null;
             this.normOnes = manager.ones(new Shape(config.hidden()));
             this.normZeros = manager.zeros(new Shape(config.hidden()));
-            this.normEps = manager.create(new float[] {config.normEps()});
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    static Transformer load(ModelConfig config, TensorSource source, Device device) {
-        return new Transformer(config, source, device);
+    static Transformer load(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
+        return new Transformer(config, source, device, setup);
+    }
+
+    /** Which kernel computes each matrix product, as planned (or pinned) at load. */
+    public KernelPlan kernelPlan() {
+        return kernels.plan;
+    }
+
+    /** Bytes of weights held for the matrix products, in every form the plan keeps. */
+    public long matrixBytes() {
+        return weights.matrices().stream().mapToLong(Matrix::bytes).sum();
+    }
+
+    /**
+     * µs of one pass over the model's matrix products of the given kinds (every layer's, in a token's order) at
+     * {@code rows} rows with the plan's kernels, best of {@code repeats}: the matrix share of a step, for bench.
+     */
+    public double matrixMicros(java.util.Set<Product> products, int rows, int repeats) {
+        List<Matrix> chosen = weights.matrices().stream().filter(m -> products.contains(m.product)).toList();
+        return KernelPlanner.passMicros(chosen, weights.embedWidth(), kernels, rows, repeats, manager);
     }
 
     public ModelConfig config() {
@@ -65,6 +86,10 @@ public final class Transformer implements AutoCloseable {
      */
     public Step step(List<PendingRow> carried, List<StepInput> inputs) {
         return new Step(this, manager.newSubManager(), carried, inputs);
+    }
+
+    NDManager manager() {
+        return manager;
     }
 
     NDManager newRowManager() {

@@ -8,16 +8,21 @@ import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.Sampler;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.PolicyRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** NDArray lifetimes: a step's arrays die with the step, a sequence's cache with the sequence. */
 class LiveArraysTest {
-    @Test
-    void thousandDecodeStepsKeepLiveArraysFlat() {
+    @ParameterizedTest
+    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t"})
+    void thousandDecodeStepsKeepLiveArraysFlat(String kernel) {
         try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
-                null, DjlRuntime.start(1), DeviceChoice.CPU)) {
+                null, DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.pinned(Kernel.parse(kernel)))) {
             Transformer tf = model.transformer();
             int idle = tf.liveArrays();
             int afterFirst = -1;
@@ -51,10 +56,10 @@ class LiveArraysTest {
 
     /** Pending rows, detached drafts, merged verification rows and pruned heads all die with their request. */
     @ParameterizedTest
-    @ValueSource(strings = {"early-exit recompute", "early-exit propagate", "self-speculative", "skip", "static"})
-    void everyModeLeavesNoArraysBehind(String name) {
+    @MethodSource("modesAndKernels")
+    void everyModeLeavesNoArraysBehind(String name, String kernel) {
         try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
-                null, DjlRuntime.start(1), DeviceChoice.CPU)) {
+                null, DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.pinned(Kernel.parse(kernel)))) {
             Transformer tf = model.transformer();
             ExitPolicy policy = PolicyRegistry.standard().parse("margin:threshold=0.3,min_layer=1");
             Mode mode = switch (name) {
@@ -69,8 +74,20 @@ class LiveArraysTest {
             int[] prompt = model.tokenizer().encode("Once upon a time");
             for (int i = 0; i < 20; i++) {
                 gen.generate(new GenerationRequest(prompt, 40, i % 2 == 0 ? 0f : 0.8f, i, mode, false));
-                assertThat(tf.liveArrays()).as("%s, request %d", name, i).isEqualTo(idle);
+                assertThat(tf.liveArrays()).as("%s on %s, request %d", name, kernel, i).isEqualTo(idle);
             }
         }
+    }
+
+    /** Every mode on every form a plan can choose (the batch paths use each bucket's kernel). */
+    static Stream<Arguments> modesAndKernels() {
+        List<Arguments> out = new ArrayList<>();
+        for (String mode : List.of("early-exit recompute", "early-exit propagate", "self-speculative", "skip",
+                "static")) {
+            for (String kernel : List.of("f32/linear/1t", "f32/matmul/1t", "f16/linear/2t", "f16/matmul/1t")) {
+                out.add(Arguments.of(mode, kernel));
+            }
+        }
+        return out.stream();
     }
 }

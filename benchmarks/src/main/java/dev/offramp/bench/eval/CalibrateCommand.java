@@ -31,7 +31,7 @@ public final class CalibrateCommand {
     static final String USAGE = "usage: calibrate [--model PATH] [--text FILE] --policy NAME|SPEC_WITH_{t} --epsilon E "
             + "--delta D --out PROFILE.json [--values v1,v2,... (most conservative first)] [--half first|second|all] "
             + "[--kv recompute|propagate] [--prune K] [--p-value binomial|hoeffding-bentkus] [--prompts N] "
-            + "[--prompt-tokens P] [--new-tokens M] [--warmup-tokens W] [--threads N] [--device cpu|gpu|auto] "
+            + "[--prompt-tokens P] [--new-tokens M] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] "
             + "[--tokenizer PATH]";
     /** Each policy's threshold grid, most conservative (least exiting) first. */
     static final Map<String, String> GRIDS = Map.of(

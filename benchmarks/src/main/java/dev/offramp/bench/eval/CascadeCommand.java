@@ -37,7 +37,7 @@ import java.util.Set;
 public final class CascadeCommand {
     static final String USAGE = "usage: cascade [--model PATH] [--text FILE] --small-layers K --out PREFIX "
             + "[--points N] [--prompts N] [--prompt-tokens P] [--new-tokens M] [--half all|first|second] "
-            + "[--threads N] [--device cpu|gpu|auto] [--tokenizer PATH]";
+            + "[--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] [--tokenizer PATH]";
     static final double[] QUANTILES = {0.0, 0.1, 0.25, 0.5};
     private static final Set<String> OPTIONS = options();
 

@@ -18,7 +18,7 @@ import java.util.Set;
 public final class EvalCommand {
     static final String USAGE = "usage: eval [--model PATH] [--text FILE] [--mode M] [--policy SPEC] [--exit-layer K] "
             + "[--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] [--prompts N] "
-            + "[--prompt-tokens P] [--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] "
+            + "[--prompt-tokens P] [--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] "
             + "[--device cpu|gpu|auto] [--tokenizer PATH] [--json]";
     private static final Set<String> OPTIONS = options();
 

@@ -1,6 +1,7 @@
 package dev.offramp.bench.eval;
 
 import dev.offramp.model.DeviceChoice;
+import dev.offramp.model.KernelOptions;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.Profile;
 import java.nio.file.Files;
@@ -14,12 +15,14 @@ import java.util.Set;
  * @param teacherTokens teacher-forced positions; 0 skips that part
  * @param warmupTokens  untimed tokens generated first, in each of full depth and the mode, for the JIT
  * @param half          all | first | second: the part of the text used (calibrate on one half, test on the other)
+ * @param threads       the most intra-op threads a matrix product may use (default: the machine's cores)
+ * @param kernels       {@code --kernels}: auto (planned, cached), f32, f16, or one kernel
  */
 record EvalOptions(Path model, Path tokenizer, Path text, String half, int prompts, int promptTokens, int newTokens,
-                   int teacherTokens, int warmupTokens, int threads, DeviceChoice device) {
+                   int teacherTokens, int warmupTokens, int threads, DeviceChoice device, KernelOptions kernels) {
     /** The options every harness subcommand reads. */
     static final Set<String> NAMES = Set.of("model", "tokenizer", "text", "half", "prompts", "prompt-tokens",
-            "new-tokens", "warmup-tokens", "threads", "device");
+            "new-tokens", "warmup-tokens", "threads", "device", "kernels");
     /** The flags that pick a mode, as {@code generate} reads them (a calibration profile, or the knobs). */
     static final Set<String> MODE_NAMES = Set.of("mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft",
             "draft-stop", "profile");
@@ -59,8 +62,10 @@ record EvalOptions(Path model, Path tokenizer, Path text, String half, int promp
                 f.string("half") == null ? defaults.half() : f.string("half"),
                 f.integer("prompts", defaults.prompts()), f.integer("prompt-tokens", 32),
                 f.integer("new-tokens", defaults.newTokens()), teacherTokens,
-                f.integer("warmup-tokens", 512), f.integer("threads", 1),
-                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device));
+                f.integer("warmup-tokens", 512), f.integer("threads", Runtime.getRuntime().availableProcessors()),
+                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device),
+                KernelOptions.parse(f.string("kernels") == null ? "auto" : f.string("kernels"),
+                        KernelOptions.userCacheDir()));
     }
 
     static ModeOptions modeOptions(Flags f) {

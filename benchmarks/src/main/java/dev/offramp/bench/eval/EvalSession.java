@@ -40,7 +40,8 @@ final class EvalSession implements AutoCloseable {
 
     static EvalSession open(EvalOptions options) {
         DjlRuntime runtime = DjlRuntime.start(options.threads());
-        LoadedModel model = LoadedModel.open(options.model(), options.tokenizer(), runtime, options.device());
+        LoadedModel model = LoadedModel.open(options.model(), options.tokenizer(), runtime, options.device(),
+                options.kernels());
         try {
             return new EvalSession(options, model, runtime.describe(options.device()));
         } catch (RuntimeException e) {

@@ -23,7 +23,7 @@ import java.util.Set;
 public final class SweepCommand {
     static final String USAGE = "usage: sweep [--model PATH] [--text FILE] --policy SPEC_WITH_{t} --values v1,v2,... "
             + "--out PREFIX [--kv propagate|recompute] [--prune K] [--prompts N] [--prompt-tokens P] [--new-tokens M] "
-            + "[--warmup-tokens W] [--threads N] [--device cpu|gpu|auto] [--tokenizer PATH]";
+            + "[--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] [--tokenizer PATH]";
     private static final Set<String> OPTIONS = options();
 
     private SweepCommand() {}

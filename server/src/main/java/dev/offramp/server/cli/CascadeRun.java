@@ -100,9 +100,7 @@ final class CascadeRun implements AutoCloseable {
 
     /** Members of one model share it; the main model keeps its --tokenizer, others use their own. */
     private LoadedModel load(Path path) {
-        return models.computeIfAbsent(key(path), p -> p.equals(key(options.model()))
-                ? options.load()
-                : LoadedModel.open(path, null, DjlRuntime.start(options.threads()), options.device()));
+        return models.computeIfAbsent(key(path), p -> options.load(path));
     }
 
     private static Path key(Path path) {

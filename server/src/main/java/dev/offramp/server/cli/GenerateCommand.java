@@ -22,7 +22,7 @@ final class GenerateCommand {
             + "[--exit-layer K] [--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] "
             + "[--profile PROFILE.json] [--mode cascade (--cascade-small-layers K | --cascade-members PATH[:K],PATH…) "
             + "--cascade-rule R --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH] [--json]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--json]";
 
     /** The --json output; field names are the contract's (snake case). */
     record Output(int[] promptIds, int[] ids, String text, int[] exitLayers, long layersComputed,

@@ -19,7 +19,7 @@ import java.util.Set;
  */
 final class LayersCommand {
     static final String USAGE = "layers --model PATH (--prompt-ids 1,2,3 | --prompt TEXT) --out FILE.safetensors "
-            + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels f32|auto|f16] [--tokenizer PATH]";
 
     private LayersCommand() {}
 
@@ -30,7 +30,7 @@ final class LayersCommand {
         if (args.has("prompt") == args.has("prompt-ids") || !args.has("out")) {
             throw new CliArgs.UsageException("layers: give --out FILE and exactly one of --prompt-ids or --prompt");
         }
-        try (LoadedModel model = ModelOptions.from(args, defaultModel).load()) {
+        try (LoadedModel model = ModelOptions.from(args, defaultModel, "f32").load()) {
             int[] ids = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
                     : args.ids("prompt-ids");
             ModelConfig c = model.config();

@@ -2,20 +2,46 @@ package dev.offramp.server.cli;
 
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
+import dev.offramp.model.KernelOptions;
 import dev.offramp.model.LoadedModel;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** The options every model-loading subcommand shares: --model, --tokenizer, --device, --threads. */
-record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads) {
-    static final Set<String> NAMES = Set.of("model", "tokenizer", "device", "threads");
+/**
+ * The options every model-loading subcommand shares: --model, --tokenizer, --device, --threads (the most
+ * intra-op threads a matrix product may use; default: the machine's cores) and --kernels.
+ */
+record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads, KernelOptions kernels) {
+    static final Set<String> NAMES = Set.of("model", "tokenizer", "device", "threads", "kernels");
+
+    /** {@code defaultKernels}: what {@code --kernels} is when absent (auto, or f32 for reference tools). */
+    static ModelOptions from(CliArgs args, Path defaultModel, String defaultKernels) {
+        KernelOptions kernels;
+        try {
+            kernels = KernelOptions.parse(args.string("kernels", defaultKernels), KernelOptions.userCacheDir());
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException(e.getMessage());
+        }
+        return new ModelOptions(args.path("model", defaultModel), args.path("tokenizer", null),
+                DeviceChoice.parse(args.string("device", "auto")),
+                args.integer("threads", Runtime.getRuntime().availableProcessors()), kernels);
+    }
 
     static ModelOptions from(CliArgs args, Path defaultModel) {
-        return new ModelOptions(args.path("model", defaultModel), args.path("tokenizer", null),
-                DeviceChoice.parse(args.string("device", "auto")), args.integer("threads", 1));
+        return from(args, defaultModel, "auto");
     }
 
     LoadedModel load() {
-        return LoadedModel.open(model, tokenizer, DjlRuntime.start(threads), device);
+        return load(model);
+    }
+
+    /** Loads {@code path} with these options, and says on stderr which kernels it runs on. */
+    LoadedModel load(Path path) {
+        LoadedModel m = LoadedModel.open(path, path.equals(model) ? tokenizer : null, DjlRuntime.start(threads),
+                device, kernels);
+        System.err.println("offramp: " + m.name() + " kernels (--kernels " + kernels.label() + "), "
+                + String.format("%.1f MiB of matrices:%n", m.transformer().matrixBytes() / 1048576.0)
+                + m.transformer().kernelPlan().table());
+        return m;
     }
 }

@@ -18,7 +18,7 @@ final class ServeCommand {
             + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--tokenizer PATH]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
 
     private ServeCommand() {}
 

@@ -364,7 +364,7 @@ class DeploymentAssetsTest {
                     "COPY --from=build /src/server/target/lib server/target/lib",
                     "COPY models/kjv-ee-12l models/kjv-ee-12l", "ENTRYPOINT [\"/opt/offramp/entrypoint.sh\"]",
                     "OFFRAMP_HOME=/opt/offramp", "DJL_CACHE_DIR=", "ENGINE_CACHE_DIR=", "EXPOSE 8080",
-                    "OFFRAMP_PORT=8080", "OFFRAMP_HOST=0.0.0.0", "OFFRAMP_THREADS=1",
+                    "OFFRAMP_PORT=8080", "OFFRAMP_HOST=0.0.0.0", "XDG_CACHE_HOME=/var/cache/offramp",
                     "install -y --no-install-recommends");
             assertThat(dockerfile).as(name).containsPattern("(?m)^USER offramp")
                     .containsPattern("(?s)HEALTHCHECK .*CMD curl -fsS [^\\n]*/ready")

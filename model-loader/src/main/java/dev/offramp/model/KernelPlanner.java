@@ -1,0 +1,173 @@
+package dev.offramp.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Chooses the kernel plan by timing, in the manner of FFTW's planner: for each bucket of rows, every candidate
+ * kernel is timed over a whole pass of the model's products (so the weights compete for the cache as they do in
+ * a token), the fastest becomes the bucket's kernel, then each product alone tries the other forms on the same
+ * thread count and keeps one that makes the pass faster.
+ */
+final class KernelPlanner {
+    /** Times one pass of {@code candidate}'s products at {@code bucket}, in µs. Injected so tests can fake it. */
+    interface PassTimer {
+        double micros(KernelPlan candidate, Bucket bucket, Runnable pass);
+    }
+
+    private static final int WARMUP_PASSES = 60;   // DJL paths need JIT warm-up before they are timed
+    private static final double KEEP_MARGIN = 0.97; // a per-product change must win by 3% (noise)
+    private static final double TRY_WITHIN = 1.5;  // per-product tries only for kernels near the best uniform
+
+    private static final NDIndex ALL = new NDIndex(":");
+
+    private final Weights weights;
+    private final IntraOpThreads threads;
+    private final PassTimer timer;
+
+    KernelPlanner(Weights weights, IntraOpThreads threads, PassTimer timer) {
+        this.weights = weights;
+        this.threads = threads;
+        this.timer = timer;
+    }
+
+    /** Best of a few passes after a warm-up one, measured with {@code nanoTime}. */
+    static PassTimer wallClock(LongSupplier nanoTime) {
+        return (candidate, bucket, pass) -> {
+            pass.run();
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                long t0 = nanoTime.getAsLong();
+                pass.run();
+                best = Math.min(best, nanoTime.getAsLong() - t0);
+            }
+            return best / 1e3;
+        };
+    }
+
+    /** The candidate kernels: both precisions and layouts on 1..maxThreads threads. */
+    static List<Kernel> candidates(int maxThreads) {
+        List<Kernel> out = new ArrayList<>();
+        for (int t = 1; t <= maxThreads; t++) {
+            for (Kernel.Precision p : Kernel.Precision.values()) {
+                for (Kernel.Layout l : Kernel.Layout.values()) {
+                    out.add(new Kernel(p, l, t));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Plans over {@code candidates}, then drops the weight forms the plan does not use. */
+    KernelPlan plan(List<Kernel> candidates, NDManager manager) {
+        for (Kernel k : candidates) {
+            weights.matrices().forEach(m -> m.prepare(k));
+        }
+        KernelPlan plan = KernelPlan.uniform(candidates.get(0));
+        try (NDManager inputs = manager.newSubManager()) {
+            warmUp(plan, inputs);
+            for (Bucket b : Bucket.values()) {
+                plan = planBucket(plan, b, candidates, inputs);
+            }
+        }
+        retain(plan);
+        return plan;
+    }
+
+    void retain(KernelPlan plan) {
+        weights.matrices().forEach(m -> m.retain(plan));
+    }
+
+    private void warmUp(KernelPlan plan, NDManager inputs) {
+        Runnable pass = pass(plan, Bucket.ONE, inputs);
+        for (int i = 0; i < WARMUP_PASSES; i++) {
+            pass.run();
+        }
+    }
+
+    private KernelPlan planBucket(KernelPlan plan, Bucket b, List<Kernel> candidates, NDManager inputs) {
+        Map<Kernel, Double> uniform = new HashMap<>();
+        Kernel best = null;
+        for (Kernel k : candidates) {
+            KernelPlan p = plan.with(b, k);
+            double t = timer.micros(p, b, pass(p, b, inputs));
+            uniform.put(k, t);
+            if (best == null || t < uniform.get(best)) {
+                best = k;
+            }
+        }
+        double bestTime = uniform.get(best);
+        plan = plan.with(b, best).measured(b, bestTime);
+        for (Product product : Product.values()) {
+            for (Kernel k : candidates) {
+                if (k.threads() != best.threads() || k.equals(plan.kernel(product, b))
+                        || uniform.get(k) > bestTime * TRY_WITHIN) {
+                    continue;
+                }
+                KernelPlan p = plan.with(product, b, k);
+                double t = timer.micros(p, b, pass(p, b, inputs));
+                if (t < plan.passMicros(b) * KEEP_MARGIN) {
+                    plan = p.measured(b, t);
+                }
+            }
+        }
+        return plan;
+    }
+
+    private Runnable pass(KernelPlan plan, Bucket b, NDManager inputs) {
+        return pass(weights.matrices(), weights.embedWidth(), new Kernels(plan, threads), b.timedRows(), inputs);
+    }
+
+    /**
+     * µs of one pass over {@code matrices} with {@code kernels} at {@code rows} rows, best of {@code repeats} after
+     * a warm-up one.
+     */
+    static double passMicros(List<Matrix> matrices, long width, Kernels kernels, int rows, int repeats,
+                             NDManager manager) {
+        try (NDManager inputs = manager.newSubManager()) {
+            Runnable pass = pass(matrices, width, kernels, rows, inputs);
+            pass.run();
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < repeats; i++) {
+                long t0 = System.nanoTime();
+                pass.run();
+                best = Math.min(best, System.nanoTime() - t0);
+            }
+            return best / 1e3;
+        }
+    }
+
+    /** Every product of the model once, in a token's order, over {@code rows} rows (residuals included). */
+    private static Runnable pass(List<Matrix> matrices, long width, Kernels kernels, int rows, NDManager inputs) {
+        Map<Long, NDArray> xs = new HashMap<>();
+        xs.put(width, inputs.randomNormal(0f, 0.5f, new Shape(rows, width), ai.djl.ndarray.types.DataType.FLOAT32));
+        for (Matrix m : matrices) {
+            xs.computeIfAbsent(m.inDim, in -> inputs.randomNormal(0f, 0.5f, new Shape(rows, in),
+                    ai.djl.ndarray.types.DataType.FLOAT32));
+        }
+        boolean gpu = inputs.getDevice().isGpu();
+        return () -> {
+            try (NDManager scratch = inputs.newSubManager()) {
+                // views owned by scratch: every op on them allocates there, and dies with it
+                Map<Long, NDArray> in = new HashMap<>();
+                xs.forEach((dim, x) -> in.put(dim, x.get(scratch, ALL)));
+                NDArray res = in.get(width);
+                NDArray last = null;
+                for (Matrix m : matrices) {
+                    boolean adds = m.product == Product.O || m.product == Product.DOWN;
+                    last = kernels.apply(m, in.get(m.inDim), rows, adds ? res : null);
+                }
+                if (gpu && last != null) {
+                    last.toFloatArray();  // waits for the device
+                }
+            }
+        };
+    }
+}

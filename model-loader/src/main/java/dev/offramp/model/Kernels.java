@@ -1,0 +1,30 @@
+package dev.offramp.model;
+
+import ai.djl.ndarray.NDArray;
+
+/** Runs a matrix product with the kernel the plan names for its product and row count. */
+final class Kernels {
+    final KernelPlan plan;
+    private final IntraOpThreads threads;
+
+    Kernels(KernelPlan plan, IntraOpThreads threads) {
+        this.plan = plan;
+        this.threads = threads;
+    }
+
+    /** residual + x W^T (+ bias): x [rows, in] → [rows, out] float32; {@code residual} may be null. */
+    NDArray apply(Matrix m, NDArray x, int rows, NDArray residual) {
+        return apply(m, kernel(m, rows), x, residual, false);
+    }
+
+    /** The kernel the plan names for {@code m} over {@code rows} rows. */
+    Kernel kernel(Matrix m, int rows) {
+        return plan.kernel(m.product, Bucket.of(rows));
+    }
+
+    /** As {@link Matrix#apply}, on the kernel's thread count. */
+    NDArray apply(Matrix m, Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
+        threads.use(k.threads());
+        return m.apply(k, x, residual, anyPrecision);
+    }
+}

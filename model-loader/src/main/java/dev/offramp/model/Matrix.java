@@ -1,0 +1,153 @@
+package dev.offramp.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.core.Linear;
+
+/**
+ * One weight matrix in the forms a {@link KernelPlan} computes it with: float32 or float16, [out, in] for
+ * {@code linear} or [in, out] for {@code matMul}. Forms are made while planning ({@link #prepare}) and the unused
+ * ones dropped afterwards ({@link #retain}); the serving path never allocates one.
+ */
+final class Matrix {
+    final Product product;
+    final long inDim;                               // columns of x; -1 for a pruned head
+    private final long outDim;
+    private final NDManager manager;
+    private final NDArray bias;                    // [out] float32, null without one
+    private final NDArray[] forms = new NDArray[4]; // index: precision * 2 + layout
+
+    /** @param weight [out, in] float32, owned by {@code manager} from now on */
+    Matrix(Product product, NDArray weight, NDArray bias, NDManager manager) {
+        this.product = product;
+        this.inDim = weight == null ? -1 : weight.getShape().get(1);
+        this.outDim = weight == null ? -1 : weight.getShape().get(0);
+        this.manager = manager;
+        this.bias = bias;
+        forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = weight;
+    }
+
+    private static int index(Kernel.Precision p, Kernel.Layout l) {
+        return p.ordinal() * 2 + l.ordinal();
+    }
+
+    /** Makes the form {@code k} needs, from any form already held. */
+    void prepare(Kernel k) {
+        int i = index(k.precision(), k.layout());
+        if (forms[i] != null) {
+            return;
+        }
+        NDArray src = null;
+        int from = -1;
+        for (int j = 0; j < forms.length && src == null; j++) {
+            src = forms[j];
+            from = j;
+        }
+        DataType want = k.precision() == Kernel.Precision.F16 ? DataType.FLOAT16 : DataType.FLOAT32;
+        NDArray made;
+        if ((from & 1) != k.layout().ordinal()) {
+            // flatten copies the transposed view into contiguous memory (a clone would keep its strides)
+            long rows = src.getShape().get(0);
+            long cols = src.getShape().get(1);
+            try (NDArray view = src.transpose(); NDArray flat = view.flatten();
+                 NDArray typed = flat.toType(want, true)) {
+                made = typed.reshape(cols, rows);
+            }
+        } else {
+            made = src.getDataType() == want ? src.duplicate() : src.toType(want, true);
+        }
+        made.attach(manager);
+        forms[i] = made;
+    }
+
+    /** Keeps only the forms {@code plan} uses for this product. */
+    void retain(KernelPlan plan) {
+        for (Kernel.Precision p : Kernel.Precision.values()) {
+            for (Kernel.Layout l : Kernel.Layout.values()) {
+                if (plan.uses(p, l, product)) {
+                    prepare(new Kernel(p, l, 1));
+                }
+            }
+        }
+        for (Kernel.Precision p : Kernel.Precision.values()) {
+            for (Kernel.Layout l : Kernel.Layout.values()) {
+                int i = index(p, l);
+                if (forms[i] != null && !plan.uses(p, l, product)) {
+                    forms[i].close();
+                    forms[i] = null;
+                }
+            }
+        }
+    }
+
+    /** Whether {@link #apply} with {@code anyPrecision} returns float16 for kernel {@code k} without a residual. */
+    boolean float16Output(Kernel k) {
+        return k.precision() == Kernel.Precision.F16 && bias == null;
+    }
+
+    /** {@code [out, in]} in words, for cache keys. */
+    String shape() {
+        return product.name() + "[" + outDim + "," + inDim + "]";
+    }
+
+    /** Bytes of the forms held. */
+    long bytes() {
+        long sum = 0;
+        for (NDArray f : forms) {
+            if (f != null) {
+                sum += f.size() * f.getDataType().getNumOfBytes();
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * residual + x W^T + bias with kernel {@code k}: x [n, in] float32 → [n, out]. {@code residual} may be null. The
+     * result is float32 unless {@code anyPrecision} lets a float16 kernel return its own output without a
+     * conversion (for a consumer whose next op promotes it anyway). The float32 {@code linear} form passes the
+     * residual as addmm's bias (one op instead of two); a float16 product is added to a float32 residual or bias
+     * directly, since libtorch promotes mixed operands to float32 (the same values as a conversion, one op fewer).
+     */
+    NDArray apply(Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
+        NDArray w = forms[index(k.precision(), k.layout())];
+        if (w == null) {
+            throw new IllegalStateException(product.label() + ": no " + k + " form was prepared");
+        }
+        boolean f16 = k.precision() == Kernel.Precision.F16;
+        if (!f16 && k.layout() == Kernel.Layout.LINEAR && bias == null) {
+            return Linear.linear(x, w, residual).singletonOrThrow();
+        }
+        NDArray in = f16 ? x.toType(DataType.FLOAT16, false) : x;
+        NDArray y = k.layout() == Kernel.Layout.LINEAR ? Linear.linear(in, w, null).singletonOrThrow() : in.matMul(w);
+        if (bias != null) {
+            y = y.add(bias);
+        }
+        if (residual != null) {
+            return residual.add(y);
+        }
+        return f16 && bias == null && !anyPrecision ? y.toType(DataType.FLOAT32, false) : y;
+    }
+
+    /**
+     * The rows {@code ids} of this matrix (output units: for the LM head, token ids) in kernel {@code k}'s form,
+     * allocated in {@code step}: dynamic vocabulary pruning's small head.
+     */
+    Matrix rows(Kernel k, NDArray ids, NDManager step) {
+        NDArray w = forms[index(k.precision(), k.layout())];
+        NDIndex pick = k.layout() == Kernel.Layout.LINEAR ? new NDIndex("{}", ids) : new NDIndex(":, {}", ids);
+        Matrix m = new Matrix(product, null, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step);
+        m.forms[index(k.precision(), k.layout())] = w.get(step, pick);
+        return m;
+    }
+
+    void close() {
+        for (int i = 0; i < forms.length; i++) {
+            if (forms[i] != null) {
+                forms[i].close();
+                forms[i] = null;
+            }
+        }
+    }
+}
