@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-measures every number in README's "Modes" and "Calibration and cascades" tables (about 45 minutes on a 2-core
-# machine); outputs land in
-# benchmarks/results/. Needs ../shared beside the checkout for the held-out texts.
+# machine); `run-results.sh modes` only the modes tables (the eval rows). Outputs land in benchmarks/results/.
+# Needs ../shared beside the checkout for the held-out texts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=benchmarks/results
@@ -19,6 +19,7 @@ run kjv-static-8 --model models/kjv-ee-12l --text $kjv_text --mode static --exit
 run stories-self-speculative --model $stories --text $tiny_text --mode self-speculative --exit-layer 3 --draft 3
 run stories-early-exit --model $stories --text $tiny_text --policy 'margin:threshold=0.05,min_layer=2,every=1' --prune 32
 run stories-skip --model $stories --text $tiny_text --mode skip --speedup 1.5
+if [[ "${1:-}" == modes ]]; then exit 0; fi
 echo "== sweep"
 ./offramp sweep --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold={t},min_layer=3,every=3' \
   --prune 32 --values 0.02,0.04,0.05,0.07,0.1,0.15,0.25 --prompts 30 --out $out/kjv-margin-sweep

@@ -1,7 +1,6 @@
 package dev.offramp.bench;
 
 import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.KernelChoice;
 import dev.offramp.model.KernelOptions;
 import dev.offramp.model.Product;
 import dev.offramp.model.DjlRuntime;
@@ -14,7 +13,6 @@ import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Sampler;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,21 +38,20 @@ public final class StepBench {
     public static void main(String[] args) throws Exception {
         int threads = Runtime.getRuntime().availableProcessors();
         DeviceChoice device = DeviceChoice.AUTO;
-        List<KernelChoice> kernels = List.of(KernelChoice.F32, KernelChoice.AUTO);
+        List<String> kernels = List.of("f32", "auto");
         int first = 0;
         while (args.length >= first + 2 && args[first].startsWith("--")) {
             switch (args[first]) {
                 case "--threads" -> threads = Integer.parseInt(args[first + 1]);
                 case "--device" -> device = DeviceChoice.parse(args[first + 1]);
-                case "--kernels" -> kernels = Arrays.stream(args[first + 1].split(",")).map(KernelChoice::parse)
-                        .toList();
+                case "--kernels" -> kernels = List.of(args[first + 1].split(","));
                 default -> throw new IllegalArgumentException("bench: unknown option " + args[first]
                         + "; expected --threads N, --kernels auto|f32|f16[,…] or --device cpu|gpu|auto");
             }
             first += 2;
         }
         Path home = Path.of(System.getProperty("offramp.home", "."));
-        String[] models = args.length > first ? Arrays.copyOfRange(args, first, args.length)
+        String[] models = args.length > first ? java.util.Arrays.copyOfRange(args, first, args.length)
                 : new String[] {home.resolve("models/kjv-ee-12l").toString(),
                                 home.resolve("models/stories260K/stories260K.bin").toString()};
         DjlRuntime runtime = DjlRuntime.start(threads);
@@ -65,12 +62,11 @@ public final class StepBench {
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         Map<String, String> plans = new LinkedHashMap<>();
         for (String m : models) {
-            for (KernelChoice k : kernels) {
+            for (String k : kernels) {
                 try (LoadedModel model = LoadedModel.open(Path.of(m), null, runtime, device,
-                        new KernelOptions(k, KernelOptions.userCacheDir()))) {
+                        KernelOptions.parse(k, KernelOptions.userCacheDir()))) {
                     measure(model, k);
-                    plans.put(model.name() + ", --kernels " + k.name().toLowerCase(), model.transformer()
-                            .kernelPlan().table());
+                    plans.put(model.name() + ", --kernels " + k, model.transformer().kernelPlan().table());
                 }
             }
         }
@@ -81,7 +77,7 @@ public final class StepBench {
         return prompt[prompt.length - 1];
     }
 
-    private static void measure(LoadedModel model, KernelChoice kernels) {
+    private static void measure(LoadedModel model, String kernels) {
         Transformer tf = model.transformer();
         int layers = tf.config().layers();
         int[] prompt = model.tokenizer().encode("Once upon a time");
@@ -131,7 +127,7 @@ public final class StepBench {
                     tf.matrixMicros(EnumSet.allOf(Product.class), rows, PASSES) / one));
         }
         System.out.printf("| %s | %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f | %s |%n", model.name(),
-                kernels.name().toLowerCase(), layers, arraysPerLayer, layerNanos / 1e3 / STEPS / layers, matrix,
+                kernels, layers, arraysPerLayer, layerNanos / 1e3 / STEPS / layers, matrix,
                 exitNanos / 1e3 / STEPS, head, best, tf.matrixBytes() / 1048576.0, ratios);
     }
 }

@@ -38,12 +38,12 @@ final class KernelPlanner {
         this.timer = timer;
     }
 
-    /** Best of a few passes after a warm-up one, measured with {@code nanoTime}. */
-    static PassTimer wallClock(LongSupplier nanoTime) {
+    /** Best of {@code repeats} passes after a warm-up one, measured with {@code nanoTime}. */
+    static PassTimer wallClock(LongSupplier nanoTime, int repeats) {
         return (candidate, bucket, pass) -> {
             pass.run();
             long best = Long.MAX_VALUE;
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < repeats; i++) {
                 long t0 = nanoTime.getAsLong();
                 pass.run();
                 best = Math.min(best, nanoTime.getAsLong() - t0);
@@ -132,15 +132,8 @@ final class KernelPlanner {
     static double passMicros(List<Matrix> matrices, long width, Kernels kernels, int rows, int repeats,
                              NDManager manager) {
         try (NDManager inputs = manager.newSubManager()) {
-            Runnable pass = pass(matrices, width, kernels, rows, inputs);
-            pass.run();
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                pass.run();
-                best = Math.min(best, System.nanoTime() - t0);
-            }
-            return best / 1e3;
+            return wallClock(System::nanoTime, repeats).micros(kernels.plan, Bucket.of(rows),
+                    pass(matrices, width, kernels, rows, inputs));
         }
     }
 

@@ -22,7 +22,7 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
     private static final ObjectMapper JSON = new ObjectMapper();
 
     KernelPlan plan(Weights weights, NDManager manager) {
-        KernelPlanner planner = new KernelPlanner(weights, threads, KernelPlanner.wallClock(System::nanoTime));
+        KernelPlanner planner = new KernelPlanner(weights, threads, KernelPlanner.wallClock(System::nanoTime, 3));
         KernelPlan plan = options.pin() != null ? KernelPlan.uniform(options.pin()) : switch (options.choice()) {
             case F32 -> KernelPlan.uniform(Kernel.REFERENCE);
             case F16 -> KernelPlan.uniform(new Kernel(Kernel.Precision.F16, Kernel.Layout.LINEAR, threads.max()));

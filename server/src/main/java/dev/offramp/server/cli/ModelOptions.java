@@ -37,9 +37,11 @@ record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads
 
     /** Loads {@code path} with these options, and says on stderr which kernels it runs on. */
     LoadedModel load(Path path) {
+        long t0 = System.nanoTime();
         LoadedModel m = LoadedModel.open(path, path.equals(model) ? tokenizer : null, DjlRuntime.start(threads),
                 device, kernels);
-        System.err.println("offramp: " + m.name() + " kernels (--kernels " + kernels.label() + "), "
+        System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
+                / 1e9) + "; kernels (--kernels " + kernels.label() + ", at most " + threads + " threads), "
                 + String.format("%.1f MiB of matrices:%n", m.transformer().matrixBytes() / 1048576.0)
                 + m.transformer().kernelPlan().table());
         return m;
