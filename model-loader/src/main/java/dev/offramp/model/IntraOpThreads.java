@@ -3,8 +3,10 @@ package dev.offramp.model;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * libtorch's intra-op thread count, set per product as the kernel plan says. OpenMP keeps the count per calling
- * thread, so what was last set is remembered per thread and only a change costs a call.
+ * libtorch's per-thread settings for the thread that computes: the intra-op thread count, set per product as the
+ * kernel plan says (OpenMP keeps it per calling thread, so what was last set is remembered per thread and only a
+ * change costs a call), and autograd off. DJL turns autograd off only on the thread that started the engine; on any
+ * other thread (the server's engine thread, a test's) every op paid for it: measured ~10% of a small op's cost.
  */
 final class IntraOpThreads {
     // Mirrors libtorch's own per-thread setting, which is process-wide state: one mirror for every runtime.
@@ -20,7 +22,17 @@ final class IntraOpThreads {
         return max;
     }
 
+    /** Readies the calling thread: autograd off, once per thread. */
+    void enter() {
+        int[] c = CURRENT.get();
+        if (c[0] == 0) {
+            JniUtils.setGradMode(false);
+            c[0] = -1;  // entered; no thread count set yet
+        }
+    }
+
     void use(int threads) {
+        enter();
         int[] c = CURRENT.get();
         if (c[0] != threads) {
             JniUtils.setNumThreads(threads);

@@ -17,6 +17,11 @@ final class Kernels {
         return apply(m, kernel(m, rows), x, residual, false);
     }
 
+    /** Readies the calling thread to compute (see {@link IntraOpThreads#enter}). */
+    void enterThread() {
+        threads.enter();
+    }
+
     /** The kernel the plan names for {@code m} over {@code rows} rows. */
     Kernel kernel(Matrix m, int rows) {
         return plan.kernel(m.product, Bucket.of(rows));

@@ -28,6 +28,7 @@ public final class Step implements AutoCloseable {
         this.w = model.weights;
         this.manager = manager;
         this.rows = new Row[carried.size() + inputs.size()];
+        model.kernels.enterThread();
         try {
             for (StepInput in : inputs) {  // all rows checked before any sequence grows
                 checkTokens(in.tokens());

@@ -30,7 +30,7 @@ final class LayersCommand {
         if (args.has("prompt") == args.has("prompt-ids") || !args.has("out")) {
             throw new CliArgs.UsageException("layers: give --out FILE and exactly one of --prompt-ids or --prompt");
         }
-        try (LoadedModel model = ModelOptions.from(args, defaultModel, "f32").load()) {
+        try (LoadedModel model = ModelOptions.from(args, defaultModel, "f32", 1).load()) {
             int[] ids = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
                     : args.ids("prompt-ids");
             ModelConfig c = model.config();

@@ -32,7 +32,7 @@ final class ServeCommand {
         ServerConfig config = new ServerConfig(args.string("host", "127.0.0.1"),
                 args.integer("port", ServerConfig.DEFAULT_PORT),
                 args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES));
-        ModelOptions model = ModelOptions.from(args, defaultModel);
+        ModelOptions model = ModelOptions.from(args, defaultModel, "auto", ModelOptions.servingThreads());
         Engine.Limits d = Engine.Limits.DEFAULT;
         Engine.Limits limits;
         try {
