@@ -56,7 +56,7 @@ public final class StepBench {
                                 home.resolve("models/stories260K/stories260K.bin").toString()};
         DjlRuntime runtime = DjlRuntime.start(threads);
         System.out.println("engine: " + runtime.describe(device) + ", at most " + threads + " threads");
-        System.out.println("| model | kernels | layers | arrays per layer step | µs per layer step | µs of matrix "
+        System.out.println("| model | kernels | layers | NDArrays kept per layer step | µs per layer step | µs of matrix "
                 + "products per layer step | µs per exit (norm + LM head) | µs of the LM head product | full-depth "
                 + "tokens/s (best of 10) | weights MiB | multi-row / one-row products: 2, 4, 8, 32 rows |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -89,7 +89,7 @@ public final class StepBench {
         try (Sequence seq = tf.newSequence(); Step step = tf.step(seq, token(prompt))) {
             int before = tf.liveArrays();
             step.runLayer(1);
-            arraysPerLayer = tf.liveArrays() - before;  // every array one decode layer step allocates
+            arraysPerLayer = tf.liveArrays() - before;  // what a layer step leaves in the step (its intermediates die)
         }
         long layerNanos = 0;
         long exitNanos = 0;

@@ -1,25 +1,24 @@
 package dev.offramp.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import java.util.ArrayList;
-import java.util.List;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.TensorOps;
 
-/** Causal self-attention over the KV caches for a layer's rows; arrays are allocated in the step's manager. */
+/** Causal self-attention over the KV caches for a layer's rows, on tensor handles recorded on a {@link Tape}. */
 final class Attention {
+    private static final int F32 = DataType.FLOAT32.ordinal();
+
     private Attention() {}
 
     /**
      * Writes K/V into the caches, then attends over them (GQA by reshape). Consecutive rows of one sequence at
      * consecutive positions (a token with the deferred rows before it) form one group: one cache write and one
-     * masked attention for the group instead of one per row.
+     * masked attention for the group instead of one per row. q [total, heads, hd] → [total, qDim].
      */
-    static NDArray attend(ModelConfig c, NDManager manager, int layer, Row[] sel, int total, NDArray q, NDArray k,
-                          NDArray v) {
-        List<NDArray> out = new ArrayList<>();
+    static long attend(ModelConfig c, Tape tape, NDManager step, int layer, Row[] sel, int total, long q, long k,
+                       long v) {
+        long[] out = new long[sel.length];
+        int groups = 0;
         int offset = 0;
         for (int i = 0; i < sel.length; ) {
             int j = i;
@@ -27,35 +26,44 @@ final class Attention {
             while (j + 1 < sel.length && sel[j + 1].seq == sel[i].seq && sel[j + 1].start == sel[i].start + t) {
                 t += sel[++j].count;
             }
-            NDIndex mine = new NDIndex().addSliceDim(offset, offset + t);
             boolean whole = t == total;
-            NDArray mask = t == 1 ? null : i == j ? sel[i].mask : Row.causalMask(manager, sel[i].start, t);
-            out.add(group(c, manager, layer, sel[i].seq, sel[i].start, t, whole ? q : q.get(manager, mine),
-                    whole ? k : k.get(manager, mine), whole ? v : v.get(manager, mine), mask));
+            long mask = t == 1 ? 0 : Tape.handle(i == j ? sel[i].mask : Row.causalMask(step, sel[i].start, t));
+            out[groups++] = group(c, tape, layer, sel[i].seq, sel[i].start, t, mine(tape, q, whole, offset, t),
+                    mine(tape, k, whole, offset, t), mine(tape, v, whole, offset, t), mask);
             offset += t;
             i = j + 1;
         }
-        return out.size() == 1 ? out.get(0) : NDArrays.concat(new NDList(out), 0);
+        return groups == 1 ? out[0] : tape.keep(TensorOps.cat(java.util.Arrays.copyOf(out, groups), 0));
+    }
+
+    private static long mine(Tape tape, long x, boolean whole, int offset, int t) {
+        return whole ? x : tape.keep(TensorOps.slice(x, 0, offset, offset + t));
     }
 
     /** Attention for t consecutive positions of one sequence from {@code start}: q [t, heads, hd] → [t, qDim]. */
-    private static NDArray group(ModelConfig c, NDManager manager, int layer, Sequence seq, int start, int t,
-                                 NDArray q, NDArray k, NDArray v, NDArray mask) {
+    private static long group(ModelConfig c, Tape tape, int layer, Sequence seq, int start, int t, long q, long k,
+                              long v, long mask) {
         int group = c.heads() / c.kvHeads();
         seq.write(layer, start, t, k, v);
         int end = start + t;
-        NDArray keys = seq.keys(layer, end, manager).transpose(1, 2, 0);    // [kvHeads, hd, S]
-        NDArray values = seq.values(layer, end, manager).transpose(1, 0, 2);  // [kvHeads, S, hd]
+        long keys = tape.keep(TensorOps.permute(seq.keys(layer, end, tape), 1, 2, 0));      // [kvHeads, hd, S]
+        long values = tape.keep(TensorOps.permute(seq.values(layer, end, tape), 1, 0, 2));  // [kvHeads, S, hd]
+        // bmm skips matmul's broadcasting checks: measured ~30% cheaper at these sizes
         if (t == 1) {
-            // batchMatMul (bmm) skips matMul's broadcasting checks: measured ~30% cheaper at these sizes
-            NDArray scores = q.reshape(c.kvHeads(), group, c.headDim()).batchMatMul(keys);  // [kvHeads, group, S]
-            return scores.softmax(-1).batchMatMul(values).reshape(1, c.qDim());
+            long qh = tape.keep(TensorOps.reshape(q, c.kvHeads(), group, c.headDim()));
+            long scores = tape.keep(TensorOps.bmm(qh, keys));                                 // [kvHeads, group, S]
+            long probs = tape.keep(TensorOps.softmax(scores, -1, F32));
+            return tape.keep(TensorOps.reshape(tape.keep(TensorOps.bmm(probs, values)), 1, c.qDim()));
         }
-        NDArray qh = q.reshape(t, c.kvHeads(), group, c.headDim()).transpose(1, 0, 2, 3)
-                .reshape(c.kvHeads(), t * group, c.headDim());
-        NDArray scores = qh.batchMatMul(keys).reshape(c.kvHeads(), t, group, end).add(mask)
-                .reshape(c.kvHeads(), t * group, end);
-        return scores.softmax(-1).batchMatMul(values).reshape(c.kvHeads(), t, group, c.headDim())
-                .transpose(1, 0, 2, 3).reshape(t, c.qDim());
+        long qh = tape.keep(TensorOps.reshape(tape.keep(TensorOps.permute(
+                tape.keep(TensorOps.reshape(q, t, c.kvHeads(), group, c.headDim())), 1, 0, 2, 3)),
+                c.kvHeads(), (long) t * group, c.headDim()));
+        long scores = tape.keep(TensorOps.reshape(tape.keep(TensorOps.add(tape.keep(TensorOps.reshape(
+                tape.keep(TensorOps.bmm(qh, keys)), c.kvHeads(), t, group, end)), mask)),
+                c.kvHeads(), (long) t * group, end));
+        long probs = tape.keep(TensorOps.softmax(scores, -1, F32));
+        long heads = tape.keep(TensorOps.reshape(tape.keep(TensorOps.bmm(probs, values)), c.kvHeads(), t, group,
+                c.headDim()));
+        return tape.keep(TensorOps.reshape(tape.keep(TensorOps.permute(heads, 1, 0, 2, 3)), t, c.qDim()));
     }
 }

@@ -27,6 +27,16 @@ final class Kernels {
         return plan.kernel(m.product, Bucket.of(rows));
     }
 
+    /** residual + x W^T (+ bias) on handles, float32 unless {@code anyPrecision}; see {@link Matrix#apply}. */
+    long apply(Matrix m, Kernel k, long x, long residual, boolean anyPrecision, Tape t) {
+        threads.use(k.threads());
+        return m.apply(k, x, residual, anyPrecision, t);
+    }
+
+    long apply(Matrix m, long x, int rows, long residual, Tape t) {
+        return apply(m, kernel(m, rows), x, residual, false, t);
+    }
+
     /** As {@link Matrix#apply}, on the kernel's thread count. */
     NDArray apply(Matrix m, Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
         threads.use(k.threads());

@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtDeviceType;
+import ai.djl.pytorch.jni.TensorOps;
 
 /**
  * One weight matrix in the forms a {@link KernelPlan} computes it with: float32 or float16, [out, in] for
@@ -12,18 +13,23 @@ import ai.djl.nn.core.Linear;
  * ones dropped afterwards ({@link #retain}); the serving path never allocates one.
  */
 final class Matrix {
+    private static final int F16 = DataType.FLOAT16.ordinal();  // TensorOps.to takes DJL's DataType ordinal
+    private static final int F32 = DataType.FLOAT32.ordinal();
+
     final Product product;
     final long inDim;                               // columns of x; -1 for a pruned head
     private final long outDim;
     private final NDManager manager;
     private final NDArray bias;                    // [out] float32, null without one
     private final NDArray[] forms = new NDArray[4]; // index: precision * 2 + layout
+    private final int[] device;                     // libtorch's (type, id) of the manager's device
 
     /** @param weight [out, in] float32, owned by {@code manager} from now on */
     Matrix(Product product, NDArray weight, NDArray bias, NDManager manager) {
         this.product = product;
         this.inDim = weight == null ? -1 : weight.getShape().get(1);
         this.outDim = weight == null ? -1 : weight.getShape().get(0);
+        this.device = new int[] {PtDeviceType.toDeviceType(manager.getDevice()), manager.getDevice().getDeviceId()};
         this.manager = manager;
         this.bias = bias;
         forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = weight;
@@ -106,28 +112,41 @@ final class Matrix {
     /**
      * residual + x W^T + bias with kernel {@code k}: x [n, in] float32 → [n, out]. {@code residual} may be null. The
      * result is float32 unless {@code anyPrecision} lets a float16 kernel return its own output without a
-     * conversion (for a consumer whose next op promotes it anyway). The float32 {@code linear} form passes the
-     * residual as addmm's bias (one op instead of two); a float16 product is added to a float32 residual or bias
-     * directly, since libtorch promotes mixed operands to float32 (the same values as a conversion, one op fewer).
+     * conversion (for a consumer whose next op promotes it anyway). The result lives in x's manager.
      */
     NDArray apply(Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
-        NDArray w = forms[index(k.precision(), k.layout())];
-        if (w == null) {
+        try (Tape t = new Tape()) {
+            long y = apply(k, Tape.handle(x), residual == null ? 0 : Tape.handle(residual), anyPrecision, t);
+            return t.wrap(y, x.getManager());
+        }
+    }
+
+    /**
+     * As above on tensor handles ({@code residual} 0 for none); every new tensor is recorded on {@code t}. The
+     * float32 {@code linear} form passes the residual as addmm's bias (one op instead of two); a float16 product is
+     * added to a float32 residual or bias directly, since libtorch promotes mixed operands to float32 (the same
+     * values as a conversion, one op fewer).
+     */
+    long apply(Kernel k, long x, long residual, boolean anyPrecision, Tape t) {
+        NDArray form = forms[index(k.precision(), k.layout())];
+        if (form == null) {
             throw new IllegalStateException(product.label() + ": no " + k + " form was prepared");
         }
+        long w = Tape.handle(form);
         boolean f16 = k.precision() == Kernel.Precision.F16;
-        if (!f16 && k.layout() == Kernel.Layout.LINEAR && bias == null) {
-            return Linear.linear(x, w, residual).singletonOrThrow();
+        boolean linear = k.layout() == Kernel.Layout.LINEAR;
+        if (!f16 && linear && bias == null) {
+            return t.keep(TensorOps.linear(x, w, residual));
         }
-        NDArray in = f16 ? x.toType(DataType.FLOAT16, false) : x;
-        NDArray y = k.layout() == Kernel.Layout.LINEAR ? Linear.linear(in, w, null).singletonOrThrow() : in.matMul(w);
+        long in = f16 ? t.keep(TensorOps.to(x, F16, device)) : x;
+        long y = t.keep(linear ? TensorOps.linear(in, w, 0) : TensorOps.matmul(in, w));
         if (bias != null) {
-            y = y.add(bias);
+            y = t.keep(TensorOps.add(y, Tape.handle(bias)));
         }
-        if (residual != null) {
-            return residual.add(y);
+        if (residual != 0) {
+            return t.keep(TensorOps.add(residual, y));
         }
-        return f16 && bias == null && !anyPrecision ? y.toType(DataType.FLOAT32, false) : y;
+        return f16 && bias == null && !anyPrecision ? t.keep(TensorOps.to(y, F32, device)) : y;
     }
 
     /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.TensorOps;
 
 /**
  * One sequence's KV cache: for every layer, keys and values preallocated to the context length and written in
@@ -15,12 +16,17 @@ public final class Sequence implements AutoCloseable {
     private final NDArray[] keys;    // per layer [context, kvHeads, headDim]
     private final NDArray[] values;  // per layer [context, kvHeads, headDim]
     private final int[] filled;      // per layer: positions [0, filled) hold valid K/V
+    private static final long[] UNIT_STEPS = {1, 1, 1};
     private final int context;
+    private final long kvHeads;
+    private final long headDim;
     private int length;              // tokens fed so far
 
     Sequence(NDManager parent, ModelConfig c) {
         this.manager = parent.newSubManager();
         this.context = c.contextLength();
+        this.kvHeads = c.kvHeads();
+        this.headDim = c.headDim();
         this.keys = new NDArray[c.layers()];
         this.values = new NDArray[c.layers()];
         this.filled = new int[c.layers()];
@@ -67,26 +73,27 @@ public final class Sequence implements AutoCloseable {
         return start;
     }
 
-    /** Writes K/V [count, kvHeads, hd] for positions [start, start + count) of a 0-based layer, in place. */
-    void write(int layer, int start, int count, NDArray k, NDArray v) {
+    /** Writes K/V [count, kvHeads, hd] (tensor handles) for positions [start, start + count) of a 0-based layer. */
+    void write(int layer, int start, int count, long k, long v) {
         if (start > filled[layer]) {
             throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
                     + ", cannot write at " + start + " (the positions between were skipped and never filled)");
         }
         int end = start + count;
-        NDIndex at = new NDIndex().addSliceDim(start, end);
-        keys[layer].set(at, k);
-        values[layer].set(at, v);
+        long[] from = {start, 0, 0};
+        long[] to = {end, kvHeads, headDim};
+        TensorOps.indexPut(Tape.handle(keys[layer]), k, from, to, UNIT_STEPS);
+        TensorOps.indexPut(Tape.handle(values[layer]), v, from, to, UNIT_STEPS);
         filled[layer] = Math.max(filled[layer], end);
     }
 
-    /** Views of the first {@code end} positions of a 0-based layer, owned by {@code step}. */
-    NDArray keys(int layer, int end, NDManager step) {
-        return keys[layer].get(step, new NDIndex().addSliceDim(0, end));
+    /** Views [end, kvHeads, hd] of the first {@code end} positions of a 0-based layer, recorded on {@code t}. */
+    long keys(int layer, int end, Tape t) {
+        return t.keep(TensorOps.slice(Tape.handle(keys[layer]), 0, 0, end));
     }
 
-    NDArray values(int layer, int end, NDManager step) {
-        return values[layer].get(step, new NDIndex().addSliceDim(0, end));
+    long values(int layer, int end, Tape t) {
+        return t.keep(TensorOps.slice(Tape.handle(values[layer]), 0, 0, end));
     }
 
     /** Keys or values of positions [0, end) of a layer (1-based), [end * kvHeads * headDim]: for tests and tools. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.jni.TensorOps;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -90,30 +91,37 @@ public final class Step implements AutoCloseable {
         return row(r).start;
     }
 
-    /** Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. */
+    /**
+     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. The
+     * intermediates are tensor handles on a {@link Tape}, deleted when the layer is done; the rows' new hidden
+     * states join this step's manager.
+     */
     public void runLayer(int layer, int... rowIds) {
         Row[] sel = select(rowIds, layer);
         Weights.Layer lw = w.layers[layer - 1];
         Kernels k = model.kernels;
         int n = tokens(sel);
-        NDArray x = concat(sel, r -> r.hidden);                          // [N, width]
-        NDArray[] qkv = projectQkv(x, n, lw, sel);                       // q [N, heads, hd], k, v [N, kvHeads, hd]
-        NDArray attn = Attention.attend(c, manager, layer - 1, sel, n, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
-        x = k.apply(lw.o(), attn, n, x);                                 // x + o(attn)
-        NDArray up = k.apply(lw.up(), LayerMath.norm(x, model), n, null);
-        NDArray act;
-        if (c.family() == ModelConfig.Family.LLAMA) {
-            NDList gu = up.split(2, 1);                                  // gate, up: [N, intermediate] each
-            act = gu.get(0).mul(gu.get(0).getNDArrayInternal().sigmoid()).mul(gu.get(1));  // silu(gate) * up
-        } else {
-            act = LayerMath.geluTanh(up);
-        }
-        x = k.apply(lw.down(), act, n, x);                               // x + down(act)
-        NDList parts = split(sel, x);
-        for (int i = 0; i < sel.length; i++) {
-            sel[i].previous = sel[i].hidden;
-            sel[i].hidden = parts.get(i);
-            sel[i].layer = layer;
+        try (Tape t = new Tape()) {
+            long x = concat(sel, r -> r.hidden, t);                      // [N, width]
+            long[] qkv = projectQkv(x, n, lw, sel, t);                   // q [N, heads, hd], k, v [N, kvHeads, hd]
+            long attn = Attention.attend(c, t, manager, layer - 1, sel, n, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
+            x = k.apply(lw.o(), attn, n, x, t);                          // x + o(attn)
+            long up = k.apply(lw.up(), LayerMath.norm(x, model, t), n, 0, t);
+            long act;
+            if (c.family() == ModelConfig.Family.LLAMA) {
+                long[] gu = t.keepAll(TensorOps.split(up, new long[] {c.intermediate(), c.intermediate()}, 1));
+                long silu = t.keep(TensorOps.mul(gu[0], t.keep(TensorOps.sigmoid(gu[0]))));
+                act = t.keep(TensorOps.mul(silu, gu[1]));                // silu(gate) * up
+            } else {
+                act = LayerMath.geluTanh(up, model, t);
+            }
+            x = k.apply(lw.down(), act, n, x, t);                        // x + down(act)
+            long[] parts = sel.length == 1 ? new long[] {x} : TensorOps.split(x, counts(sel), 0);
+            for (int i = 0; i < sel.length; i++) {
+                sel[i].previous = sel[i].hidden;
+                sel[i].hidden = t.wrap(parts[i], manager);
+                sel[i].layer = layer;
+            }
         }
     }
 
@@ -125,23 +133,24 @@ public final class Step implements AutoCloseable {
     }
 
     /** q, k (RoPE applied) and v for every token of the rows; K/V are not written yet. */
-    private NDArray[] projectQkv(NDArray x, int n, Weights.Layer lw, Row[] sel) {
+    private long[] projectQkv(long x, int n, Weights.Layer lw, Row[] sel, Tape t) {
         Kernel kernel = model.kernels.kernel(lw.qkv(), n);
         boolean rope = model.ropeCos != null;
         // with RoPE a float16 q|k|v stays float16: RoPE's multiplies promote q, k to float32, and v is converted
         // as it is written into the float32 cache (the same values as converting first, one op fewer)
-        NDArray qkv = model.kernels.apply(lw.qkv(), kernel, LayerMath.norm(x, model), null, rope);
-        NDList parts = qkv.split(new long[] {c.qDim() + c.kvDim()}, 1);  // q|k, v
-        NDArray qk = parts.get(0).reshape(n, c.heads() + c.kvHeads(), c.headDim());
+        long qkv = model.kernels.apply(lw.qkv(), kernel, LayerMath.norm(x, model, t), 0, rope, t);
+        long[] parts = t.keepAll(TensorOps.split(qkv, new long[] {c.qDim() + c.kvDim(), c.kvDim()}, 1));  // q|k, v
+        long qk = t.keep(TensorOps.reshape(parts[0], n, c.heads() + c.kvHeads(), c.headDim()));
         if (rope) {
-            NDArray cos = concat(sel, r -> r.cos);                       // [N, 1, hd]
-            NDArray sin = concat(sel, r -> r.sin);
-            NDArray rotate = lw.qkv().float16Output(kernel) ? model.rotateHalf16 : model.rotateHalf;
-            qk = qk.mul(cos).add(qk.matMul(rotate).mul(sin));            // float32
+            long cos = concat(sel, r -> r.cos, t);                       // [N, 1, hd]
+            long sin = concat(sel, r -> r.sin, t);
+            long rotate = Tape.handle(lw.qkv().float16Output(kernel) ? model.rotateHalf16 : model.rotateHalf);
+            long rotated = t.keep(TensorOps.mul(t.keep(TensorOps.matmul(qk, rotate)), sin));
+            qk = t.keep(TensorOps.add(t.keep(TensorOps.mul(qk, cos)), rotated));  // float32
         }
-        NDList split = qk.split(new long[] {c.heads()}, 1);
-        NDArray v = parts.get(1).reshape(n, c.kvHeads(), c.headDim());
-        return new NDArray[] {split.get(0), split.get(1), v};
+        long[] split = t.keepAll(TensorOps.split(qk, new long[] {c.heads(), c.kvHeads()}, 1));
+        long v = t.keep(TensorOps.reshape(parts[1], n, c.kvHeads(), c.headDim()));
+        return new long[] {split[0], split[1], v};
     }
 
     /**
@@ -152,8 +161,10 @@ public final class Step implements AutoCloseable {
     public void propagateKv(int r) {
         Row row = row(r);
         for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
-            NDArray[] qkv = projectQkv(row.hidden, row.count, w.layers[layer - 1], new Row[] {row});
-            row.seq.write(layer - 1, row.start, row.count, qkv[1], qkv[2]);
+            try (Tape t = new Tape()) {
+                long[] qkv = projectQkv(Tape.handle(row.hidden), row.count, w.layers[layer - 1], new Row[] {row}, t);
+                row.seq.write(layer - 1, row.start, row.count, qkv[1], qkv[2]);
+            }
         }
     }
 
@@ -194,7 +205,11 @@ public final class Step implements AutoCloseable {
             throw new IllegalStateException("prunedLogits: row " + r + " has no pruned vocabulary");
         }
         NDArray last = row.count == 1 ? row.hidden : row.hidden.get(manager, new NDIndex("-1:"));
-        return model.kernels.apply(row.head, row.headKernel, LayerMath.norm(last, model), null, false).toFloatArray();
+        try (Tape t = new Tape()) {
+            long logits = model.kernels.apply(row.head, row.headKernel, LayerMath.norm(Tape.handle(last), model, t),
+                    0, false, t);
+            return t.wrap(logits, manager).toFloatArray();
+        }
     }
 
     /** Row {@code r}'s hidden state after its last layer, [count * hidden] row-major. */
@@ -272,6 +287,26 @@ public final class Step implements AutoCloseable {
         return n;
     }
 
+    /** The rows' arrays end to end along dim 0, as a handle (the row's own when there is one row). */
+    private static long concat(Row[] sel, Function<Row, NDArray> f, Tape t) {
+        if (sel.length == 1) {
+            return Tape.handle(f.apply(sel[0]));
+        }
+        long[] hs = new long[sel.length];
+        for (int i = 0; i < sel.length; i++) {
+            hs[i] = Tape.handle(f.apply(sel[i]));
+        }
+        return t.keep(TensorOps.cat(hs, 0));
+    }
+
+    private static long[] counts(Row[] sel) {
+        long[] out = new long[sel.length];
+        for (int i = 0; i < sel.length; i++) {
+            out[i] = sel[i].count;
+        }
+        return out;
+    }
+
     private static NDArray concat(Row[] sel, Function<Row, NDArray> f) {
         if (sel.length == 1) {
             return f.apply(sel[0]);
@@ -281,19 +316,6 @@ public final class Step implements AutoCloseable {
             list.add(f.apply(r));
         }
         return NDArrays.concat(list, 0);
-    }
-
-    private static NDList split(Row[] sel, NDArray x) {
-        if (sel.length == 1) {
-            return new NDList(x);
-        }
-        long[] cuts = new long[sel.length - 1];
-        long at = 0;
-        for (int i = 0; i < cuts.length; i++) {
-            at += sel[i].count;
-            cuts[i] = at;
-        }
-        return x.split(cuts, 0);
     }
 
     @Override

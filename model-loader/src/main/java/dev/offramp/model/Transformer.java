@@ -22,6 +22,10 @@ public final class Transformer implements AutoCloseable {
     final NDArray rotateHalf16; // the same in float16, for a float16 q|k (exact: one ±1 per column)
     final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
     final NDArray normZeros;   // [hidden]
+    final NDArray one;         // [1] constants of GPT-2's gelu_new: a scalar operand would cost a tensor per use
+    final NDArray half;
+    final NDArray geluCubic;   // 0.044715
+    final NDArray geluScale;   // sqrt(2 / pi)
     final Kernels kernels;
 
     private Transformer(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
@@ -37,6 +41,10 @@ public final class Transformer implements AutoCloseable {
             this.rotateHalf16 = rope ? rotateHalf.toType(ai.djl.ndarray.types.DataType.FLOAT16, true) : null;
             this.normOnes = manager.ones(new Shape(config.hidden()));
             this.normZeros = manager.zeros(new Shape(config.hidden()));
+            this.one = manager.create(new float[] {1f});
+            this.half = manager.create(new float[] {0.5f});
+            this.geluCubic = manager.create(new float[] {0.044715f});
+            this.geluScale = manager.create(new float[] {(float) Math.sqrt(2.0 / Math.PI)});
         } catch (RuntimeException e) {
             manager.close();
             throw e;
