@@ -151,8 +151,8 @@ public final class KernelPlan {
         }
         sb.append("| µs per pass (all products) |");
         for (Bucket b : Bucket.values()) {
-            sb.append(Double.isNaN(passMicros(b)) ? " – |" : String.format(" %.0f (%d rows) |", passMicros(b),
-                    b.timedRows()));
+            sb.append(Double.isNaN(passMicros(b)) ? " – |" : String.format(" %.0f (%d row%s) |", passMicros(b),
+                    b.timedRows(), b.timedRows() == 1 ? "" : "s"));
         }
         return sb.append('\n').toString();
     }

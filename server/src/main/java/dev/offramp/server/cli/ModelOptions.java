@@ -55,7 +55,8 @@ record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads
         LoadedModel m = LoadedModel.open(path, path.equals(model) ? tokenizer : null, DjlRuntime.start(threads),
                 device, kernels);
         System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
-                / 1e9) + "; kernels (--kernels " + kernels.label() + ", at most " + threads + " threads), "
+                / 1e9) + "; kernels (--kernels " + kernels.label() + ", at most " + threads + " intra-op thread"
+                + (threads == 1 ? "" : "s") + "), "
                 + String.format("%.1f MiB of matrices:%n", m.transformer().matrixBytes() / 1048576.0)
                 + m.transformer().kernelPlan().table());
         return m;
