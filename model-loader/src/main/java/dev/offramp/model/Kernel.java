@@ -2,8 +2,9 @@ package dev.offramp.model;
 
 /**
  * One way to compute a matrix product: the weights' storage precision, their layout, and the intra-op threads
- * libtorch may use for it. A float16 kernel converts its input to float16 and its output back to float32; the
- * residual stream, attention and norms stay float32.
+ * libtorch may use for it. A float16 kernel converts its input to float16; its output is added to the float32
+ * residual (libtorch promotes mixed operands) or converted back; the residual stream, attention and norms stay
+ * float32.
  *
  * @param threads intra-op threads for the product, 1 or more
  */

@@ -63,7 +63,7 @@ public final class KernelPlan {
         return passMicros[b.ordinal()];
     }
 
-    /** Whether some product at some bucket uses this precision (its weights are then kept in it). */
+    /** Whether product {@code p} uses this precision and layout at some bucket (that form is then kept). */
     boolean uses(Kernel.Precision precision, Kernel.Layout layout, Product p) {
         for (Kernel k : kernels[p.ordinal()]) {
             if (k.precision() == precision && k.layout() == layout) {

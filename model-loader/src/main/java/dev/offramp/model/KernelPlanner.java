@@ -2,7 +2,7 @@ package dev.offramp.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,8 +25,6 @@ final class KernelPlanner {
     private static final int WARMUP_PASSES = 60;   // DJL paths need JIT warm-up before they are timed
     private static final double KEEP_MARGIN = 0.97; // a per-product change must win by 3% (noise)
     private static final double TRY_WITHIN = 1.5;  // per-product tries only for kernels near the best uniform
-
-    private static final NDIndex ALL = new NDIndex(":");
 
     private final Weights weights;
     private final IntraOpThreads threads;
@@ -72,9 +70,14 @@ final class KernelPlanner {
         }
         KernelPlan plan = KernelPlan.uniform(candidates.get(0));
         try (NDManager inputs = manager.newSubManager()) {
-            warmUp(plan, inputs);
+            Map<Long, NDArray> one = inputs(weights.matrices(), weights.embedWidth(), Bucket.ONE.timedRows(), inputs);
+            Runnable warm = pass(plan, Bucket.ONE, one);
+            for (int i = 0; i < WARMUP_PASSES; i++) {
+                warm.run();
+            }
             for (Bucket b : Bucket.values()) {
-                plan = planBucket(plan, b, candidates, inputs);
+                Map<Long, NDArray> xs = inputs(weights.matrices(), weights.embedWidth(), b.timedRows(), inputs);
+                plan = planBucket(plan, b, candidates, xs);
             }
         }
         retain(plan);
@@ -85,19 +88,12 @@ final class KernelPlanner {
         weights.matrices().forEach(m -> m.retain(plan));
     }
 
-    private void warmUp(KernelPlan plan, NDManager inputs) {
-        Runnable pass = pass(plan, Bucket.ONE, inputs);
-        for (int i = 0; i < WARMUP_PASSES; i++) {
-            pass.run();
-        }
-    }
-
-    private KernelPlan planBucket(KernelPlan plan, Bucket b, List<Kernel> candidates, NDManager inputs) {
+    private KernelPlan planBucket(KernelPlan plan, Bucket b, List<Kernel> candidates, Map<Long, NDArray> xs) {
         Map<Kernel, Double> uniform = new HashMap<>();
         Kernel best = null;
         for (Kernel k : candidates) {
             KernelPlan p = plan.with(b, k);
-            double t = timer.micros(p, b, pass(p, b, inputs));
+            double t = timer.micros(p, b, pass(p, b, xs));
             uniform.put(k, t);
             if (best == null || t < uniform.get(best)) {
                 best = k;
@@ -112,7 +108,7 @@ final class KernelPlanner {
                     continue;
                 }
                 KernelPlan p = plan.with(product, b, k);
-                double t = timer.micros(p, b, pass(p, b, inputs));
+                double t = timer.micros(p, b, pass(p, b, xs));
                 if (t < plan.passMicros(b) * KEEP_MARGIN) {
                     plan = p.measured(b, t);
                 }
@@ -121,8 +117,8 @@ final class KernelPlanner {
         return plan;
     }
 
-    private Runnable pass(KernelPlan plan, Bucket b, NDManager inputs) {
-        return pass(weights.matrices(), weights.embedWidth(), new Kernels(plan, threads), b.timedRows(), inputs);
+    private Runnable pass(KernelPlan plan, Bucket b, Map<Long, NDArray> xs) {
+        return pass(weights.matrices(), weights.embedWidth(), new Kernels(plan, threads), b.timedRows(), xs);
     }
 
     /**
@@ -133,32 +129,39 @@ final class KernelPlanner {
                              NDManager manager) {
         try (NDManager inputs = manager.newSubManager()) {
             return wallClock(System::nanoTime, repeats).micros(kernels.plan, Bucket.of(rows),
-                    pass(matrices, width, kernels, rows, inputs));
+                    pass(matrices, width, kernels, rows, inputs(matrices, width, rows, inputs)));
         }
     }
 
-    /** Every product of the model once, in a token's order, over {@code rows} rows (residuals included). */
-    private static Runnable pass(List<Matrix> matrices, long width, Kernels kernels, int rows, NDManager inputs) {
+    /** Random inputs [rows, in] for every input width the matrices read (the stream's width included). */
+    private static Map<Long, NDArray> inputs(List<Matrix> matrices, long width, int rows, NDManager manager) {
         Map<Long, NDArray> xs = new HashMap<>();
-        xs.put(width, inputs.randomNormal(0f, 0.5f, new Shape(rows, width), ai.djl.ndarray.types.DataType.FLOAT32));
+        xs.put(width, manager.randomNormal(0f, 0.5f, new Shape(rows, width), DataType.FLOAT32));
         for (Matrix m : matrices) {
-            xs.computeIfAbsent(m.inDim, in -> inputs.randomNormal(0f, 0.5f, new Shape(rows, in),
-                    ai.djl.ndarray.types.DataType.FLOAT32));
+            xs.computeIfAbsent(m.inDim, in -> manager.randomNormal(0f, 0.5f, new Shape(rows, in), DataType.FLOAT32));
         }
-        boolean gpu = inputs.getDevice().isGpu();
+        return xs;
+    }
+
+    /**
+     * Every product of the model once, in a token's order, over {@code rows} rows (residuals included), on tensor
+     * handles as a layer step runs them.
+     */
+    private static Runnable pass(List<Matrix> matrices, long width, Kernels kernels, int rows, Map<Long, NDArray> xs) {
+        long residual = Tape.handle(xs.get(width));
+        NDManager manager = xs.get(width).getManager();
+        boolean gpu = manager.getDevice().isGpu();
         return () -> {
-            try (NDManager scratch = inputs.newSubManager()) {
-                // views owned by scratch: every op on them allocates there, and dies with it
-                Map<Long, NDArray> in = new HashMap<>();
-                xs.forEach((dim, x) -> in.put(dim, x.get(scratch, ALL)));
-                NDArray res = in.get(width);
-                NDArray last = null;
+            try (Tape t = new Tape()) {
+                long last = 0;
                 for (Matrix m : matrices) {
                     boolean adds = m.product == Product.O || m.product == Product.DOWN;
-                    last = kernels.apply(m, in.get(m.inDim), rows, adds ? res : null);
+                    last = kernels.apply(m, Tape.handle(xs.get(m.inDim)), rows, adds ? residual : 0, t);
                 }
-                if (gpu && last != null) {
-                    last.toFloatArray();  // waits for the device
+                if (gpu && last != 0) {
+                    try (NDArray out = t.wrap(last, manager)) {
+                        out.toFloatArray();  // waits for the device
+                    }
                 }
             }
         };

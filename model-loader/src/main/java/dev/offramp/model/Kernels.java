@@ -1,7 +1,5 @@
 package dev.offramp.model;
 
-import ai.djl.ndarray.NDArray;
-
 /** Runs a matrix product with the kernel the plan names for its product and row count. */
 final class Kernels {
     final KernelPlan plan;
@@ -10,11 +8,6 @@ final class Kernels {
     Kernels(KernelPlan plan, IntraOpThreads threads) {
         this.plan = plan;
         this.threads = threads;
-    }
-
-    /** residual + x W^T (+ bias): x [rows, in] → [rows, out] float32; {@code residual} may be null. */
-    NDArray apply(Matrix m, NDArray x, int rows, NDArray residual) {
-        return apply(m, kernel(m, rows), x, residual, false);
     }
 
     /** Readies the calling thread to compute (see {@link IntraOpThreads#enter}). */
@@ -33,13 +26,8 @@ final class Kernels {
         return m.apply(k, x, residual, anyPrecision, t);
     }
 
+    /** residual + x W^T (+ bias) in float32 for x [rows, in], with the plan's kernel for that many rows. */
     long apply(Matrix m, long x, int rows, long residual, Tape t) {
         return apply(m, kernel(m, rows), x, residual, false, t);
-    }
-
-    /** As {@link Matrix#apply}, on the kernel's thread count. */
-    NDArray apply(Matrix m, Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
-        threads.use(k.threads());
-        return m.apply(k, x, residual, anyPrecision);
     }
 }

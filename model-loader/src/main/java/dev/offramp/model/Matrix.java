@@ -62,7 +62,7 @@ final class Matrix {
                 made = typed.reshape(cols, rows);
             }
         } else {
-            made = src.getDataType() == want ? src.duplicate() : src.toType(want, true);
+            made = src.toType(want, true);  // same layout, so the other precision (this form's own is absent)
         }
         made.attach(manager);
         forms[i] = made;
@@ -110,19 +110,9 @@ final class Matrix {
     }
 
     /**
-     * residual + x W^T + bias with kernel {@code k}: x [n, in] float32 → [n, out]. {@code residual} may be null. The
-     * result is float32 unless {@code anyPrecision} lets a float16 kernel return its own output without a
-     * conversion (for a consumer whose next op promotes it anyway). The result lives in x's manager.
-     */
-    NDArray apply(Kernel k, NDArray x, NDArray residual, boolean anyPrecision) {
-        try (Tape t = new Tape()) {
-            long y = apply(k, Tape.handle(x), residual == null ? 0 : Tape.handle(residual), anyPrecision, t);
-            return t.wrap(y, x.getManager());
-        }
-    }
-
-    /**
-     * As above on tensor handles ({@code residual} 0 for none); every new tensor is recorded on {@code t}. The
+     * residual + x W^T + bias with kernel {@code k} on tensor handles: x [n, in] float32 → [n, out], {@code residual}
+     * 0 for none; every new tensor is recorded on {@code t}. The result is float32 unless {@code anyPrecision} lets a
+     * float16 kernel return its own output without a conversion (for a consumer whose next op promotes it). The
      * float32 {@code linear} form passes the residual as addmm's bias (one op instead of two); a float16 product is
      * added to a float32 residual or bias directly, since libtorch promotes mixed operands to float32 (the same
      * values as a conversion, one op fewer).
@@ -159,14 +149,5 @@ final class Matrix {
         Matrix m = new Matrix(product, null, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step);
         m.forms[index(k.precision(), k.layout())] = w.get(step, pick);
         return m;
-    }
-
-    void close() {
-        for (int i = 0; i < forms.length; i++) {
-            if (forms[i] != null) {
-                forms[i].close();
-                forms[i] = null;
-            }
-        }
     }
 }

@@ -128,8 +128,8 @@ final class Weights {
         NDArray qkvBias = null;
         if (c.qkvBias()) {
             NDArray qb = read(p + "self_attn.q_proj.bias", s, c.qDim()).mul(scale);
-            qkvBias = (NDArrays.concat(new NDList(qb, read(p + "self_attn.k_proj.bias", s, c.kvDim()),
-                    read(p + "self_attn.v_proj.bias", s, c.kvDim())), 0));
+            qkvBias = NDArrays.concat(new NDList(qb, read(p + "self_attn.k_proj.bias", s, c.kvDim()),
+                    read(p + "self_attn.v_proj.bias", s, c.kvDim())), 0);
         }
         NDArray o = read(p + "self_attn.o_proj.weight", s, c.hidden(), c.qDim());
         String oBiasName = prefix + p + "self_attn.o_proj.bias";

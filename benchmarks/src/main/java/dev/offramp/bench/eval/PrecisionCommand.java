@@ -7,10 +7,7 @@ import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.engine.Sampler;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Locale;
@@ -42,25 +39,17 @@ final class PrecisionCommand {
             if (tokens < 2) {
                 throw new IllegalArgumentException("--tokens: expected an integer >= 2, found " + tokens);
             }
-            DjlRuntime runtime = DjlRuntime.start(options.threads());
-            try (LoadedModel ref = LoadedModel.open(options.model(), options.tokenizer(), runtime, options.device(),
-                         KernelOptions.reference());
-                 LoadedModel cand = LoadedModel.open(options.model(), options.tokenizer(), runtime,
-                         options.device(), options.kernels())) {
-                String text;
-                try {
-                    text = CalibrationText.half(Files.readString(options.text()), options.half());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(options.text() + ": cannot read the text: " + e.getMessage(), e);
-                }
-                int[] ids = CalibrationText.tokenize(text, ref.tokenizer(), ref.config().bosId()).head(tokens + 1);
-                Result r = compare(ref.transformer(), cand.transformer(), ids);
+            // the session loads the model on --kernels and tokenizes the held-out text; the reference loads beside it
+            try (EvalSession s = EvalSession.open(options);
+                 LoadedModel ref = LoadedModel.open(options.model(), options.tokenizer(),
+                         DjlRuntime.start(options.threads()), options.device(), KernelOptions.reference())) {
+                Result r = compare(ref.transformer(), s.model.transformer(), s.text.head(tokens + 1));
                 out.printf(Locale.ROOT, "%s, --kernels %s against f32/linear/1t, %d held-out tokens (%s):%n",
                         ref.name(), options.kernels().label(), r.positions, options.text().getFileName());
                 out.printf(Locale.ROOT, "greedy agreement %.4f, perplexity %.4f vs %.4f (delta %+.4f), max "
                         + "|logit diff| / max |logit| %.2e%n", r.agreement(), r.perplexity(true), r.perplexity(false),
                         r.perplexity(false) - r.perplexity(true), r.maxRelDiff);
-                out.println(cand.transformer().kernelPlan().table());
+                out.println(s.model.transformer().kernelPlan().table());
             }
             return 0;
         } catch (Flags.UsageException | IllegalArgumentException e) {

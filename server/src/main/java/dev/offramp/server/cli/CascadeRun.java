@@ -1,6 +1,5 @@
 package dev.offramp.server.cli;
 
-import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationRequest;

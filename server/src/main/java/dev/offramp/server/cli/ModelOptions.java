@@ -30,7 +30,7 @@ record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads
                 args.integer("threads", defaultThreads), kernels);
     }
 
-    /** Auto kernels on every core: what one process that only computes (generate, layers) wants. */
+    /** Auto kernels on every core: what a process that only computes (generate) wants. */
     static ModelOptions from(CliArgs args, Path defaultModel) {
         return from(args, defaultModel, "auto", Runtime.getRuntime().availableProcessors());
     }
@@ -49,11 +49,14 @@ record ModelOptions(Path model, Path tokenizer, DeviceChoice device, int threads
         return load(model);
     }
 
-    /** Loads {@code path} with these options, and says on stderr which kernels it runs on. */
+    /**
+     * Loads {@code path} with these options (the --tokenizer only for --model itself, however spelled), and says on
+     * stderr which kernels it runs on.
+     */
     LoadedModel load(Path path) {
         long t0 = System.nanoTime();
-        LoadedModel m = LoadedModel.open(path, path.equals(model) ? tokenizer : null, DjlRuntime.start(threads),
-                device, kernels);
+        boolean main = path.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
+        LoadedModel m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device, kernels);
         System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
                 / 1e9) + "; kernels (--kernels " + kernels.label() + ", at most " + threads + " intra-op thread"
                 + (threads == 1 ? "" : "s") + "), "

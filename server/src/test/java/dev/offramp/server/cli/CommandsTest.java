@@ -124,6 +124,12 @@ class CommandsTest {
         assertThat(run("frobnicate").err()).contains("unknown command frobnicate");
         Run badDevice = run("generate", "--prompt", "x", "--device", "tpu");
         assertThat(badDevice.err()).contains("--device: expected cpu, gpu or auto, found tpu");
+        Run badKernels = run("generate", "--prompt", "x", "--kernels", "fast");
+        assertThat(badKernels.status()).isEqualTo(2);
+        assertThat(badKernels.err()).contains("--kernels: expected auto, f32 or f16, found 'fast'");
+        Run badKernel = run("generate", "--prompt", "x", "--kernels", "f16/linear/0t");
+        assertThat(badKernel.status()).isEqualTo(2);
+        assertThat(badKernel.err()).contains("kernel threads: expected a positive integer, found 0");
     }
 
     @Test
