@@ -20,6 +20,11 @@ final class Kernels {
         return plan.kernel(m.product, Bucket.of(rows));
     }
 
+    /** Sets the calling thread's intra-op threads for kernel {@code k}. */
+    void use(Kernel k) {
+        threads.use(k.threads());
+    }
+
     /** residual + x W^T (+ bias) on handles, float32 unless {@code anyPrecision}; see {@link Matrix#apply}. */
     long apply(Matrix m, Kernel k, long x, long residual, boolean anyPrecision, Tape t) {
         threads.use(k.threads());

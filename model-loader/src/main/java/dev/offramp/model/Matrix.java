@@ -140,6 +140,40 @@ final class Matrix {
     }
 
     /**
+     * x W^T for one row on a [1, in] tensor in {@code k}'s precision, read out of the result's memory into Java
+     * (float16 widened exactly): {@link OneToken}'s products. No bias: that path is taken only without biases.
+     */
+    float[] applyOne(Kernel k, long x) {
+        NDArray form = forms[index(k.precision(), k.layout())];
+        if (form == null) {
+            throw new IllegalStateException(product.label() + ": no " + k + " form was prepared");
+        }
+        long w = Tape.handle(form);
+        long y = k.layout() == Kernel.Layout.LINEAR ? TensorOps.linear(x, w, 0) : TensorOps.matmul(x, w);
+        try {
+            java.nio.ByteBuffer memory = TensorOps.memory(y);
+            if (k.precision() == Kernel.Precision.F16) {
+                java.nio.ShortBuffer halves = memory.asShortBuffer();
+                float[] out = new float[halves.remaining()];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Half.toFloat(halves.get(i));
+                }
+                return out;
+            }
+            java.nio.FloatBuffer floats = memory.asFloatBuffer();
+            float[] out = new float[floats.remaining()];
+            floats.get(0, out);
+            return out;
+        } finally {
+            TensorOps.delete(y);
+        }
+    }
+
+    boolean hasBias() {
+        return bias != null;
+    }
+
+    /**
      * The rows {@code ids} of this matrix (output units: for the LM head, token ids) in kernel {@code k}'s form,
      * allocated in {@code step}: dynamic vocabulary pruning's small head.
      */

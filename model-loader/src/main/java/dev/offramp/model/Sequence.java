@@ -16,6 +16,8 @@ public final class Sequence implements AutoCloseable {
     private final NDArray[] keys;    // per layer [context, kvHeads, headDim]
     private final NDArray[] values;  // per layer [context, kvHeads, headDim]
     private final int[] filled;      // per layer: positions [0, filled) hold valid K/V
+    private final java.nio.FloatBuffer[] keyMemory;    // per layer, the cache's own memory (CPU), made on first use
+    private final java.nio.FloatBuffer[] valueMemory;
     private static final long[] UNIT_STEPS = {1, 1, 1};
     private final int context;
     private final long kvHeads;
@@ -30,6 +32,8 @@ public final class Sequence implements AutoCloseable {
         this.keys = new NDArray[c.layers()];
         this.values = new NDArray[c.layers()];
         this.filled = new int[c.layers()];
+        this.keyMemory = new java.nio.FloatBuffer[c.layers()];
+        this.valueMemory = new java.nio.FloatBuffer[c.layers()];
         Shape shape = new Shape(context, c.kvHeads(), c.headDim());
         for (int l = 0; l < c.layers(); l++) {
             keys[l] = manager.zeros(shape);
@@ -75,16 +79,36 @@ public final class Sequence implements AutoCloseable {
 
     /** Writes K/V [count, kvHeads, hd] (tensor handles) for positions [start, start + count) of a 0-based layer. */
     void write(int layer, int start, int count, long k, long v) {
-        if (start > filled[layer]) {
-            throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
-                    + ", cannot write at " + start + " (the positions between were skipped and never filled)");
-        }
+        checkWrite(layer, start);
         int end = start + count;
         long[] from = {start, 0, 0};
         long[] to = {end, kvHeads, headDim};
         TensorOps.indexPut(Tape.handle(keys[layer]), k, from, to, UNIT_STEPS);
         TensorOps.indexPut(Tape.handle(values[layer]), v, from, to, UNIT_STEPS);
         filled[layer] = Math.max(filled[layer], end);
+    }
+
+    /**
+     * Writes one position's K/V straight into the cache's memory (CPU): {@code kvHeads * headDim} floats of each
+     * from {@code k[kFrom]}, {@code v[vFrom]}.
+     */
+    void write(int layer, int position, float[] k, int kFrom, float[] v, int vFrom) {
+        checkWrite(layer, position);
+        if (keyMemory[layer] == null) {
+            keyMemory[layer] = TensorOps.memory(Tape.handle(keys[layer])).asFloatBuffer();
+            valueMemory[layer] = TensorOps.memory(Tape.handle(values[layer])).asFloatBuffer();
+        }
+        int width = (int) (kvHeads * headDim);
+        keyMemory[layer].put(position * width, k, kFrom, width);
+        valueMemory[layer].put(position * width, v, vFrom, width);
+        filled[layer] = Math.max(filled[layer], position + 1);
+    }
+
+    private void checkWrite(int layer, int start) {
+        if (start > filled[layer]) {
+            throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
+                    + ", cannot write at " + start + " (the positions between were skipped and never filled)");
+        }
     }
 
     /** Views [end, kvHeads, hd] of the first {@code end} positions of a 0-based layer, recorded on {@code t}. */
@@ -107,6 +131,8 @@ public final class Sequence implements AutoCloseable {
     /** Frees this sequence's KV memory. */
     @Override
     public void close() {
+        java.util.Arrays.fill(keyMemory, null);  // they point into the memory freed below
+        java.util.Arrays.fill(valueMemory, null);
         manager.close();
     }
 }

@@ -22,6 +22,7 @@ public final class Step implements AutoCloseable {
     private final Weights w;
     private final NDManager manager;
     private final Row[] rows;
+    private OneToken one;  // made on a single token's first layer step
 
     Step(Transformer model, NDManager manager, List<PendingRow> carried, List<StepInput> inputs) {
         this.model = model;
@@ -92,17 +93,27 @@ public final class Step implements AutoCloseable {
     }
 
     /**
-     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. The
-     * intermediates are tensor handles on a {@link Tape}, deleted when the layer is done; the rows' new hidden
-     * states join this step's manager.
+     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. A single
+     * token takes {@link OneToken} where the model allows it; otherwise the intermediates are tensor handles on a
+     * {@link Tape}, deleted when the layer is done, and the rows' new hidden states join this step's manager.
      */
     public void runLayer(int layer, int... rowIds) {
         Row[] sel = select(rowIds, layer);
+        if (oneToken(sel)) {
+            Row r = sel[0];
+            float[] x = vector(r);
+            r.vector = one().layer(layer, r.seq, r.start, x);
+            r.previousVector = x;
+            r.hidden = null;
+            r.previous = null;
+            r.layer = layer;
+            return;
+        }
         Weights.Layer lw = w.layers[layer - 1];
         Kernels k = model.kernels;
         int n = tokens(sel);
         try (Tape t = new Tape()) {
-            long x = concat(sel, r -> r.hidden, t);                      // [N, width]
+            long x = concat(sel, this::array, t);                        // [N, width]
             long[] qkv = projectQkv(x, n, lw, sel, t);                   // q [N, heads, hd], k, v [N, kvHeads, hd]
             long attn = Attention.attend(c, t, manager, layer - 1, sel, n, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
             x = k.apply(lw.o(), attn, n, x, t);                          // x + o(attn)
@@ -160,9 +171,16 @@ public final class Step implements AutoCloseable {
      */
     public void propagateKv(int r) {
         Row row = row(r);
+        if (oneToken(new Row[] {row})) {
+            float[] x = vector(row);
+            for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
+                one().propagate(layer, row.seq, row.start, x);
+            }
+            return;
+        }
         for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
             try (Tape t = new Tape()) {
-                long[] qkv = projectQkv(Tape.handle(row.hidden), row.count, w.layers[layer - 1], new Row[] {row}, t);
+                long[] qkv = projectQkv(Tape.handle(array(row)), row.count, w.layers[layer - 1], new Row[] {row}, t);
                 row.seq.write(layer - 1, row.start, row.count, qkv[1], qkv[2]);
             }
         }
@@ -171,7 +189,10 @@ public final class Step implements AutoCloseable {
     /** The exit after the layer each row has reached, for the row's last token: [rows][vocab]. */
     public float[][] exitLogits(int... rowIds) {
         Row[] sel = rowIds.length == 0 ? rows : Arrays.stream(rowIds).mapToObj(this::row).toArray(Row[]::new);
-        NDArray last = concat(sel, r -> r.count == 1 ? r.hidden : r.hidden.get(manager, new NDIndex("-1:")));
+        if (oneToken(sel)) {
+            return new float[][] {one().logits(w.lmHead, model.kernels.kernel(w.lmHead, 1), vector(sel[0]))};
+        }
+        NDArray last = concat(sel, r -> r.count == 1 ? array(r) : array(r).get(manager, new NDIndex("-1:")));
         float[] flat = LayerMath.head(last, sel.length, model).toFloatArray();
         float[][] out = new float[sel.length][];
         for (int i = 0; i < sel.length; i++) {
@@ -183,7 +204,7 @@ public final class Step implements AutoCloseable {
     /** The exit for every token of row {@code r}: [count * vocab], row-major. */
     public float[] exitLogitsAll(int r) {
         Row row = row(r);
-        return LayerMath.head(row.hidden, row.count, model).toFloatArray();
+        return LayerMath.head(array(row), row.count, model).toFloatArray();
     }
 
     /**
@@ -204,7 +225,10 @@ public final class Step implements AutoCloseable {
         if (row.vocab == null) {
             throw new IllegalStateException("prunedLogits: row " + r + " has no pruned vocabulary");
         }
-        NDArray last = row.count == 1 ? row.hidden : row.hidden.get(manager, new NDIndex("-1:"));
+        if (oneToken(new Row[] {row})) {
+            return one().logits(row.head, row.headKernel, vector(row));
+        }
+        NDArray last = row.count == 1 ? array(row) : array(row).get(manager, new NDIndex("-1:"));
         try (Tape t = new Tape()) {
             long logits = model.kernels.apply(row.head, row.headKernel, LayerMath.norm(Tape.handle(last), model, t),
                     0, false, t);
@@ -214,7 +238,7 @@ public final class Step implements AutoCloseable {
 
     /** Row {@code r}'s hidden state after its last layer, [count * hidden] row-major. */
     public float[] hidden(int r) {
-        float[] stream = row(r).hidden.toFloatArray();  // [count * width]
+        float[] stream = vector(row(r));  // [count * width]
         return w.rmsColumn ? dropColumn(stream, c.hidden()) : stream;
     }
 
@@ -231,11 +255,11 @@ public final class Step implements AutoCloseable {
     /** cos(h_l, h_{l-1}) for row {@code r}'s last token, over the last layer it ran (CALM's saturation). */
     public float cosine(int r) {
         Row row = row(r);
-        if (row.previous == null) {
+        if (row.previous == null && row.previousVector == null) {
             throw new IllegalStateException("cosine: row at position " + row.start + " has run no layer yet");
         }
-        float[] h = row.hidden.toFloatArray();
-        float[] p = row.previous.toFloatArray();
+        float[] h = vector(row);
+        float[] p = row.previousVector != null ? row.previousVector : row.previous.toFloatArray();
         int off = (row.count - 1) * (int) w.embedWidth();  // the constant column, if any, lies past c.hidden()
         double dot = 0;
         double nh = 0;
@@ -251,6 +275,7 @@ public final class Step implements AutoCloseable {
     /** Takes row {@code r} out of this step, arrays and all, to be carried into a later step. */
     public PendingRow detach(int r) {
         Row row = row(r);
+        array(row);        // a pending row carries NDArrays
         row.vocab = null;  // a pruned head belongs to one token's checks, not to its deeper layers
         row.head = null;
         row.headKernel = null;
@@ -277,6 +302,35 @@ public final class Step implements AutoCloseable {
             }
         }
         return sel;
+    }
+
+    /** Whether these rows are one token that {@link OneToken} can run. */
+    private boolean oneToken(Row[] sel) {
+        return sel.length == 1 && sel[0].count == 1 && model.oneTokenPath;
+    }
+
+    private OneToken one() {
+        if (one == null) {
+            one = new OneToken(model);
+        }
+        return one;
+    }
+
+    /** The row's hidden state in Java: OneToken's own, or a copy of the array. */
+    private static float[] vector(Row r) {
+        return r.vector != null ? r.vector : r.hidden.toFloatArray();
+    }
+
+    /** The row's hidden state as an array of this step, made from OneToken's vectors if they are current. */
+    private NDArray array(Row r) {
+        if (r.vector != null) {
+            r.hidden = manager.create(r.vector, new ai.djl.ndarray.types.Shape(1, r.vector.length));
+            r.previous = r.previousVector == null ? null
+                    : manager.create(r.previousVector, new ai.djl.ndarray.types.Shape(1, r.previousVector.length));
+            r.vector = null;
+            r.previousVector = null;
+        }
+        return r.hidden;
     }
 
     private static int tokens(Row[] sel) {
@@ -320,6 +374,9 @@ public final class Step implements AutoCloseable {
 
     @Override
     public void close() {
+        if (one != null) {
+            one.close();
+        }
         manager.close();
     }
 }

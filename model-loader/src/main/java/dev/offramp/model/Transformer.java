@@ -18,6 +18,9 @@ public final class Transformer implements AutoCloseable {
     final Weights weights;
     final NDArray ropeCos;     // [context, headDim], null without RoPE
     final NDArray ropeSin;     // [context, headDim]
+    final float[] ropeCosTable; // the same tables in Java, for OneToken
+    final float[] ropeSinTable;
+    final boolean oneTokenPath; // a single token's layer step runs OneToken (CPU, LLAMA family, no biases)
     final NDArray rotateHalf;  // [headDim, headDim]: x @ R == cat(-x2, x1)
     final NDArray rotateHalf16; // the same in float16, for a float16 q|k (exact: one ±1 per column)
     final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
@@ -35,8 +38,13 @@ public final class Transformer implements AutoCloseable {
             this.weights = new Weights(config, source, manager);
             this.kernels = new Kernels(setup.plan(weights, manager), setup.threads());
             boolean rope = config.family() == ModelConfig.Family.LLAMA;
-            this.ropeCos = rope ? ropeTable(true) : null;
-            this.ropeSin = rope ? ropeTable(false) : null;
+            this.ropeCosTable = rope ? ropeTable(true) : null;
+            this.ropeSinTable = rope ? ropeTable(false) : null;
+            Shape table = new Shape(config.contextLength(), config.headDim());
+            this.ropeCos = rope ? manager.create(ropeCosTable, table) : null;
+            this.ropeSin = rope ? manager.create(ropeSinTable, table) : null;
+            this.oneTokenPath = rope && "cpu".equals(manager.getDevice().getDeviceType())
+                    && weights.matrices().stream().noneMatch(Matrix::hasBias);
             this.rotateHalf = rope ? rotateHalfMatrix() : null;
             this.rotateHalf16 = rope ? rotateHalf.toType(ai.djl.ndarray.types.DataType.FLOAT16, true) : null;
             this.normOnes = manager.ones(new Shape(config.hidden()));
@@ -114,7 +122,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** cos/sin of position × inverse frequency, in float32 as transformers and llama2.c compute them. */
-    private NDArray ropeTable(boolean cos) {
+    private float[] ropeTable(boolean cos) {
         int hd = config.headDim();
         int half = hd / 2;
         float[] table = new float[config.contextLength() * hd];
@@ -127,7 +135,7 @@ public final class Transformer implements AutoCloseable {
                 table[pos * hd + j + half] = value;
             }
         }
-        return manager.create(table, new Shape(config.contextLength(), hd));
+        return table;
     }
 
     private NDArray rotateHalfMatrix() {

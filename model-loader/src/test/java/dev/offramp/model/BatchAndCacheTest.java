@@ -31,6 +31,20 @@ class BatchAndCacheTest {
 
     @Test
     void batchOfSequencesAtDifferentLengthsEqualsEachAlone() {
+        batchEqualsEachAlone(tf);
+    }
+
+    /** Alone, a decoded token of llama-gqa runs {@link OneToken}; in the batch, the tensor path. */
+    @Test
+    void theOneTokenPathAgreesWithTheBatchedTensorPath() {
+        try (LoadedModel llama = LoadedModel.open(Reference.SHARED.resolve("fixtures/hf/llama-gqa"), null,
+                DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.reference())) {
+            assertThat(llama.transformer().oneTokenPath).isTrue();
+            batchEqualsEachAlone(llama.transformer());
+        }
+    }
+
+    private static void batchEqualsEachAlone(Transformer tf) {
         int[][] prompts = {{5, 17, 200, 31, 9, 44, 101}, {300}, {12, 13, 14, 15}};
         int steps = 10;
         List<int[]> alone = new ArrayList<>();

@@ -43,6 +43,52 @@ class HfFixtureParityTest {
                 : 1e-4);
     }
 
+    /**
+     * A single decoded token runs {@link OneToken} (its norm, RoPE and SwiGLU in Java): after the prompt's other
+     * tokens are prefilled, the last one alone must match transformers at every layer, in every kernel form, within
+     * the same precision as the tensor path.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"f32/linear/1t", "f32/matmul/2t", "f16/linear/1t", "f16/matmul/2t"})
+    void aTokenDecodedAloneMatchesTransformersInEveryForm(String kernel) throws Exception {
+        Kernel k = Kernel.parse(kernel);
+        double tolerance = k.precision() == Kernel.Precision.F16 ? F16_TOLERANCE : 1e-4;
+        Path dir = Reference.SHARED.resolve("fixtures/hf/llama-gqa");
+        Reference ref = new Reference(dir.resolve("reference.safetensors"));
+        try (LoadedModel model = LoadedModel.open(dir, null, runtime, DeviceChoice.CPU, KernelOptions.pinned(k))) {
+            Transformer tf = model.transformer();
+            assertThat(tf.oneTokenPath).as("llama-gqa takes the one-token path").isTrue();
+            int layers = tf.config().layers();
+            int hidden = tf.config().hidden();
+            int vocab = tf.config().vocab();
+            for (int p = 0; ref.has("prompt." + p + ".input_ids"); p++) {
+                int[] ids = ref.ints("prompt." + p + ".input_ids");
+                float[] refHidden = ref.floats("prompt." + p + ".layer_hidden");
+                float[] refLogits = ref.floats("prompt." + p + ".layer_logits");
+                int t = ids.length;
+                try (Sequence seq = tf.newSequence()) {
+                    if (t > 1) {
+                        try (Step prefill = tf.step(seq, java.util.Arrays.copyOf(ids, t - 1))) {
+                            for (int l = 1; l <= layers; l++) {
+                                prefill.runLayer(l);
+                            }
+                        }
+                    }
+                    try (Step step = tf.step(seq, ids[t - 1])) {
+                        for (int l = 1; l <= layers; l++) {
+                            step.runLayer(l);
+                            int last = (l - 1) * t + t - 1;
+                            assertThat(relErr(step.hidden(0), refHidden, last * hidden))
+                                    .as("prompt %d layer %d hidden", p, l).isLessThan(tolerance);
+                            assertThat(relErr(step.exitLogits(0)[0], refLogits, last * vocab))
+                                    .as("prompt %d layer %d logits", p, l).isLessThan(tolerance);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static void everyLayerMatches(String fixture, KernelOptions kernels, double tolerance) throws Exception {
         Path dir = Reference.SHARED.resolve("fixtures/hf/" + fixture);
         Reference ref = new Reference(dir.resolve("reference.safetensors"));

@@ -88,6 +88,22 @@ public final class TensorOps {
         LIB.torchIndexPut(target, value, min, max, step);
     }
 
+    /**
+     * A tensor over the memory of a direct buffer (no copy; CPU only): it stays valid while the buffer is reachable,
+     * and what Java writes into the buffer the tensor sees.
+     */
+    public static long fromBuffer(java.nio.ByteBuffer buffer, long[] shape, int dtype, int[] device) {
+        return LIB.torchFromBlob(buffer, shape, dtype, 0, device, false);
+    }
+
+    /**
+     * The memory of a contiguous CPU tensor as a direct buffer in native byte order (no copy): valid only until the
+     * tensor is deleted.
+     */
+    public static java.nio.ByteBuffer memory(long x) {
+        return LIB.torchDirectByteBuffer(x).order(java.nio.ByteOrder.nativeOrder());
+    }
+
     public static void delete(long x) {
         LIB.torchDeleteTensor(x);
     }
