@@ -46,8 +46,8 @@ final class Attention {
         int group = c.heads() / c.kvHeads();
         seq.write(layer, start, t, k, v);
         int end = start + t;
-        long keys = tape.keep(TensorOps.permute(seq.keys(layer, end, tape), 1, 2, 0));      // [kvHeads, hd, S]
-        long values = tape.keep(TensorOps.permute(seq.values(layer, end, tape), 1, 0, 2));  // [kvHeads, S, hd]
+        long keys = seq.keys(layer, end, tape);      // [kvHeads, hd, S]
+        long values = seq.values(layer, end, tape);  // [kvHeads, S, hd]
         // bmm skips matmul's broadcasting checks: measured ~30% cheaper at these sizes
         if (t == 1) {
             long qh = tape.keep(TensorOps.reshape(q, c.kvHeads(), group, c.headDim()));

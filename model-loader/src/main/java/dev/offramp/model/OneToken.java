@@ -97,8 +97,8 @@ final class OneToken implements AutoCloseable {
         q.asFloatBuffer().put(0, qkv, 0, c.qDim());
         float[] out = new float[c.qDim()];
         try (Tape t = new Tape()) {
-            long keys = t.keep(TensorOps.permute(seq.keys(layer, end, t), 1, 2, 0));      // [kvHeads, hd, end]
-            long values = t.keep(TensorOps.permute(seq.values(layer, end, t), 1, 0, 2));  // [kvHeads, end, hd]
+            long keys = seq.keys(layer, end, t);      // [kvHeads, hd, end]
+            long values = seq.values(layer, end, t);  // [kvHeads, end, hd]
             long probs = t.keep(TensorOps.softmax(t.keep(TensorOps.bmm(qTensor, keys)), -1, F32));
             long heads = t.keep(TensorOps.bmm(probs, values));                           // [kvHeads, group, hd]
             TensorOps.memory(heads).asFloatBuffer().get(0, out);

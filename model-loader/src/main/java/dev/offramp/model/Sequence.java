@@ -13,8 +13,9 @@ import ai.djl.pytorch.jni.TensorOps;
  */
 public final class Sequence implements AutoCloseable {
     private final NDManager manager;
-    private final NDArray[] keys;    // per layer [context, kvHeads, headDim]
-    private final NDArray[] values;  // per layer [context, kvHeads, headDim]
+    // laid out as attention reads them, so a prefix is a view its batched products take as is
+    private final NDArray[] keys;    // per layer [kvHeads, headDim, context]
+    private final NDArray[] values;  // per layer [kvHeads, context, headDim]
     private final int[] filled;      // per layer: positions [0, filled) hold valid K/V
     private final java.nio.FloatBuffer[] keyMemory;    // per layer, the cache's own memory (CPU), made on first use
     private final java.nio.FloatBuffer[] valueMemory;
@@ -34,10 +35,9 @@ public final class Sequence implements AutoCloseable {
         this.filled = new int[c.layers()];
         this.keyMemory = new java.nio.FloatBuffer[c.layers()];
         this.valueMemory = new java.nio.FloatBuffer[c.layers()];
-        Shape shape = new Shape(context, c.kvHeads(), c.headDim());
         for (int l = 0; l < c.layers(); l++) {
-            keys[l] = manager.zeros(shape);
-            values[l] = manager.zeros(shape);
+            keys[l] = manager.zeros(new Shape(c.kvHeads(), c.headDim(), context));
+            values[l] = manager.zeros(new Shape(c.kvHeads(), context, c.headDim()));
         }
     }
 
@@ -81,10 +81,17 @@ public final class Sequence implements AutoCloseable {
     void write(int layer, int start, int count, long k, long v) {
         checkWrite(layer, start);
         int end = start + count;
-        long[] from = {start, 0, 0};
-        long[] to = {end, kvHeads, headDim};
-        TensorOps.indexPut(Tape.handle(keys[layer]), k, from, to, UNIT_STEPS);
-        TensorOps.indexPut(Tape.handle(values[layer]), v, from, to, UNIT_STEPS);
+        long kt = TensorOps.permute(k, 1, 2, 0);  // [kvHeads, hd, count]
+        long vt = TensorOps.permute(v, 1, 0, 2);  // [kvHeads, count, hd]
+        try {
+            TensorOps.indexPut(Tape.handle(keys[layer]), kt, new long[] {0, 0, start},
+                    new long[] {kvHeads, headDim, end}, UNIT_STEPS);
+            TensorOps.indexPut(Tape.handle(values[layer]), vt, new long[] {0, start, 0},
+                    new long[] {kvHeads, end, headDim}, UNIT_STEPS);
+        } finally {
+            TensorOps.delete(kt);
+            TensorOps.delete(vt);
+        }
         filled[layer] = Math.max(filled[layer], end);
     }
 
@@ -98,9 +105,13 @@ public final class Sequence implements AutoCloseable {
             keyMemory[layer] = TensorOps.memory(Tape.handle(keys[layer])).asFloatBuffer();
             valueMemory[layer] = TensorOps.memory(Tape.handle(values[layer])).asFloatBuffer();
         }
-        int width = (int) (kvHeads * headDim);
-        keyMemory[layer].put(position * width, k, kFrom, width);
-        valueMemory[layer].put(position * width, v, vFrom, width);
+        int hd = (int) headDim;
+        for (int g = 0; g < kvHeads; g++) {
+            for (int d = 0; d < hd; d++) {
+                keyMemory[layer].put(((g * hd) + d) * context + position, k[kFrom + g * hd + d]);
+            }
+            valueMemory[layer].put((g * context + position) * hd, v, vFrom + g * hd, hd);
+        }
         filled[layer] = Math.max(filled[layer], position + 1);
     }
 
@@ -111,20 +122,23 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** Views [end, kvHeads, hd] of the first {@code end} positions of a 0-based layer, recorded on {@code t}. */
+    /** The keys of the first {@code end} positions of a 0-based layer, a view [kvHeads, hd, end] recorded on t. */
     long keys(int layer, int end, Tape t) {
-        return t.keep(TensorOps.slice(Tape.handle(keys[layer]), 0, 0, end));
+        return t.keep(TensorOps.slice(Tape.handle(keys[layer]), 2, 0, end));
     }
 
+    /** The values of the first {@code end} positions of a 0-based layer, a view [kvHeads, end, hd] recorded on t. */
     long values(int layer, int end, Tape t) {
-        return t.keep(TensorOps.slice(Tape.handle(values[layer]), 0, 0, end));
+        return t.keep(TensorOps.slice(Tape.handle(values[layer]), 1, 0, end));
     }
 
     /** Keys or values of positions [0, end) of a layer (1-based), [end * kvHeads * headDim]: for tests and tools. */
     float[] kvSnapshot(int layer, int end, boolean keys) {
         NDArray src = keys ? this.keys[layer - 1] : values[layer - 1];
-        try (NDArray view = src.get(new NDIndex().addSliceDim(0, end))) {
-            return view.toFloatArray();
+        NDIndex prefix = new NDIndex().addAllDim(keys ? 2 : 1).addSliceDim(0, end);
+        try (NDArray view = src.get(prefix);
+             NDArray byPosition = keys ? view.transpose(2, 0, 1) : view.transpose(1, 0, 2)) {
+            return byPosition.toFloatArray();
         }
     }
 
