@@ -62,6 +62,45 @@ class DecodingModesTest {
         }
     }
 
+    /** {@code --mode self-speculative} alone: draft layer, draft length and whether to draft at all are the engine's. */
+    @ParameterizedTest
+    @MethodSource("speculativeCases")
+    void selfSpeculativeWithNoKnobsEqualsFullDepth(String model, int[] exitLayers, int[] drafts) throws Exception {
+        try (LoadedModel m = open(model)) {
+            Generator gen = new Generator(m.transformer(), System::nanoTime);
+            for (int[] prompt : prompts(m)) {
+                GenerationResult full = gen.generate(GenerationRequest.greedy(prompt, 32));
+                GenerationResult spec = gen.generate(
+                        GenerationRequest.greedy(prompt, 32, Mode.SelfSpeculative.DEFAULT));
+                assertThat(spec.ids()).as("%s", model).containsExactly(full.ids());
+                assertThat(spec.drafts()).as("the first rounds draft, whatever the verdict").isPositive();
+            }
+        }
+    }
+
+    /**
+     * The free token: the last draft is fed to the verifying pass, so every round yields its accepted drafts plus
+     * one token of the full model's, a fully accepted one too. With a clock that never moves drafting always pays,
+     * so the count is exact: the prompt's token, two timed full-depth tokens, then (accepted + 1) per round, except
+     * that the last round may end with the request. kjv-ee-12l's layer 11 agrees with layer 12 nearly always, so most
+     * rounds are fully accepted, where without the free token they would yield one token fewer.
+     */
+    @Test
+    void everyRoundYieldsItsAcceptedDraftsAndOneMore() throws Exception {
+        try (LoadedModel m = open("models/kjv-ee-12l")) {
+            Generator still = new Generator(m.transformer(), () -> 0L);
+            for (int[] prompt : prompts(m)) {
+                GenerationResult full = still.generate(GenerationRequest.greedy(prompt, 40));
+                GenerationResult spec = still.generate(
+                        GenerationRequest.greedy(prompt, 40, new Mode.SelfSpeculative(11, 3, 0f)));
+                assertThat(spec.ids()).containsExactly(full.ids());
+                assertThat(spec.accepted()).as("most drafts accepted").isGreaterThan(2 * spec.drafts());
+                assertThat((long) spec.ids().length).isBetween(3 + spec.accepted() + spec.drafts() - 1,
+                        3 + spec.accepted() + spec.drafts());
+            }
+        }
+    }
+
     @Test
     void skipRunsExactlyThePlannedLayers() throws Exception {
         boolean[] plan = SkipPlan.kept(12, 2.0);  // round(12 * 0.5) = 6 of the 10 middle layers skipped

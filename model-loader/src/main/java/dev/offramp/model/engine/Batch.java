@@ -55,7 +55,7 @@ public final class Batch implements AutoCloseable {
 
     private Slot add(GenerationRequest req, Sequence seq, boolean ownsSeq, TokenListener listener) {
         Plan plan = req.mode() instanceof Mode.SelfSpeculative s
-                ? new SpeculativePlan(model, s)
+                ? new SpeculativePlan(model, s, nanoTime)
                 : LayerPlan.of(req.mode(), c.layers(), req.promptIds());
         Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime.getAsLong());
         slots.add(slot);

@@ -61,7 +61,7 @@ public final class Generator {
         if (mode instanceof Mode.Static s) {
             exit = s.exitLayer();
         } else if (mode instanceof Mode.SelfSpeculative s) {
-            exit = s.exitLayer();
+            exit = s.exitLayer() > 0 ? s.exitLayer() : SpeculativePlan.defaultDraftLayer(c.layers());
             max = c.layers() - 1;  // the draft must leave layers for the verifier
         }
         if (exit < 1 || exit > max) {

@@ -58,12 +58,21 @@ public sealed interface Mode {
     /**
      * LayerSkip / SWIFT: draft up to {@code maxDraft} tokens with the exit after {@code exitLayer}, stopping early
      * when the draft's top-1 probability falls below {@code stopConfidence} (0 never stops), then verify them with the
-     * remaining layers in one pass.
+     * remaining layers in one pass. {@code exitLayer} 0: a quarter of the depth; {@code maxDraft} 0: adapted to the
+     * request's acceptance. Either way a request whose drafting costs more than full depth falls back to it.
      */
     record SelfSpeculative(int exitLayer, int maxDraft, float stopConfidence) implements Mode {
+        /** Everything chosen by the engine: what {@code --mode self-speculative} alone runs. */
+        public static final SelfSpeculative DEFAULT = new SelfSpeculative(0, 0, 0f);
+
         public SelfSpeculative {
-            if (maxDraft < 1) {
-                throw new IllegalArgumentException("draft: expected >= 1 tokens, found " + maxDraft);
+            if (exitLayer < 0) {
+                throw new IllegalArgumentException("exit layer: expected >= 1 (or none for the default), found "
+                        + exitLayer);
+            }
+            if (maxDraft < 0) {
+                throw new IllegalArgumentException("draft: expected >= 1 tokens (or none to adapt), found "
+                        + maxDraft);
             }
             if (!(stopConfidence >= 0f && stopConfidence <= 1f)) {
                 throw new IllegalArgumentException("draft stop confidence: expected in [0, 1], found " + stopConfidence);

@@ -14,7 +14,7 @@ import dev.offramp.policy.PolicyRegistry;
  * @param kv         early-exit: propagate | recompute (default recompute: exact)
  * @param prune      early-exit: after a token's first check, score later checks on that check's top-k tokens only
  * @param speedup    skip: the target speed-up r >= 1
- * @param draft      self-speculative: tokens drafted per round (default 4)
+ * @param draft      self-speculative: tokens drafted per round (default: adapted to the acceptance, from 4)
  * @param draftStop  self-speculative: stop drafting below this top-1 probability (default 0: never)
  */
 public record ModeOptions(String mode, String policy, Integer exitLayer, String kv, Integer prune, Double speedup,
@@ -31,9 +31,8 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
             case "early-exit" -> new Mode.EarlyExit(policies.parse(require(policy, "early-exit", "a policy")),
                     kv == null ? Mode.KvStrategy.RECOMPUTE : Mode.KvStrategy.parse(kv), prune == null ? 0 : prune);
             case "skip" -> new Mode.Skip(require(speedup, "skip", "a target speed-up"));
-            case "self-speculative" -> new Mode.SelfSpeculative(
-                    require(exitLayer, "self-speculative", "a draft exit layer"), draft == null ? 4 : draft,
-                    draftStop == null ? 0f : draftStop);
+            case "self-speculative" -> new Mode.SelfSpeculative(exitLayer == null ? 0 : positive(exitLayer,
+                    "exit layer"), draft == null ? 0 : positive(draft, "draft"), draftStop == null ? 0f : draftStop);
             default -> throw new IllegalArgumentException("mode: expected one of " + NAMES + ", found " + name);
         };
         unused(name, "policy", policy, "early-exit");
@@ -50,6 +49,13 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
     private static <T> T require(T value, String mode, String what) {
         if (value == null) {
             throw new IllegalArgumentException("mode " + mode + ": expected " + what + ", found none");
+        }
+        return value;
+    }
+
+    private static int positive(int value, String knob) {
+        if (value < 1) {
+            throw new IllegalArgumentException(knob + ": expected >= 1, found " + value);
         }
         return value;
     }

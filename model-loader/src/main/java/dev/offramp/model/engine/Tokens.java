@@ -16,6 +16,7 @@ final class Tokens {
     long exitChecks;
     long drafted;
     long accepted;
+    long drafts;          // self-speculative rounds that drafted
     long prunedChecks;
 
     Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
@@ -61,6 +62,6 @@ final class Tokens {
 
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos, prunedChecks);
+                drafted, accepted, nanos, prunedChecks, drafts);
     }
 }
