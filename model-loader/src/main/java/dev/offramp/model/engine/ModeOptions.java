@@ -23,6 +23,37 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
     /** Nothing given: full depth, or a server's default (a calibration profile). */
     public static final ModeOptions NONE = new ModeOptions(null, null, null, null, null, null, null, null);
 
+    /**
+     * These options with the model's defaults filled in, so that a mode named without its knobs runs: early-exit with
+     * no policy takes the policy (and, unless given, the KV strategy and pruning) its calibration profile certified;
+     * with no profile, or one that certified nothing, it runs at full depth, which never loses (a schedule chosen
+     * without measurements on the model could cost more in checks than its exits save, or lose quality).
+     *
+     * @param profile the model's own profile ({@link Profile#beside}), or null
+     */
+    public ModeOptions withDefaults(Profile profile) {
+        if (!"early-exit".equals(mode) || policy != null) {
+            return this;
+        }
+        if (profile == null || profile.policy() == null) {
+            return new ModeOptions("full", null, exitLayer, null, null, speedup, draft, draftStop);
+        }
+        ModeOptions p = profile.modeOptions();
+        return new ModeOptions(mode, p.policy(), exitLayer, kv != null ? kv : p.kv(), prune != null ? prune
+                : p.prune(), speedup, draft, draftStop);
+    }
+
+    /** What {@link #withDefaults} chose for an early-exit request with no policy, in words; null when nothing. */
+    public static String defaultsNote(ModeOptions given, ModeOptions resolved) {
+        if (given == resolved) {
+            return null;
+        }
+        return "full".equals(resolved.mode())
+                ? "early-exit: this model has no calibration profile (" + Profile.FILE_NAME + " beside it) certifying "
+                  + "a policy, so it runs at full depth; ./offramp calibrate --out writes one"
+                : "early-exit: the model's calibration profile's policy " + resolved.policy();
+    }
+
     public Mode toMode(ModelConfig config, PolicyRegistry policies) {
         String name = mode != null ? mode : policy != null ? "early-exit" : "full";
         Mode m = switch (name) {

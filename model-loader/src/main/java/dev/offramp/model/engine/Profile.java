@@ -58,6 +58,17 @@ public record Profile(String model, String policy, String kv, int prune, double 
         }
     }
 
+    /** The file a model's own profile lives in: beside its weights (a folder's, or a .bin file's folder). */
+    public static final String FILE_NAME = "offramp-profile.json";
+
+    /** The profile shipped with the model at {@code modelPath}, if its folder has one. */
+    public static java.util.Optional<Profile> beside(Path modelPath) {
+        Path dir = java.nio.file.Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
+        Path file = dir == null ? null : dir.resolve(FILE_NAME);
+        return file != null && java.nio.file.Files.isRegularFile(file) ? java.util.Optional.of(read(file))
+                : java.util.Optional.empty();
+    }
+
     public void write(Path file) throws IOException {
         JSON.writeValue(file.toFile(), this);
     }
