@@ -4,6 +4,7 @@ import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.engine.Profile;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,8 +51,14 @@ final class EvalSession implements AutoCloseable {
         }
     }
 
+    /** The mode the knobs name, with the model's defaults for what they leave out (see ModeOptions#withDefaults). */
     Mode mode(ModeOptions knobs) {
-        return knobs.toMode(model.config(), PolicyRegistry.standard());
+        ModeOptions resolved = knobs.withDefaults(Profile.beside(options.model()).orElse(null));
+        String note = ModeOptions.defaultsNote(knobs, resolved);
+        if (note != null) {
+            System.err.println(note);
+        }
+        return resolved.toMode(model.config(), PolicyRegistry.standard());
     }
 
     /** Untimed generations in full depth and this mode, so that the JIT has compiled both paths. */

@@ -9,6 +9,7 @@ import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.engine.Profile;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -51,6 +52,7 @@ final class GenerateCommand {
             LoadedModel model;
             GenerationResult r;
             CascadeRun.Trace trace = null;
+            String ran = "cascade";  // the mode that ran, defaults filled in
             if (cascading) {
                 CascadeRun.Result c = models.run(CascadeArgs.members(args, modelOptions.model()),
                         args.has("prompt") ? args.string("prompt", "") : null,
@@ -64,7 +66,13 @@ final class GenerateCommand {
                 model = models.main();
                 int[] prompt = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
                         : args.ids("prompt-ids");
-                Mode mode = modeOptions.toMode(model.config(), PolicyRegistry.standard());
+                ModeOptions resolved = modeOptions.withDefaults(Profile.beside(modelOptions.model()).orElse(null));
+                String note = ModeOptions.defaultsNote(modeOptions, resolved);
+                if (note != null) {
+                    System.err.println("offramp: " + note);
+                }
+                Mode mode = resolved.toMode(model.config(), PolicyRegistry.standard());
+                ran = mode.name();
                 r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(prompt,
                         args.integer("max-tokens", 64), args.number("temperature", 0f), args.longValue("seed", 0L),
                         mode, true));
@@ -81,7 +89,7 @@ final class GenerateCommand {
                 System.err.printf("%d tokens, %.1f tokens/s, %d layer evaluations, %d exit checks (%s, %s)%n",
                         r.ids().length, r.tokensPerSecond(), r.layersComputed(), r.exitChecks(), model.name(),
                         cascading ? "cascade " + trace.members() + ", answered by " + trace.members()
-                                .get(trace.answeredBy()) + ", scores " + trace.scores() : modeOptions.mode());
+                                .get(trace.answeredBy()) + ", scores " + trace.scores() : ran);
             }
         }
     }
