@@ -87,6 +87,11 @@ public final class Step implements AutoCloseable {
         return row(r).layer;
     }
 
+    /** Tokens in row {@code r}. */
+    public int count(int r) {
+        return row(r).count;
+    }
+
     /** Position of row {@code r}'s first token. */
     public int start(int r) {
         return row(r).start;

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Iteration-level continuous batching on one model: each {@link #step} advances every running request by one token
- * (a self-speculative one by one draft-and-verify round). Requests {@link #join} between steps and leave when done
+ * Iteration-level continuous batching on one model: each {@link #step} advances every running request by one step of
+ * its {@link Plan} (a token, or a self-speculative draft or verification). Requests {@link #join} between steps and leave when done
  * or cancelled. Within the shared step each layer runs once for all rows that reach it: a row that exits leaves the
  * batch for the deeper layers, and the exit checks and output heads of a layer are one LM-head pass.
  * Single-threaded: only {@link Slot#cancel} may be called from another thread.
@@ -55,7 +55,7 @@ public final class Batch implements AutoCloseable {
 
     private Slot add(GenerationRequest req, Sequence seq, boolean ownsSeq, TokenListener listener) {
         Plan plan = req.mode() instanceof Mode.SelfSpeculative s
-                ? new SpeculativePlan(model, s, nanoTime)
+                ? new SpeculativePlan(model, s, nanoTime, req.promptIds())
                 : LayerPlan.of(req.mode(), c.layers(), req.promptIds());
         Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime.getAsLong());
         slots.add(slot);
@@ -85,16 +85,11 @@ public final class Batch implements AutoCloseable {
         slots.removeIf(Slot::done);
         List<Slot> shared = new ArrayList<>();
         for (Slot s : slots) {
-            if (s.plan instanceof LayerPlan && !s.held()) {
+            if (!s.held()) {
                 shared.add(s);
             }
         }
         StepCost cost = shared.isEmpty() ? StepCost.NONE : sharedStep(shared);
-        for (Slot s : slots) {
-            if (s.plan instanceof SpeculativePlan p && !s.held() && !p.advance(s)) {
-                s.finish(nanoTime);
-            }
-        }
         slots.removeIf(Slot::done);
         last = new StepCost(cost.rows(), cost.layerCalls(), cost.layerNanos(), cost.headCalls(), cost.headNanos(),
                 cost.kvFills(), cost.kvFillNanos(), nanoTime.getAsLong() - t0);
@@ -104,10 +99,15 @@ public final class Batch implements AutoCloseable {
         List<PendingRow> carried = new ArrayList<>();
         List<StepInput> inputs = new ArrayList<>(shared.size());
         for (Slot s : shared) {
-            plan(s).carry(carried);
+            s.plan.carry(carried);
         }
-        for (Slot s : shared) {
-            inputs.add(plan(s).input(s));
+        int[] fed = new int[shared.size()];  // each slot's row of new tokens, -1 for none
+        for (int i = 0; i < shared.size(); i++) {
+            StepInput in = shared.get(i).plan.input(shared.get(i));
+            fed[i] = in == null ? -1 : carried.size() + inputs.size();
+            if (in != null) {
+                inputs.add(in);
+            }
         }
         int layerCalls = 0;
         long layerNanos = 0;
@@ -115,16 +115,16 @@ public final class Batch implements AutoCloseable {
         long headNanos = 0;
         try (Step step = model.step(carried, inputs)) {
             for (int i = 0; i < shared.size(); i++) {
-                plan(shared.get(i)).begin(carried.size() + i, shared.get(i).depthCap());
+                shared.get(i).plan.begin(fed[i], shared.get(i).depthCap());
             }
             for (int l = 1; l <= c.layers(); l++) {
                 runs.clear();
                 skips.clear();
                 for (Slot s : shared) {
-                    plan(s).rows(l, step, runs, skips, s.out);
+                    s.plan.rows(l, step, runs, skips, s.out);
                 }
                 if (runs.isEmpty() && skips.isEmpty()) {
-                    break;  // every token has exited
+                    continue;  // no row here (a verification's rows join deeper, so no early end of the loop)
                 }
                 if (!runs.isEmpty()) {
                     long t = nanoTime.getAsLong();
@@ -143,11 +143,11 @@ public final class Batch implements AutoCloseable {
                     headCalls++;
                 }
                 for (int i = 0; i < shared.size(); i++) {
-                    plan(shared.get(i)).afterLayer(l, step, checks == null ? null : checks[i], shared.get(i).out);
+                    shared.get(i).plan.afterLayer(l, step, checks == null ? null : checks[i], shared.get(i).out);
                 }
             }
             long t = nanoTime.getAsLong();
-            float[][] outputs = heads(step, shared, LayerPlan::finalRow);
+            float[][] outputs = heads(step, shared, Plan::finalRow);
             if (outputs != null) {
                 headNanos += nanoTime.getAsLong() - t;
                 headCalls++;
@@ -157,9 +157,9 @@ public final class Batch implements AutoCloseable {
             for (int i = 0; i < shared.size(); i++) {
                 Slot s = shared.get(i);
                 t = nanoTime.getAsLong();
-                boolean goesOn = plan(s).finish(s, step, outputs == null ? null : outputs[i]);
-                if (plan(s).propagated > 0) {
-                    kvFills += plan(s).propagated;
+                boolean goesOn = s.plan.finish(s, step, outputs == null ? null : outputs[i]);
+                if (s.plan.propagated() > 0) {
+                    kvFills += s.plan.propagated();
                     kvFillNanos += nanoTime.getAsLong() - t;
                 }
                 if (!goesOn) {
@@ -172,11 +172,11 @@ public final class Batch implements AutoCloseable {
     }
 
     /** One LM-head pass over the rows the plans ask for; per slot its logits or null; null when none asked. */
-    private static float[][] heads(Step step, List<Slot> shared, java.util.function.ToIntFunction<LayerPlan> row) {
+    private static float[][] heads(Step step, List<Slot> shared, java.util.function.ToIntFunction<Plan> row) {
         IntList rows = new IntList();
         int[] at = new int[shared.size()];
         for (int i = 0; i < shared.size(); i++) {
-            int r = row.applyAsInt(plan(shared.get(i)));
+            int r = row.applyAsInt(shared.get(i).plan);
             at[i] = r < 0 ? -1 : rows.size();
             if (r >= 0) {
                 rows.add(r);
@@ -191,10 +191,6 @@ public final class Batch implements AutoCloseable {
             bySlot[i] = at[i] < 0 ? null : logits[at[i]];
         }
         return bySlot;
-    }
-
-    private static LayerPlan plan(Slot s) {
-        return (LayerPlan) s.plan;
     }
 
     /** Ends every request still running and frees its cache. */

@@ -78,20 +78,21 @@ final class LayerPlan implements Plan {
         return new LayerPlan(all, null, Mode.KvStrategy.PROPAGATE, 0, true, prompt);
     }
 
-    /** Puts the rows this slot carries into the step's carried rows. */
-    void carry(List<PendingRow> into) {
+    @Override
+    public void carry(List<PendingRow> into) {
         firstCarried = into.size();
         carried = pending.size();
         into.addAll(pending);
         pending.clear();
     }
 
-    StepInput input(Slot s) {
+    @Override
+    public StepInput input(Slot s) {
         return new StepInput(s.seq, feed);
     }
 
-    /** The step has started: the token is row {@code row}. */
-    void begin(int row, int depthCap) {
+    @Override
+    public void begin(int row, int depthCap) {
         me = row;
         limit = prefill || !cappable ? planExit : Math.min(depthCap, planExit);
         exit = 0;
@@ -101,8 +102,9 @@ final class LayerPlan implements Plan {
         vocab = null;
     }
 
-    /** Adds this slot's rows that run layer {@code l} (carried rows one layer behind the token, then the token). */
-    void rows(int l, Step step, IntList runs, IntList skips, Tokens out) {
+    /** Carried rows one layer behind the token, then the token. */
+    @Override
+    public void rows(int l, Step step, IntList runs, IntList skips, Tokens out) {
         if (exit != 0 || l > limit) {
             return;
         }
@@ -124,13 +126,15 @@ final class LayerPlan implements Plan {
         return policy != null && !prefill && exit == 0 && l < limit && schedule.checks(l, layers);
     }
 
-    /** The row whose full-vocabulary exit the policy needs after layer {@code l}, or -1. */
-    int checkRow(int l) {
+    /** The token's row when its policy checks after layer {@code l} on the full vocabulary. */
+    @Override
+    public int checkRow(int l) {
         return checks(l) && schedule.needsLmHead() && vocab == null ? me : -1;
     }
 
     /** After layer {@code l}: the token exits at its limit, or where its policy says so. */
-    void afterLayer(int l, Step step, float[] headLogits, Tokens out) {
+    @Override
+    public void afterLayer(int l, Step step, float[] headLogits, Tokens out) {
         if (exit != 0 || l > limit) {
             return;
         }
@@ -162,16 +166,22 @@ final class LayerPlan implements Plan {
         }
     }
 
-    /** The row whose exit logits give the next token (one LM-head pass for the whole batch), or -1. */
-    int finalRow() {
+    /** The token's row unless its last check's logits already give the next token. */
+    @Override
+    public int finalRow() {
         return forced || logits == null ? me : -1;
     }
 
-    /** Layers whose K/V the last {@link #finish} filled by propagation (a budget controller's cost input). */
-    int propagated;
+    private int propagated;
+
+    @Override
+    public int propagated() {
+        return propagated;
+    }
 
     /** Samples the next token, fills or defers the K/V of skipped layers; returns whether the slot goes on. */
-    boolean finish(Slot s, Step step, float[] finalLogits) {
+    @Override
+    public boolean finish(Slot s, Step step, float[] finalLogits) {
         int next;
         if (finalLogits != null) {
             next = s.sampler.sample(finalLogits);

@@ -1,29 +1,33 @@
 package dev.offramp.model.engine;
 
 import dev.offramp.model.PendingRow;
-import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
+import dev.offramp.model.StepInput;
 import dev.offramp.model.Transformer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Self-speculative decoding (LayerSkip / SWIFT). Each round drafts up to d tokens with the exit after layer E, keeping
- * each drafted position's hidden state h_E and its K/V for layers 1..E; the last draft is fed through layers 1..E too,
- * so one pass of layers E+1..L over every position verifies the drafts and gives the full model's next token after
- * them (a fully accepted round yields d + 1 tokens). The longest prefix the full model agrees with is kept, plus the
- * full model's own next token; rejected positions are cropped from the cache. Greedy output equals full-depth greedy;
- * with temperature, standard speculative rejection sampling keeps the full model's distribution.
+ * Self-speculative decoding (LayerSkip / SWIFT), as rows of the batch's shared steps. A round drafts up to d tokens
+ * with the exit after layer E, one per step: the token fed runs layers 1..E beside the other requests' rows, the
+ * exit after E drafts the next, and the row (its h_E, its K/V for layers 1..E) waits as a pending row. The round's
+ * last step feeds the last draft through layers 1..E and carries the waiting rows into layers E+1..L with it, so one
+ * pass verifies every draft and gives the full model's token after them (a fully accepted round yields d + 1
+ * tokens). The longest prefix the full model agrees with is kept, plus the full model's own next token; rejected
+ * positions are cropped from the cache. Greedy output equals full-depth greedy; with temperature, standard
+ * speculative rejection sampling keeps the full model's distribution.
  *
  * <p>No knobs needed: without a draft length, d adapts to the request's acceptance (Hugging Face's schedule: +2 after
- * a fully accepted round, -1 otherwise). And drafting only runs while it pays ({@link DraftVerdict}): every round is
- * timed, and after the first rounds two tokens are timed at full depth; once rounds cost more per token than that,
- * the request goes on at plain full depth (the same output either way, only the cost differs).
+ * a fully accepted round, -1 otherwise). And drafting only runs while it pays ({@link DraftVerdict}): rounds and
+ * full-depth tokens are timed by the steps they ran in, and once a round's tokens cost more than full depth's, the
+ * request goes on at plain full depth (the same output either way, only the cost differs).
  */
 final class SpeculativePlan implements Plan {
-    static final int FIRST_DRAFT = 4;       // Hugging Face's num_assistant_tokens
+    static final int FIRST_DRAFT = 4;  // Hugging Face's num_assistant_tokens
     static final int MOST_DRAFT = 12;
+
+    private enum Phase { PROMPT, FULL, DRAFT, VERIFY }
 
     private final Transformer model;
     private final LongSupplier nanoTime;
@@ -31,19 +35,35 @@ final class SpeculativePlan implements Plan {
     private final boolean adaptive;
     private final float stopConfidence;
     private final int layers;
-
-    private int draft;                      // tokens drafted next round
-    private int x = -1;                     // the last emitted token, fed next; -1 before the prompt ran
+    private final int vocab;
     private final DraftVerdict verdict = new DraftVerdict();
 
-    SpeculativePlan(Transformer model, Mode.SelfSpeculative mode, LongSupplier nanoTime) {
+    private Phase phase = Phase.PROMPT;
+    private int[] feed;                 // this step's token(s); null when the step only verifies
+    private int draft;                  // tokens to draft this round
+    private final List<PendingRow> waiting = new ArrayList<>();  // h_E of the round's positions x, d_1, …
+    private final List<Integer> drafts = new ArrayList<>();
+    private final List<double[]> q = new ArrayList<>();         // draft distributions, when sampling
+    private int roundStart;             // position of the round's first token
+    private int roundTokens;            // tokens emitted before the round
+    private long roundNanos;
+
+    // This step.
+    private int me = -1;                // the fed token's row, -1 when nothing is fed
+    private int carriedRow = -1;        // the waiting rows, merged, when verifying
+    private float[] checkLogits;        // the draft exit's logits
+    private long stepStart;
+
+    SpeculativePlan(Transformer model, Mode.SelfSpeculative mode, LongSupplier nanoTime, int[] prompt) {
         this.model = model;
         this.nanoTime = nanoTime;
         this.layers = model.config().layers();
+        this.vocab = model.config().vocab();
         this.draftLayer = mode.exitLayer() > 0 ? mode.exitLayer() : defaultDraftLayer(layers);
         this.adaptive = mode.maxDraft() == 0;
         this.draft = adaptive ? FIRST_DRAFT : mode.maxDraft();
         this.stopConfidence = mode.stopConfidence();
+        this.feed = prompt;
     }
 
     /** A quarter of the depth (LayerSkip's exit 4 of 16 and kjv-ee-12l's measured best, 3 of 12), at least 1. */
@@ -51,131 +71,171 @@ final class SpeculativePlan implements Plan {
         return Math.max(1, Math.round(layers / 4f));
     }
 
+    @Override
+    public void carry(List<PendingRow> into) {
+        carriedRow = -1;
+        if (phase == Phase.VERIFY) {
+            carriedRow = into.size();
+            into.add(PendingRow.merge(List.copyOf(waiting)));
+            waiting.clear();
+        }
+    }
 
-    /**
-     * The prompt at full depth (first call), then one draft-and-verify round per call, in steps of its own: drafting is
-     * sequential, so it cannot share the batch's step. Returns whether the request goes on.
-     */
-    boolean advance(Slot s) {
-        if (x < 0) {
-            x = prefill(s.seq, s.request.promptIds(), s.sampler, s.out);
-            return s.out.add(x, layers, null);
+    @Override
+    public StepInput input(Slot s) {
+        return feed == null ? null : new StepInput(s.seq, feed);
+    }
+
+    @Override
+    public void begin(int row, int depthCap) {
+        me = row;
+        checkLogits = null;
+        stepStart = nanoTime.getAsLong();
+    }
+
+    @Override
+    public void rows(int l, Step step, IntList runs, IntList skips, Tokens out) {
+        boolean full = phase == Phase.PROMPT || phase == Phase.FULL;
+        if (l > draftLayer && !full) {
+            if (phase == Phase.VERIFY) {
+                runs.add(carriedRow);
+                out.layers += step.count(carriedRow);
+            } else {
+                return;  // a draft stops at E
+            }
         }
+        if (me >= 0) {
+            runs.add(me);
+            out.layers += feed.length;
+        }
+    }
+
+    @Override
+    public int checkRow(int l) {
+        return phase == Phase.DRAFT && l == draftLayer ? me : -1;
+    }
+
+    @Override
+    public void afterLayer(int l, Step step, float[] headLogits, Tokens out) {
+        if (phase == Phase.DRAFT && l == draftLayer) {
+            checkLogits = headLogits;
+            out.exitChecks++;
+        }
+    }
+
+    @Override
+    public int finalRow() {
+        return phase == Phase.PROMPT || phase == Phase.FULL ? me : -1;
+    }
+
+    @Override
+    public int propagated() {
+        return 0;
+    }
+
+    @Override
+    public boolean finish(Slot s, Step step, float[] finalLogits) {
+        long nanos = nanoTime.getAsLong() - stepStart;
+        return switch (phase) {
+            case PROMPT, FULL -> {
+                if (phase == Phase.FULL) {
+                    verdict.fullDepth(nanos);
+                }
+                int next = s.sampler.sample(finalLogits);
+                yield emit(s, next) && startNext(s, next);
+            }
+            case DRAFT -> {
+                roundNanos += nanos;
+                drafted(s, step);
+                yield true;
+            }
+            case VERIFY -> {
+                roundNanos += nanos;
+                Integer next = verify(s, step);
+                verdict.round(roundNanos, s.out.count() - roundTokens);
+                yield next != null && startNext(s, next);
+            }
+        };
+    }
+
+    private boolean emit(Slot s, int token) {
+        return s.out.add(token, layers, null);
+    }
+
+    /** Token {@code x} is emitted and not yet fed: the next step feeds it at full depth, or starts a round with it. */
+    private boolean startNext(Slot s, int x) {
+        feed = new int[] {x};
         if (verdict.wantsFullDepth()) {
-            long t0 = nanoTime.getAsLong();
-            x = prefill(s.seq, new int[] {x}, s.sampler, s.out);  // one token at full depth
-            verdict.fullDepth(nanoTime.getAsLong() - t0);
-            return s.out.add(x, layers, null);
+            phase = Phase.FULL;
+            return true;
         }
-        long t0 = nanoTime.getAsLong();
-        int before = s.out.count();
-        Integer next = round(s.seq, x, s.sampler, s.out);
-        verdict.round(nanoTime.getAsLong() - t0, s.out.count() - before);
-        if (next == null) {
-            return false;
-        }
-        x = next;
+        phase = Phase.DRAFT;
+        roundStart = s.seq.length();
+        roundTokens = s.out.count();
+        roundNanos = 0;
+        drafts.clear();
+        q.clear();
         return true;
     }
 
-    private int prefill(Sequence seq, int[] prompt, Sampler sampler, Tokens out) {
-        try (Step step = model.step(seq, prompt)) {
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
-            }
-            out.layers += (long) layers * prompt.length;
-            return sampler.sample(step.exitLogits()[0]);
+    /** After a drafting step: the fed row waits at layer E; its exit drafts the next token, or the round verifies. */
+    private void drafted(Slot s, Step step) {
+        waiting.add(step.detach(me));
+        int budget = Math.min(draft, s.out.remaining());
+        if (stopConfidence > 0 && SignalMath.top1(checkLogits) < stopConfidence) {
+            verifyNext(null);  // the full model will say what comes after the fed token
+            return;
         }
+        double[] dist = s.sampler.greedy() ? null : s.sampler.probabilities(checkLogits);
+        int d = dist == null ? Sampler.argmax(checkLogits) : s.sampler.draw(dist);
+        drafts.add(d);
+        q.add(dist);
+        s.out.drafted++;
+        if (drafts.size() < budget) {
+            feed = new int[] {d};
+            return;
+        }
+        // the free token: the last draft rides along, unless the request ends with the drafts anyway
+        verifyNext(drafts.size() < s.out.remaining() ? new int[] {d} : null);
     }
 
-    /** Rows live only within a round. */
-    @Override
-    public void close() {}
-
-    /** One draft-and-verify round from token {@code x} (already emitted, not yet fed); null when generation ends. */
-    private Integer round(Sequence seq, int x, Sampler sampler, Tokens out) {
-        int start = seq.length();
-        List<PendingRow> hidden = new ArrayList<>();  // h_E of positions start.. (tokens x, d_1, d_2, …)
-        List<Integer> drafts = new ArrayList<>();
-        List<double[]> q = new ArrayList<>();        // draft distributions, when sampling
-        try {
-            int cur = x;
-            int budget = Math.min(draft, out.remaining());
-            boolean stopped = false;
-            for (int i = 0; i < budget; i++) {
-                float[] logits;
-                try (Step step = model.step(seq, cur)) {
-                    for (int l = 1; l <= draftLayer; l++) {
-                        step.runLayer(l);
-                    }
-                    out.layers += draftLayer;
-                    logits = step.exitLogits()[0];
-                    out.exitChecks++;
-                    hidden.add(step.detach(0));
-                }
-                if (stopConfidence > 0 && SignalMath.top1(logits) < stopConfidence) {
-                    stopped = true;
-                    break;  // the full model will say what comes after cur
-                }
-                double[] dist = sampler.greedy() ? null : sampler.probabilities(logits);
-                cur = dist == null ? Sampler.argmax(logits) : sampler.draw(dist);
-                drafts.add(cur);
-                q.add(dist);
-                out.drafted++;
-            }
-            if (!drafts.isEmpty()) {
-                out.drafts++;
-            }
-            if (!stopped && !drafts.isEmpty() && drafts.size() < out.remaining()) {
-                // the free token: the last draft's layers 1..E, so verification also gives what follows it
-                try (Step step = model.step(seq, cur)) {
-                    for (int l = 1; l <= draftLayer; l++) {
-                        step.runLayer(l);
-                    }
-                    out.layers += draftLayer;
-                    hidden.add(step.detach(0));
-                }
-            }
-            int m = hidden.size();
-            float[] verified;  // [m * vocab]: the full model's logits at positions start .. start + m - 1
-            try (Step step = model.step(List.of(PendingRow.merge(hidden)), List.of())) {
-                hidden.clear();
-                for (int l = draftLayer + 1; l <= layers; l++) {
-                    step.runLayer(l);
-                }
-                out.layers += (long) (layers - draftLayer) * m;
-                verified = step.exitLogitsAll(0);
-            }
-            return accept(seq, start, m, drafts, q, verified, sampler, out);
-        } finally {
-            hidden.forEach(PendingRow::close);
-        }
+    private void verifyNext(int[] lastDraft) {
+        phase = Phase.VERIFY;
+        feed = lastDraft;
     }
 
-    private Integer accept(Sequence seq, int start, int m, List<Integer> drafts, List<double[]> q, float[] verified,
-                           Sampler sampler, Tokens out) {
-        int vocab = model.config().vocab();
+    /** The round's verdict: the accepted drafts and the full model's next token; returns it, or null at the end. */
+    private Integer verify(Slot s, Step step) {
+        s.out.drafts++;
+        float[] verified = step.exitLogitsAll(carriedRow);  // positions roundStart .. of the waiting rows
+        int m = step.count(carriedRow);
+        if (me >= 0) {
+            float[] last = step.exitLogits(me)[0];
+            verified = java.util.Arrays.copyOf(verified, (m + 1) * vocab);
+            System.arraycopy(last, 0, verified, m * vocab, vocab);
+            m++;
+        }
         for (int i = 0; i < drafts.size(); i++) {
             float[] row = java.util.Arrays.copyOfRange(verified, i * vocab, (i + 1) * vocab);
             int d = drafts.get(i);
             int fix;  // the full model's token at this position when it rejects the draft, else -1
-            if (sampler.greedy()) {
+            if (s.sampler.greedy()) {
                 int v = Sampler.argmax(row);
                 fix = v == d ? -1 : v;
             } else {
-                double[] p = sampler.probabilities(row);
+                double[] p = s.sampler.probabilities(row);
                 double[] qi = q.get(i);
-                fix = sampler.uniform() < Math.min(1.0, p[d] / qi[d]) ? -1 : sampler.draw(residual(p, qi));
+                fix = s.sampler.uniform() < Math.min(1.0, p[d] / qi[d]) ? -1 : s.sampler.draw(residual(p, qi));
             }
             if (fix >= 0) {
                 if (adaptive) {
                     draft = Math.max(1, draft - 1);
                 }
-                seq.crop(start + i + 1);  // keep x, d_1..d_i
-                return out.add(fix, layers, null) ? fix : null;
+                s.seq.crop(roundStart + i + 1);  // keep x, d_1..d_i
+                return emit(s, fix) ? fix : null;
             }
-            out.accepted++;
-            if (!out.add(d, layers, null)) {
+            s.out.accepted++;
+            if (!emit(s, d)) {
                 return null;
             }
         }
@@ -188,8 +248,8 @@ final class SpeculativePlan implements Plan {
         // The full model's logits at the last fed position (the last draft, or where drafting stopped) give one
         // more token.
         float[] row = java.util.Arrays.copyOfRange(verified, (m - 1) * vocab, m * vocab);
-        int bonus = sampler.sample(row);
-        return out.add(bonus, layers, null) ? bonus : null;
+        int bonus = s.sampler.sample(row);
+        return emit(s, bonus) ? bonus : null;
     }
 
     /** norm(max(0, p - q)): where a rejected draft's replacement is drawn from. */
@@ -199,5 +259,12 @@ final class SpeculativePlan implements Plan {
             r[i] = Math.max(0, p[i] - q[i]);
         }
         return r;
+    }
+
+    /** Rows of an unfinished round. */
+    @Override
+    public void close() {
+        waiting.forEach(PendingRow::close);
+        waiting.clear();
     }
 }
