@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * A decoder-only transformer that runs one layer at a time, so that a token can leave after any layer. Weights are
  * shared and read-only; each {@link Sequence} owns its KV cache; each {@link Step} owns the arrays of one forward
- * step. Layers are numbered from 1 as in DESIGN.md: the exit after layer k is {@code lmHead(finalNorm(h_k))}.
+ * step. Layers are numbered from 1 (ARCHITECTURE.md): the exit after layer k is {@code lmHead(finalNorm(h_k))}.
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig config;

@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A checkpoint rearranged into the fused layer recipe of DESIGN.md: norm gains (and LayerNorm biases) folded into
+ * A checkpoint rearranged into the fused layer recipe (ARCHITECTURE.md, "The engine's words"): norm gains (and LayerNorm biases) folded into
  * the matrices that follow them, the attention scale folded into q, q|k|v in one matrix and gate|up in another.
  * Each matrix is a {@link Matrix}, held in the forms the kernel plan uses. Package-private: NDArrays stay in here.
  *

@@ -2,7 +2,7 @@ package dev.offramp.model.engine;
 
 import dev.offramp.policy.ExitPolicy;
 
-/** How each token travels through the layers (DESIGN.md, "Modes"). */
+/** How each token travels through the layers (ARCHITECTURE.md, "The engine's words"). */
 public sealed interface Mode {
     /** The mode's name on the command line and the wire. */
     String name();

@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * A checkpoint tensor on the host as float32: {@code data} is a direct, little-endian buffer of
  * {@code product(shape)} floats, positioned at 0. For F32 files it is a read-only view of the mapped file (no copy);
- * BF16 and F16 are widened into a fresh buffer because DJL 0.36 cannot handle BF16 (DESIGN.md).
+ * BF16 and F16 are widened into a fresh buffer because DJL 0.36 cannot handle BF16 (ARCHITECTURE.md, "Facts").
  */
 public record HostTensor(String name, long[] shape, ByteBuffer data) {
     public HostTensor {

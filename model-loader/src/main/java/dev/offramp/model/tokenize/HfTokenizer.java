@@ -20,7 +20,7 @@ public final class HfTokenizer implements TextTokenizer {
             throw new ModelLoadException(tokenizerJson + ": tokenizer file not found");
         }
         try {
-            // DJL truncates to 512 tokens unless told not to (DESIGN.md); long prompts must stay whole.
+            // DJL truncates to 512 tokens unless told not to (ARCHITECTURE.md, "Facts"); long prompts must stay whole.
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true")));
         } catch (IOException | RuntimeException e) {
