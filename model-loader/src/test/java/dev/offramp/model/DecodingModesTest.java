@@ -95,6 +95,12 @@ class DecodingModesTest {
                         GenerationRequest.greedy(prompt, 40, new Mode.SelfSpeculative(11, 3, 0f)));
                 assertThat(spec.ids()).containsExactly(full.ids());
                 assertThat(spec.accepted()).as("most drafts accepted").isGreaterThan(2 * spec.drafts());
+                assertThat(java.util.Arrays.stream(spec.acceptedByPosition()).sum()).isEqualTo(spec.accepted());
+                assertThat(spec.acceptedByPosition()).hasSizeLessThanOrEqualTo(3);
+                long[] at = spec.acceptedByPosition();
+                for (int i = 1; i < at.length; i++) {
+                    assertThat(at[i]).as("accepted only after the drafts before it").isLessThanOrEqualTo(at[i - 1]);
+                }
                 assertThat((long) spec.ids().length).isBetween(3 + spec.accepted() + spec.drafts() - 1,
                         3 + spec.accepted() + spec.drafts());
             }

@@ -9,16 +9,18 @@ package dev.offramp.model.engine;
  * @param exitChecks     LM-head passes made to compute a policy's or a draft's signals (each costs about a layer on
  *                       kjv-ee-12l); the output head of a token that reached the last layer is not counted
  * @param drafted        self-speculative: tokens drafted; {@code accepted}: drafts the verifier kept; {@code drafts}:
- *                       rounds that drafted (each verified in one pass)
+ *                       rounds that drafted (each verified in one pass); {@code acceptedByPosition}: accepted
+ *                       drafts per position in their round (vLLM's per-position acceptance), index 0 the first
  * @param prunedChecks   exit checks scored on a pruned vocabulary (a few LM-head rows, not counted in exitChecks)
  * @param decodeNanos    wall time of the whole generation, prefill included
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
-                               long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts) {
+                               long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
+                               long[] acceptedByPosition) {
     /** This answer with the cost of everything run to reach it (a cascade's earlier members and their scoring). */
     public GenerationResult withCost(long layersComputed, long exitChecks, long decodeNanos) {
         return new GenerationResult(promptIds, ids, exitLayers, layersComputed, exitChecks, drafted, accepted,
-                decodeNanos, prunedChecks, drafts);
+                decodeNanos, prunedChecks, drafts, acceptedByPosition);
     }
 
     public double tokensPerSecond() {

@@ -234,7 +234,7 @@ final class SpeculativePlan implements Plan {
                 s.seq.crop(roundStart + i + 1);  // keep x, d_1..d_i
                 return emit(s, fix) ? fix : null;
             }
-            s.out.accepted++;
+            s.out.acceptedAt(i);
             if (!emit(s, d)) {
                 return null;
             }

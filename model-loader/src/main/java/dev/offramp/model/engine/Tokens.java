@@ -17,6 +17,7 @@ final class Tokens {
     long drafted;
     long accepted;
     long drafts;          // self-speculative rounds that drafted
+    long[] acceptedAt = new long[0];  // per draft position (0 = a round's first draft): drafts accepted there
     long prunedChecks;
 
     Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
@@ -56,12 +57,21 @@ final class Tokens {
         return n;
     }
 
+    /** A draft accepted at {@code position} of its round (0-based). */
+    void acceptedAt(int position) {
+        if (position >= acceptedAt.length) {
+            acceptedAt = Arrays.copyOf(acceptedAt, position + 1);
+        }
+        acceptedAt[position]++;
+        accepted++;
+    }
+
     int remaining() {
         return ids.length - n;
     }
 
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos, prunedChecks, drafts);
+                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone());
     }
 }
