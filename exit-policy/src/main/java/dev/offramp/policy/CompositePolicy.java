@@ -5,8 +5,9 @@ import java.util.stream.Collectors;
 
 /**
  * A vote over child policies (all / any / at least n): combinations of single signals, for the room between plain
- * confidence and the exit oracle (ARCHITECTURE.md, "Facts"). A child's latest verdict is its {@code shouldExit} on the history filtered to
- * the layers its own schedule checks (false while it has checked none), so a patience child counts only its layers.
+ * confidence and the exit oracle (ARCHITECTURE.md, "Facts"). A child's latest verdict is its {@code shouldExit} on
+ * the history filtered to the layers its own schedule checks (false while it has checked none), so a patience child
+ * counts only its layers.
  */
 public final class CompositePolicy implements ExitPolicy {
     private final String name;

@@ -5,8 +5,8 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 
 /**
- * Starts DJL's PyTorch engine once per process with the settings ARCHITECTURE.md's facts call for: offline (the CPU libtorch is
- * bundled, nothing is downloaded) and at most {@code threads} intra-op threads: each matrix product then uses
+ * Starts DJL's PyTorch engine once per process with the settings ARCHITECTURE.md's facts call for: offline (the CPU
+ * libtorch is bundled, nothing is downloaded) and at most {@code threads} intra-op threads: each matrix product then uses
  * as many of them as its kernel plan says (see {@link KernelPlanner}).
  */
 public final class DjlRuntime {

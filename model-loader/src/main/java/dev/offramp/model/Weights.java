@@ -13,8 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A checkpoint rearranged into the fused layer recipe (ARCHITECTURE.md, "The engine's words"): norm gains (and LayerNorm biases) folded into
- * the matrices that follow them, the attention scale folded into q, q|k|v in one matrix and gate|up in another.
+ * A checkpoint rearranged into the fused layer recipe (ARCHITECTURE.md, "The engine's words"): norm gains (and
+ * LayerNorm biases) folded into the matrices that follow them, the attention scale folded into q, q|k|v in one matrix and gate|up in another.
  * Each matrix is a {@link Matrix}, held in the forms the kernel plan uses. Package-private: NDArrays stay in here.
  *
  * <p>RMSNorm in one op: the residual stream of a LLAMA-family model carries one extra column, the constant

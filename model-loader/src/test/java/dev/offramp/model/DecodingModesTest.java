@@ -62,7 +62,7 @@ class DecodingModesTest {
         }
     }
 
-    /** {@code --mode self-speculative} alone: draft layer, draft length and whether to draft at all are the engine's. */
+    /** {@code --mode self-speculative} alone: draft layer, draft length and whether to draft are the engine's. */
     @ParameterizedTest
     @MethodSource("speculativeCases")
     void selfSpeculativeWithNoKnobsEqualsFullDepth(String model, int[] exitLayers, int[] drafts) throws Exception {

@@ -28,7 +28,10 @@ final class FreeRunning {
         this.layers = model.config().layers();
     }
 
-    /** DJL's paths need thousands of steps of JIT warm-up before they are timed (ARCHITECTURE.md, "Facts"): both modes, untimed. */
+    /**
+     * DJL's paths need thousands of steps of JIT warm-up before they are timed (ARCHITECTURE.md, "Facts"): both modes,
+     * untimed.
+     */
     void warmUp(List<int[]> prompts, int newTokens, Mode mode, int tokens) {
         for (int i = 0, done = 0; done < tokens; i++, done += newTokens) {
             int[] prompt = prompts.get(i % prompts.size());

@@ -12,8 +12,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Iteration-level continuous batching on one model: each {@link #step} advances every running request by one step of
- * its {@link Plan} (a token, or a self-speculative draft or verification). Requests {@link #join} between steps and leave when done
- * or cancelled. Within the shared step each layer runs once for all rows that reach it: a row that exits leaves the
+ * its {@link Plan} (a token, or a self-speculative draft or verification). Requests {@link #join} between steps and
+ * leave when done or cancelled. Within the shared step each layer runs once for all rows that reach it: a row that exits leaves the
  * batch for the deeper layers, and the exit checks and output heads of a layer are one LM-head pass.
  * Single-threaded: only {@link Slot#cancel} may be called from another thread.
  */
