@@ -10,13 +10,15 @@ tiny_text=../shared/data/tinystories-val-calibration.txt
 stories=models/stories260K/stories260K.bin
 run() { local name=$1; shift; echo "== $name: ./offramp eval $*"; ./offramp eval "$@" --json > "$out/$name.json"; }
 
-run kjv-self-speculative --model models/kjv-ee-12l --text $kjv_text --mode self-speculative --exit-layer 3 --draft 3
+run kjv-self-speculative --model models/kjv-ee-12l --text $kjv_text --mode self-speculative
+run kjv-self-speculative-e3d3 --model models/kjv-ee-12l --text $kjv_text --mode self-speculative --exit-layer 3 --draft 3
 run kjv-early-exit-fast --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.05,min_layer=3,every=3' --prune 32
 run kjv-early-exit-95 --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.07,min_layer=3,every=3' --prune 32
 run kjv-early-exit-propagate --model models/kjv-ee-12l --text $kjv_text --policy 'margin:threshold=0.05,min_layer=3,every=3' --kv propagate --prune 32
 run kjv-skip --model models/kjv-ee-12l --text $kjv_text --mode skip --speedup 1.5
 run kjv-static-8 --model models/kjv-ee-12l --text $kjv_text --mode static --exit-layer 8
-run stories-self-speculative --model $stories --text $tiny_text --mode self-speculative --exit-layer 3 --draft 3
+run stories-self-speculative --model $stories --text $tiny_text --mode self-speculative
+run stories-self-speculative-e3d3 --model $stories --text $tiny_text --mode self-speculative --exit-layer 3 --draft 3
 run stories-early-exit --model $stories --text $tiny_text --policy 'margin:threshold=0.05,min_layer=2,every=1' --prune 32
 run stories-skip --model $stories --text $tiny_text --mode skip --speedup 1.5
 if [[ "${1:-}" == modes ]]; then exit 0; fi
