@@ -140,10 +140,10 @@ final class Matrix {
     }
 
     /**
-     * x W^T for one row on a [1, in] tensor in {@code k}'s precision, read out of the result's memory into Java
-     * (float16 widened exactly): {@link OneToken}'s products. No bias: that path is taken only without biases.
+     * x W^T on an [n, in] tensor in {@code k}'s precision, read out of the result's memory into Java as [n * out]
+     * (float16 widened exactly): {@link FewTokens}' products. No bias: that path is taken only without biases.
      */
-    float[] applyOne(Kernel k, long x) {
+    float[] applyFew(Kernel k, long x) {
         NDArray form = forms[index(k.precision(), k.layout())];
         if (form == null) {
             throw new IllegalStateException(product.label() + ": no " + k + " form was prepared");

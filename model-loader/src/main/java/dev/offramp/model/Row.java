@@ -11,7 +11,7 @@ final class Row {
     final int count;      // tokens in this row
     NDArray hidden;       // [count, width] output of the last layer run (the embedding before any)
     NDArray previous;     // [count, width] the input of the last layer run, for cos(h_l, h_{l-1}); null before any
-    float[] vector;       // [width] when set, OneToken's current hidden state: hidden and previous are not
+    float[] vector;       // [count * width] when set, FewTokens' current hidden state: hidden and previous are not
     float[] previousVector;
     NDArray cos;          // [count, 1, headDim], null without RoPE
     NDArray sin;          // [count, 1, headDim]

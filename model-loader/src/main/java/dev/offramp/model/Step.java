@@ -22,7 +22,7 @@ public final class Step implements AutoCloseable {
     private final Weights w;
     private final NDManager manager;
     private final Row[] rows;
-    private OneToken one;  // made on a single token's first layer step
+    private FewTokens few;  // made on first use
 
     Step(Transformer model, NDManager manager, List<PendingRow> carried, List<StepInput> inputs) {
         this.model = model;
@@ -98,20 +98,24 @@ public final class Step implements AutoCloseable {
     }
 
     /**
-     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. A single
-     * token takes {@link OneToken} where the model allows it; otherwise the intermediates are tensor handles on a
+     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. A few
+     * tokens take {@link FewTokens} where the model allows it; otherwise the intermediates are tensor handles on a
      * {@link Tape}, deleted when the layer is done, and the rows' new hidden states join this step's manager.
      */
     public void runLayer(int layer, int... rowIds) {
         Row[] sel = select(rowIds, layer);
-        if (oneToken(sel)) {
-            Row r = sel[0];
-            float[] x = vector(r);
-            r.vector = one().layer(layer, r.seq, r.start, x);
-            r.previousVector = x;
-            r.hidden = null;
-            r.previous = null;
-            r.layer = layer;
+        if (few(sel)) {
+            float[] x = concatVectors(sel);
+            float[] out = few().layer(layer, sel, x);
+            int width = (int) w.embedWidth();
+            for (int i = 0, from = 0; i < sel.length; from += sel[i].count * width, i++) {
+                Row r = sel[i];
+                r.previousVector = java.util.Arrays.copyOfRange(x, from, from + r.count * width);
+                r.vector = java.util.Arrays.copyOfRange(out, from, from + r.count * width);
+                r.hidden = null;
+                r.previous = null;
+                r.layer = layer;
+            }
             return;
         }
         Weights.Layer lw = w.layers[layer - 1];
@@ -176,10 +180,10 @@ public final class Step implements AutoCloseable {
      */
     public void propagateKv(int r) {
         Row row = row(r);
-        if (oneToken(new Row[] {row})) {
+        if (few(new Row[] {row})) {
             float[] x = vector(row);
             for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
-                one().propagate(layer, row.seq, row.start, x);
+                few().propagate(layer, row, x);
             }
             return;
         }
@@ -194,8 +198,19 @@ public final class Step implements AutoCloseable {
     /** The exit after the layer each row has reached, for the row's last token: [rows][vocab]. */
     public float[][] exitLogits(int... rowIds) {
         Row[] sel = rowIds.length == 0 ? rows : Arrays.stream(rowIds).mapToObj(this::row).toArray(Row[]::new);
-        if (oneToken(sel)) {
-            return new float[][] {one().logits(w.lmHead, model.kernels.kernel(w.lmHead, 1), vector(sel[0]))};
+        if (model.fewTokenPath && FewTokens.fits(sel.length)) {
+            int width = (int) w.embedWidth();
+            float[] last = new float[sel.length * width];
+            for (int i = 0; i < sel.length; i++) {
+                float[] v = vector(sel[i]);
+                System.arraycopy(v, v.length - width, last, i * width, width);
+            }
+            float[] flat = few().logits(last);
+            float[][] out = new float[sel.length][];
+            for (int i = 0; i < sel.length; i++) {
+                out[i] = Arrays.copyOfRange(flat, i * c.vocab(), (i + 1) * c.vocab());
+            }
+            return out;
         }
         NDArray last = concat(sel, r -> r.count == 1 ? array(r) : array(r).get(manager, new NDIndex("-1:")));
         float[] flat = LayerMath.head(last, sel.length, model).toFloatArray();
@@ -209,6 +224,9 @@ public final class Step implements AutoCloseable {
     /** The exit for every token of row {@code r}: [count * vocab], row-major. */
     public float[] exitLogitsAll(int r) {
         Row row = row(r);
+        if (few(new Row[] {row})) {
+            return few().logits(vector(row));
+        }
         return LayerMath.head(array(row), row.count, model).toFloatArray();
     }
 
@@ -230,8 +248,10 @@ public final class Step implements AutoCloseable {
         if (row.vocab == null) {
             throw new IllegalStateException("prunedLogits: row " + r + " has no pruned vocabulary");
         }
-        if (oneToken(new Row[] {row})) {
-            return one().logits(row.head, row.headKernel, vector(row));
+        if (model.fewTokenPath) {
+            float[] v = vector(row);
+            int width = (int) w.embedWidth();
+            return few().logits(row.head, row.headKernel, Arrays.copyOfRange(v, v.length - width, v.length));
         }
         NDArray last = row.count == 1 ? array(row) : array(row).get(manager, new NDIndex("-1:"));
         try (Tape t = new Tape()) {
@@ -309,29 +329,46 @@ public final class Step implements AutoCloseable {
         return sel;
     }
 
-    /** Whether these rows are one token that {@link OneToken} can run. */
-    private boolean oneToken(Row[] sel) {
-        return sel.length == 1 && sel[0].count == 1 && model.oneTokenPath;
+    /** Whether {@link FewTokens} runs these rows. */
+    private boolean few(Row[] sel) {
+        return model.fewTokenPath && FewTokens.fits(tokens(sel));
     }
 
-    private OneToken one() {
-        if (one == null) {
-            one = new OneToken(model);
+    private FewTokens few() {
+        if (few == null) {
+            few = new FewTokens(model);
         }
-        return one;
+        return few;
     }
 
-    /** The row's hidden state in Java: OneToken's own, or a copy of the array. */
+    /** The row's hidden state in Java [count * width]: FewTokens' own, or a copy of the array. */
     private static float[] vector(Row r) {
         return r.vector != null ? r.vector : r.hidden.toFloatArray();
     }
 
-    /** The row's hidden state as an array of this step, made from OneToken's vectors if they are current. */
+    private static float[] concatVectors(Row[] sel) {
+        if (sel.length == 1) {
+            return vector(sel[0]);
+        }
+        float[][] parts = new float[sel.length][];
+        int n = 0;
+        for (int i = 0; i < sel.length; i++) {
+            parts[i] = vector(sel[i]);
+            n += parts[i].length;
+        }
+        float[] out = new float[n];
+        for (int i = 0, at = 0; i < sel.length; at += parts[i].length, i++) {
+            System.arraycopy(parts[i], 0, out, at, parts[i].length);
+        }
+        return out;
+    }
+
+    /** The row's hidden state as an array of this step, made from FewTokens' vectors if they are current. */
     private NDArray array(Row r) {
         if (r.vector != null) {
-            r.hidden = manager.create(r.vector, new ai.djl.ndarray.types.Shape(1, r.vector.length));
-            r.previous = r.previousVector == null ? null
-                    : manager.create(r.previousVector, new ai.djl.ndarray.types.Shape(1, r.previousVector.length));
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(r.count, w.embedWidth());
+            r.hidden = manager.create(r.vector, shape);
+            r.previous = r.previousVector == null ? null : manager.create(r.previousVector, shape);
             r.vector = null;
             r.previousVector = null;
         }
@@ -379,8 +416,8 @@ public final class Step implements AutoCloseable {
 
     @Override
     public void close() {
-        if (one != null) {
-            one.close();
+        if (few != null) {
+            few.close();
         }
         manager.close();
     }

@@ -18,9 +18,9 @@ public final class Transformer implements AutoCloseable {
     final Weights weights;
     final NDArray ropeCos;     // [context, headDim], null without RoPE
     final NDArray ropeSin;     // [context, headDim]
-    final float[] ropeCosTable; // the same tables in Java, for OneToken
+    final float[] ropeCosTable; // the same tables in Java, for FewTokens
     final float[] ropeSinTable;
-    final boolean oneTokenPath; // a single token's layer step runs OneToken (CPU, LLAMA family, no biases)
+    final boolean fewTokenPath; // a step of a few tokens runs FewTokens (CPU, LLAMA family, no biases)
     final NDArray rotateHalf;  // [headDim, headDim]: x @ R == cat(-x2, x1)
     final NDArray rotateHalf16; // the same in float16, for a float16 q|k (exact: one ±1 per column)
     final NDArray normOnes;    // [hidden] LayerNorm's identity affine (its gain and bias are folded away)
@@ -43,7 +43,7 @@ public final class Transformer implements AutoCloseable {
             Shape table = new Shape(config.contextLength(), config.headDim());
             this.ropeCos = rope ? manager.create(ropeCosTable, table) : null;
             this.ropeSin = rope ? manager.create(ropeSinTable, table) : null;
-            this.oneTokenPath = rope && "cpu".equals(manager.getDevice().getDeviceType())
+            this.fewTokenPath = rope && "cpu".equals(manager.getDevice().getDeviceType())
                     && weights.matrices().stream().noneMatch(Matrix::hasBias);
             this.rotateHalf = rope ? rotateHalfMatrix() : null;
             this.rotateHalf16 = rope ? rotateHalf.toType(ai.djl.ndarray.types.DataType.FLOAT16, true) : null;

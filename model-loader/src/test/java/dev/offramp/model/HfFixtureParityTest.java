@@ -44,7 +44,7 @@ class HfFixtureParityTest {
     }
 
     /**
-     * A single decoded token runs {@link OneToken} (its norm, RoPE and SwiGLU in Java): after the prompt's other
+     * A single decoded token runs {@link FewTokens} (its norm, RoPE and SwiGLU in Java): after the prompt's other
      * tokens are prefilled, the last one alone must match transformers at every layer, in every kernel form, within
      * the same precision as the tensor path.
      */
@@ -57,7 +57,7 @@ class HfFixtureParityTest {
         Reference ref = new Reference(dir.resolve("reference.safetensors"));
         try (LoadedModel model = LoadedModel.open(dir, null, runtime, DeviceChoice.CPU, KernelOptions.pinned(k))) {
             Transformer tf = model.transformer();
-            assertThat(tf.oneTokenPath).as("llama-gqa takes the one-token path").isTrue();
+            assertThat(tf.fewTokenPath).as("llama-gqa takes the few-token path").isTrue();
             int layers = tf.config().layers();
             int hidden = tf.config().hidden();
             int vocab = tf.config().vocab();
