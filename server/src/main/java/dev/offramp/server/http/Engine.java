@@ -4,18 +4,28 @@ import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.ModeOptions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The model and the one engine thread that runs it (one per device): the model loads on that thread, then the
- * {@link Scheduler} batches every accepted job there. Admission happens here, on the caller's thread: beyond the
- * running and waiting limits a job is refused with 429 and never queued.
+ * {@link Scheduler} batches every accepted job there. Requests are parsed, checked against the model and tokenized
+ * before they reach it, on a small validation pool, so that nothing a request sends can stall or stop the engine
+ * thread. Admission happens on that pool too: beyond the running and waiting limits a job is refused with 429.
  */
 public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** Validation threads: tokenizing a large prompt takes a core for a while; two keep small requests moving. */
+    private static final int VALIDATION_THREADS = 2;
+
     /**
      * @param maxRunning      jobs in the batch at once
      * @param maxWaiting      jobs accepted beyond those, waiting to join
@@ -52,6 +62,7 @@ public final class Engine implements AutoCloseable {
     private final AtomicInteger admitted = new AtomicInteger();  // running + waiting
     private final CompletableFuture<LoadedModel> model = new CompletableFuture<>();
     private final Thread thread;
+    private final ThreadPoolExecutor validation;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean closing;
 
@@ -72,6 +83,16 @@ public final class Engine implements AutoCloseable {
         this.chat = chat;
         this.limits = limits;
         this.metrics = new Metrics(modelId);
+        // Bounded like admission: a request waiting for validation is one more the server has taken on.
+        this.validation = new ThreadPoolExecutor(VALIDATION_THREADS, VALIDATION_THREADS, 0, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.maxRunning() + limits.maxWaiting()), daemon("offramp-validate"),
+                (task, pool) -> {
+                    if (pool.isShutdown()) {
+                        throw shuttingDown();
+                    }
+                    metrics.rejected("queue_full");
+                    throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
+                });
         this.thread = new Thread(() -> run(loader), "offramp-engine");
         thread.setDaemon(true);
         thread.start();
@@ -87,11 +108,38 @@ public final class Engine implements AutoCloseable {
         }
         model.complete(m);
         try (m) {
-            new Scheduler(m, limits, defaultMode, cascade, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
+            new Scheduler(m, limits, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
                     .run(() -> closing);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // The scheduler fails a request for whatever it can cause; reaching here is a fault of the engine itself.
+            LOG.error("the engine thread stopped; /health now answers 503", e);
         }
+    }
+
+    static ApiException shuttingDown() {
+        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "shutting_down",
+                "the server is shutting down");
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Whether the engine thread is still there (loading or serving); false once it has ended for any reason. */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
+    /** Where the generation routes run: parsing, validation, tokenization; refuses with 429 beyond its queue. */
+    Executor validation() {
+        return validation;
     }
 
     public String modelId() {
@@ -127,12 +175,18 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Accepts a job (it runs when it joins the batch) or refuses it: 503 if the model failed, 429 when full. */
+    /**
+     * Checks a job against the model and tokenizes its prompt, on the caller's thread (the validation pool; it waits
+     * for a model still loading), then accepts it (it runs when it joins the batch) or refuses it: 503 if the model
+     * failed or the engine is down, 429 when full.
+     */
     void submit(Job job) {
-        if (model.isCompletedExceptionally() || closing) {
+        if (model.isCompletedExceptionally() || closing || !alive()) {
             throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "model_unavailable",
-                    "model " + modelId + (closing ? " is shutting down" : " failed to load"));
+                    "model " + modelId + (closing ? " is shutting down" : model.isCompletedExceptionally()
+                            ? " failed to load" : " is not running"));
         }
+        job.prepared = Generation.prepare(awaitLoaded(), job.knobs, defaultMode, cascade);
         if (admitted.incrementAndGet() > limits.maxRunning() + limits.maxWaiting()) {
             admitted.decrementAndGet();
             metrics.rejected("queue_full");
@@ -145,6 +199,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        validation.shutdownNow();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {

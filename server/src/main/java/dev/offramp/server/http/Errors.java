@@ -21,7 +21,8 @@ public final class Errors {
 
     private Errors() {}
 
-    public static Mapped map(Throwable failure) {
+    /** @param requestId named in the log of an unexpected failure, the one place it is logged */
+    public static Mapped map(Throwable failure, String requestId) {
         Throwable t = unwrap(failure);
         if (t instanceof ApiException e) {
             return new Mapped(e.status(), new Body(new Detail(e.getMessage(), e.type(), e.param(), e.code())),
@@ -32,9 +33,11 @@ public final class Errors {
             return new Mapped(HttpResponseStatus.BAD_REQUEST,
                     new Body(new Detail(t.getMessage(), "invalid_request_error", null, null)), Map.of());
         }
-        LOG.error("request failed", t);
-        return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                new Body(new Detail("internal error: " + t, "server_error", null, null)), Map.of());
+        LOG.error("request {} failed", requestId, t);
+        // The client learns that it failed, not the server's internals (no class names, no stack).
+        return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR, new Body(new Detail(
+                "internal error: the server could not complete this request (request id " + requestId + ")",
+                "server_error", null, "internal_error")), Map.of());
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -35,6 +35,7 @@ final class Exchange {
     private final Long budgetMs;
     private final String route;
     private final Metrics metrics;
+    private final long arrival = System.nanoTime();  // made on the event loop as the request arrives
     private volatile boolean streaming;
 
     /**
@@ -51,6 +52,11 @@ final class Exchange {
         this.budgetMs = budgetMs;
         this.route = route;
         this.metrics = metrics;
+    }
+
+    /** {@code System.nanoTime()} when the request had arrived: a latency budget's clock starts here. */
+    long arrival() {
+        return arrival;
     }
 
     Long budgetMs() {
@@ -90,7 +96,7 @@ final class Exchange {
 
     /** The failure's status and error body; after a stream has begun, an error event ends the stream instead. */
     void fail(Throwable failure) {
-        Errors.Mapped m = Errors.map(failure);
+        Errors.Mapped m = Errors.map(failure, requestId);
         if (streaming) {
             event(m.body());
             endStream();

@@ -7,7 +7,7 @@ import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
 
-/** A request's checks against the model, run on the engine thread when it joins the batch. */
+/** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
 final class Generation {
     private Generation() {}
 

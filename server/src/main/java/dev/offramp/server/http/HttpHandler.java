@@ -8,20 +8,26 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Every aggregated request: give it a request id, route it, and turn whatever it throws into an error response. */
+/**
+ * Every aggregated request: give it a request id, route it (an {@code offLoop} route to the validation pool), and turn
+ * whatever it throws into an error response.
+ */
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(HttpHandler.class);
     private final Router router;
     private final Json json;
     private final Metrics metrics;
+    private final Executor validation;
 
-    HttpHandler(Router router, Json json, Metrics metrics) {
+    HttpHandler(Router router, Json json, Metrics metrics, Executor validation) {
         this.router = router;
         this.json = json;
         this.metrics = metrics;
+        this.validation = validation;
     }
 
     /**
@@ -74,9 +80,22 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (badBudget != null) {
                 throw badBudget;
             }
-            router.find(req.method(), path).handle(ex);
+            Route route = router.find(req.method(), path);
+            if (route.offLoop()) {
+                validation.execute(() -> handle(route, ex));  // refused with a 429 when its queue is full
+            } else {
+                handle(route, ex);
+            }
         } catch (RuntimeException e) {
             ex.fail(e);
+        }
+    }
+
+    private static void handle(Route route, Exchange ex) {
+        try {
+            route.handler().handle(ex);
+        } catch (RuntimeException | Error e) {
+            ex.fail(e);  // a StackOverflowError in one request's parsing fails that request, not the thread
         }
     }
 

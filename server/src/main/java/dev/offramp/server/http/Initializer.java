@@ -3,6 +3,7 @@ package dev.offramp.server.http;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import java.util.concurrent.Executor;
 
 /** The pipeline of every connection: HTTP codec → body aggregation with a size limit → routing. */
 final class Initializer extends ChannelInitializer<SocketChannel> {
@@ -10,12 +11,14 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
     private final Router router;
     private final Json json;
     private final Metrics metrics;
+    private final Executor validation;
 
-    Initializer(int maxBodyBytes, Router router, Json json, Metrics metrics) {
+    Initializer(int maxBodyBytes, Router router, Json json, Metrics metrics, Executor validation) {
         this.maxBodyBytes = maxBodyBytes;
         this.router = router;
         this.json = json;
         this.metrics = metrics;
+        this.validation = validation;
     }
 
     @Override
@@ -23,6 +26,6 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregate", new BodyLimit(maxBodyBytes, json, router, metrics))
-                .addLast("route", new HttpHandler(router, json, metrics));
+                .addLast("route", new HttpHandler(router, json, metrics, validation));
     }
 }

@@ -17,13 +17,12 @@ final class Router {
         return routes.stream().anyMatch(r -> r.path().equals(path)) ? path : "unmatched";
     }
 
-    Route.Handler find(HttpMethod method, String path) {
+    Route find(HttpMethod method, String path) {
         List<Route> atPath = routes.stream().filter(r -> r.path().equals(path)).toList();
         if (atPath.isEmpty()) {
             throw ApiException.notFound(null, "not_found", "no route for " + path);
         }
         return atPath.stream().filter(r -> r.method().equals(method)).findFirst()
-                .map(Route::handler)
                 .orElseThrow(() -> ApiException.methodNotAllowed(
                         atPath.stream().map(r -> r.method().name()).collect(Collectors.joining(", ")),
                         method + " " + path + ": method not allowed"));
