@@ -15,7 +15,7 @@ import java.util.Set;
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
-            + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] "
+            + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] [--drain-timeout-s S] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
             + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
@@ -25,7 +25,7 @@ final class ServeCommand {
     static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
         options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
-                "stall-timeout-s"));
+                "stall-timeout-s", "drain-timeout-s"));
         options.addAll(CascadeArgs.NAMES);
         options.addAll(ModeArgs.NAMES);
         CliArgs args = new CliArgs("serve", argv, options, Set.of());
@@ -42,11 +42,23 @@ final class ServeCommand {
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("serve: " + e.getMessage());
         }
+        int drainSeconds = args.integer("drain-timeout-s", 30);
+        if (drainSeconds < 0) {
+            throw new CliArgs.UsageException("serve: --drain-timeout-s: expected >= 0, found " + drainSeconds);
+        }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = ModeArgs.from(args);
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
                 ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args));
         Server server = new Server(config, engine).start();
+        onStopSignal(() -> {
+            out.println("offramp: draining (up to " + drainSeconds + " s for the requests in flight)");
+            try {
+                server.drain(Duration.ofSeconds(drainSeconds));
+            } catch (InterruptedException e) {
+                server.close();
+            }
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
                 + engine.modelId() + ")");
@@ -68,6 +80,23 @@ final class ServeCommand {
             throw new CliArgs.UsageException("serve: default mode: " + e.getMessage());
         }
         out.println("offramp: ready, serving " + engine.modelId());
-        server.awaitClose();
+        server.awaitClose();  // a drain ends here: the command returns and the process exits 0
+        out.println("offramp: stopped");
+    }
+
+    /**
+     * SIGTERM and SIGINT start a graceful drain (once) instead of the JVM's immediate shutdown, whose hooks would run
+     * while the event loops close and whose exit status would be 143 rather than 0.
+     */
+    @SuppressWarnings("sunapi")
+    private static void onStopSignal(Runnable drain) {
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                if (started.compareAndSet(false, true)) {
+                    new Thread(drain, "offramp-drain").start();
+                }
+            });
+        }
     }
 }

@@ -18,7 +18,8 @@ final class Api {
                         : "engine_stopped")), false),
                 new Route(GET, "/ready", ex -> ex.respond(
                         engine.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        new Wire.Status(engine.ready() ? "ready" : "loading")), false),
+                        new Wire.Status(engine.ready() ? "ready" : engine.draining() ? "draining" : "loading")),
+                        false),
                 new Route(GET, "/v1/models", ex -> ex.respond(HttpResponseStatus.OK,
                         Wire.ModelList.of(engine.modelId(), engine.created())), false),
                 new Route(GET, "/metrics", ex -> ex.respondText(HttpResponseStatus.OK, engine.metrics().scrape(),

@@ -65,6 +65,7 @@ public final class Engine implements AutoCloseable {
     private final ThreadPoolExecutor validation;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean closing;
+    private volatile boolean draining;   // no new work; what was accepted runs on
 
     /** @param modelId the id clients name it by (its folder or file name) */
     public Engine(String modelId, Supplier<LoadedModel> loader) {
@@ -158,8 +159,23 @@ public final class Engine implements AutoCloseable {
         return metrics;
     }
 
+    /** Loaded and taking work: false while loading, after a failed load and from the start of a drain. */
     public boolean ready() {
-        return model.isDone() && !model.isCompletedExceptionally();
+        return !draining && model.isDone() && !model.isCompletedExceptionally();
+    }
+
+    /** Refuses new work (503) from now on; what was accepted runs to its end. */
+    void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** Nothing accepted is running or waiting. */
+    boolean idle() {
+        return admitted.get() == 0;
     }
 
     /** Waits for the model; rethrows its load failure. */
@@ -181,13 +197,22 @@ public final class Engine implements AutoCloseable {
      * failed or the engine is down, 429 when full.
      */
     void submit(Job job) {
+        if (draining) {
+            throw shuttingDown();
+        }
         if (model.isCompletedExceptionally() || closing || !alive()) {
             throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "model_unavailable",
                     "model " + modelId + (closing ? " is shutting down" : model.isCompletedExceptionally()
                             ? " failed to load" : " is not running"));
         }
         job.prepared = Generation.prepare(awaitLoaded(), job.knobs, defaultMode, cascade);
-        if (admitted.incrementAndGet() > limits.maxRunning() + limits.maxWaiting()) {
+        int accepted = admitted.incrementAndGet();
+        if (draining) {
+            // Checked again once counted: a drain that began meanwhile may already have seen the engine idle.
+            admitted.decrementAndGet();
+            throw shuttingDown();
+        }
+        if (accepted > limits.maxRunning() + limits.maxWaiting()) {
             admitted.decrementAndGet();
             metrics.rejected("queue_full");
             throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
@@ -199,7 +224,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
-        validation.shutdownNow();
+        validation.shutdown();  // what it still holds runs and is refused with a 503
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
