@@ -3,7 +3,7 @@ package dev.offramp.server.http;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -11,6 +11,8 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -19,6 +21,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One request and the way back to its client. The body is copied off the pooled buffer on arrival, so an exchange
@@ -27,10 +30,11 @@ import java.util.Map;
 final class Exchange {
     static final String REQUEST_ID = "X-Request-Id";
     static final String BUDGET_OUTCOME = "X-Latency-Budget-Outcome";
+    private static final int LINGER_SECONDS = 2;
     private final Channel channel;
     private final Json json;
     private final String requestId;
-    private final boolean keepAlive;
+    private final Framing framing;
     private final byte[] body;
     private final Long budgetMs;
     private final String route;
@@ -39,15 +43,30 @@ final class Exchange {
     private volatile boolean streaming;
 
     /**
+     * How the answer goes out on its connection.
+     *
+     * @param keepAlive the connection stays open after the answer (else it ends with a lingering close)
+     * @param head      a HEAD request: the headers of the GET answer, no body
+     * @param http10    an HTTP/1.0 client: a stream is delimited by closing the connection, not chunked
+     * @param answered  told once the answer's last byte was written, so the connection may take the next request
+     */
+    record Framing(boolean keepAlive, boolean head, boolean http10, Runnable answered) {
+        static Framing of(HttpRequest req, boolean keepAlive, Runnable answered) {
+            return new Framing(keepAlive, HttpMethod.HEAD.equals(req.method()),
+                    HttpVersion.HTTP_1_0.equals(req.protocolVersion()), answered);
+        }
+    }
+
+    /**
      * @param budgetMs the request's latency budget (X-Latency-Budget-Ms or Envoy's timeout, the smaller), or null
      * @param route    the route's path for the requests metric, or "unmatched" (labels stay low-cardinality)
      */
-    Exchange(Channel channel, Json json, String requestId, boolean keepAlive, byte[] body, Long budgetMs,
+    Exchange(Channel channel, Json json, String requestId, Framing framing, byte[] body, Long budgetMs,
              String route, Metrics metrics) {
         this.channel = channel;
         this.json = json;
         this.requestId = requestId;
-        this.keepAlive = keepAlive;
+        this.framing = framing;
         this.body = body;
         this.budgetMs = budgetMs;
         this.route = route;
@@ -105,6 +124,18 @@ final class Exchange {
         }
     }
 
+    /** A whole error response made outside an exchange: the codec's own answers to {@code Expect}. */
+    static FullHttpResponse errorResponse(Json json, Throwable failure, String requestId) {
+        Errors.Mapped m = Errors.map(failure, requestId);
+        byte[] bytes = json.write(m.body());
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, m.status(),
+                Unpooled.wrappedBuffer(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length).set(REQUEST_ID, requestId);
+        m.headers().forEach((k, v) -> r.headers().set(k, v));
+        return r;
+    }
+
     /** A whole JSON response with extra headers (Allow, Retry-After, the budget outcome). */
     void respond(HttpResponseStatus status, Object message, Map<String, String> extra) {
         respond(status, json.write(message), HttpHeaderValues.APPLICATION_JSON, extra);
@@ -116,7 +147,8 @@ final class Exchange {
     }
 
     private void respond(HttpResponseStatus status, byte[] bytes, CharSequence contentType, Map<String, String> extra) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                framing.head() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         extra.forEach((k, v) -> r.headers().set(k, v));
         metrics.request(route, status.code());
@@ -128,8 +160,10 @@ final class Exchange {
         streaming = true;
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        if (!framing.http10()) {
+            r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
         metrics.request(route, 200);
         channel.writeAndFlush(headers(r));
     }
@@ -152,15 +186,36 @@ final class Exchange {
 
     private HttpResponse headers(HttpResponse r) {
         r.headers().set(REQUEST_ID, requestId);
-        if (!keepAlive) {
+        if (!keepsAlive()) {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return r;
     }
 
+    /** An HTTP/1.0 stream has no chunks: its end is the connection's. */
+    private boolean keepsAlive() {
+        return framing.keepAlive() && !(streaming && framing.http10());
+    }
+
     private void finish(ChannelFuture written) {
-        if (!keepAlive) {
-            written.addListener(ChannelFutureListener.CLOSE);
+        written.addListener(f -> framing.answered().run());
+        if (!keepsAlive()) {
+            written.addListener(f -> lingeringClose(channel));
         }
+    }
+
+    /**
+     * Closes after the answer without resetting it away: a client still sending (a body over the limit, say) would
+     * get a TCP reset for the unread bytes, often before it reads the answer. So the output is shut first, what
+     * still arrives is read and dropped, and the connection closes when the client does, or after a short linger.
+     */
+    static void lingeringClose(Channel channel) {
+        if (!(channel instanceof SocketChannel socket) || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        socket.shutdownOutput();
+        channel.config().setAutoRead(true);
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_SECONDS, TimeUnit.SECONDS);
     }
 }

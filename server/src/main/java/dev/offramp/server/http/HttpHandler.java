@@ -7,14 +7,18 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.util.ArrayDeque;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every aggregated request: give it a request id, route it (an {@code offLoop} route to the validation pool), and turn
- * whatever it throws into an error response.
+ * Every aggregated request of one connection, one at a time and in order: give it a request id, route it (an
+ * {@code offLoop} route to the validation pool), and turn whatever it throws into an error response.
  */
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(HttpHandler.class);
@@ -22,6 +26,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Json json;
     private final Metrics metrics;
     private final Executor validation;
+    private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();  // event loop only, as the flags
+    private boolean answering;  // a request of this connection is being answered
+    private boolean closing;    // its answer closes the connection
 
     HttpHandler(Router router, Json json, Metrics metrics, Executor validation) {
         this.router = router;
@@ -63,6 +70,24 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (closing) {
+            return;  // after a Connection: close answer nothing more is answered
+        }
+        if (answering) {
+            // HTTP/1.1 answers pipelined requests in order: this one waits its turn, and nothing more is read meanwhile.
+            pipelined.add(req.retain());
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        answer(ctx, req);
+    }
+
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest req) {
+        answering = true;
+        boolean wellFormed = req.decoderResult().isSuccess();
+        // After a malformed request the decoder drops whatever follows: the connection cannot be used again.
+        boolean keepAlive = wellFormed && HttpUtil.isKeepAlive(req);
+        closing = !keepAlive;
         String path = new QueryStringDecoder(req.uri()).path();
         Long budget = null;
         RuntimeException badBudget = null;
@@ -71,11 +96,12 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (ApiException e) {
             badBudget = e;
         }
-        Exchange ex = new Exchange(ctx.channel(), json, requestId(req), HttpUtil.isKeepAlive(req),
-                ByteBufUtil.getBytes(req.content()), budget, router.label(path), metrics);
+        Exchange ex = new Exchange(ctx.channel(), json, requestId(req),
+                Exchange.Framing.of(req, keepAlive, () -> ctx.executor().execute(() -> next(ctx))),
+                ByteBufUtil.getBytes(req.content()), budget, wellFormed ? router.label(path) : "unmatched", metrics);
         try {
-            if (!req.decoderResult().isSuccess()) {
-                throw ApiException.invalid(null, "malformed HTTP request: " + req.decoderResult().cause());
+            if (!wellFormed) {
+                throw malformed(req.decoderResult().cause());
             }
             if (badBudget != null) {
                 throw badBudget;
@@ -91,12 +117,53 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /** The previous answer is out: the next pipelined request, or read on. */
+    private void next(ChannelHandlerContext ctx) {
+        answering = false;
+        FullHttpRequest req = pipelined.poll();
+        if (req == null) {
+            ctx.channel().config().setAutoRead(true);
+            return;
+        }
+        try {
+            if (!closing) {
+                answer(ctx, req);
+            }
+        } finally {
+            req.release();
+        }
+    }
+
+    /** A request the decoder refused: 414 for a long request line, 431 for long headers, else 400. */
+    private static ApiException malformed(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return new ApiException(HttpResponseStatus.REQUEST_URI_TOO_LONG, "invalid_request_error", null,
+                    "uri_too_long", "request line: expected at most " + Initializer.MAX_LINE_BYTES + " bytes, found "
+                    + "more");
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return new ApiException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error",
+                    null, "headers_too_large", "request headers: expected at most " + Initializer.MAX_HEADER_BYTES
+                    + " bytes, found more");
+        }
+        // The decoder's own message may name its classes; the client learns what was wrong in general terms.
+        return ApiException.invalid(null, "malformed HTTP request: expected an HTTP/1.x request line and headers");
+    }
+
     private static void handle(Route route, Exchange ex) {
         try {
             route.handler().handle(ex);
         } catch (RuntimeException | Error e) {
             ex.fail(e);  // a StackOverflowError in one request's parsing fails that request, not the thread
         }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        for (FullHttpRequest r; (r = pipelined.poll()) != null; ) {
+            r.release();
+        }
+        super.channelInactive(ctx);
     }
 
     @Override

@@ -79,7 +79,8 @@ class EngineResilienceTest {
             }
         };
         Knobs k = Knobs.generate(Fields.of(new Json().read("{\"prompt\":\"Once\",\"max_tokens\":480}"), ""));
-        Exchange ex = new Exchange(new EmbeddedChannel(), new Json(), "bad-1", true, new byte[0], null,
+        Exchange ex = new Exchange(new EmbeddedChannel(), new Json(), "bad-1",
+                new Exchange.Framing(true, false, false, () -> {}), new byte[0], null,
                 "/v1/generate", server.engine().metrics());
         Job bad = new Job(k, throwsOnceOthersRun, ex, ex.arrival());
         server.engine().submit(bad);
