@@ -38,9 +38,15 @@ final class Generation {
         }
         int room = c.contextLength() - prompt.length + 1;
         if (k.maxTokens() > room) {
-            throw ApiException.invalid("max_tokens", "max_tokens: expected at most " + room + " for a prompt of "
-                    + prompt.length + " tokens in a context of " + c.contextLength() + ", found " + k.maxTokens());
+            throw ApiException.invalid(k.maxTokensName(), k.maxTokensName() + ": expected at most " + room
+                    + " for a prompt of " + prompt.length + " tokens in a context of " + c.contextLength()
+                    + ", found " + k.maxTokens());
         }
+        if (k.topK() > c.vocab()) {
+            throw ApiException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
+                    + k.topK());
+        }
+        checkAgainstModel(k.earlyExit(), c);
         ModeOptions asked = k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit();
         if ("cascade".equals(asked.mode())) {
             if (cascade == null) {
@@ -61,6 +67,22 @@ final class Generation {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }
         return new Prepared(prompt, request(prompt, k, mode), mode.name(), null, null);
+    }
+
+    /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
+    private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
+        if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
+            throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
+                    + " (the model's layers), found " + e.exitLayer());
+        }
+        if (e.speedup() != null && e.speedup() > c.layers()) {
+            throw ApiException.invalid("early_exit.speedup", "early_exit.speedup: expected 1.." + c.layers()
+                    + " (the model's layers), found " + e.speedup());
+        }
+        if (e.prune() != null && e.prune() > c.vocab()) {
+            throw ApiException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) .. " + c.vocab()
+                    + " (the vocabulary), found " + e.prune());
+        }
     }
 
     private static GenerationRequest request(int[] prompt, Knobs k, Mode mode) {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -44,7 +45,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static Long budgetMs(HttpHeaders headers) {
         Long budget = null;
         for (String name : new String[] {"X-Latency-Budget-Ms", "x-envoy-expected-rq-timeout-ms"}) {
-            String v = headers.get(name);
+            String v = single(headers, name);
             if (v == null) {
                 continue;
             }
@@ -61,6 +62,31 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             budget = budget == null ? ms : Math.min(budget, ms);
         }
         return budget;
+    }
+
+    /** The header's value, or null; sent twice it is a 400 (two readers could each take a different one). */
+    static String single(HttpHeaders headers, String name) {
+        int n = headers.getAll(name).size();
+        if (n > 1) {
+            throw ApiException.invalid(name, name + ": expected one header, found " + n);
+        }
+        return headers.get(name);
+    }
+
+    /** A body route takes JSON: a Content-Type (when sent) of application/json or a +json type, in UTF-8. */
+    static void requireJson(HttpHeaders headers) {
+        String type = single(headers, HttpHeaderNames.CONTENT_TYPE.toString());
+        if (type == null) {
+            return;  // clients that send none are read as JSON
+        }
+        String mime = HttpUtil.getMimeType(type) == null ? "" : HttpUtil.getMimeType(type).toString().toLowerCase();
+        var charset = HttpUtil.getCharsetAsSequence(type);
+        if (!(mime.equals("application/json") || mime.startsWith("application/") && mime.endsWith("+json"))
+                || charset != null && !charset.toString().equalsIgnoreCase("utf-8")) {
+            throw new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "Content-Type",
+                    "unsupported_media_type", "Content-Type: expected application/json (UTF-8), found '"
+                    + (type.length() > 60 ? type.substring(0, 60) + "…" : type) + "'");
+        }
     }
 
     static String requestId(io.netty.handler.codec.http.HttpMessage m) {
@@ -108,6 +134,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             Route route = router.find(req.method(), path);
             if (route.offLoop()) {
+                requireJson(req.headers());
                 validation.execute(() -> handle(route, ex));  // refused with a 429 when its queue is full
             } else {
                 handle(route, ex);
