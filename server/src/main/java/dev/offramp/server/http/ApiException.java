@@ -47,6 +47,12 @@ public final class ApiException extends RuntimeException {
                 Map.of("Retry-After", "1"));
     }
 
+    /** The engine stopped a generation because its client left or stopped reading ({@code reason}). */
+    static ApiException cancelled(String reason) {
+        return new ApiException(HttpResponseStatus.valueOf(Metrics.CANCELLED_STATUS, "Client Closed Request"),
+                "server_error", null, reason, "generation cancelled: " + reason);
+    }
+
     public static ApiException tooLarge(int limit) {
         return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "invalid_request_error", null,
                 "body_too_large", "request body: expected at most " + limit + " bytes, found more");

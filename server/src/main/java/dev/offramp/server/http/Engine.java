@@ -84,6 +84,9 @@ public final class Engine implements AutoCloseable {
         this.chat = chat;
         this.limits = limits;
         this.metrics = new Metrics(modelId);
+        if (cascade != null) {
+            metrics.cascadeMember(cascade.small());
+        }
         // Bounded like admission: a request waiting for validation is one more the server has taken on.
         this.validation = new ThreadPoolExecutor(VALIDATION_THREADS, VALIDATION_THREADS, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(limits.maxRunning() + limits.maxWaiting()), daemon("offramp-validate"),

@@ -118,7 +118,7 @@ final class Exchange {
         Errors.Mapped m = Errors.map(failure, requestId);
         if (streaming) {
             event(m.body());
-            endStream();
+            end(m.status().code());
         } else {
             respond(m.status(), m.body(), m.headers());
         }
@@ -161,10 +161,10 @@ final class Exchange {
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        // Counted when it ends, with how it ended: a stream the engine cancelled is not a 200.
         if (!framing.http10()) {
             r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        metrics.request(route, 200);
         channel.writeAndFlush(headers(r));
     }
 
@@ -180,6 +180,11 @@ final class Exchange {
 
     /** {@code data: [DONE]} and the end of the response. */
     void endStream() {
+        end(200);
+    }
+
+    private void end(int status) {
+        metrics.request(route, status);
         channel.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.US_ASCII)));
         finish(channel.writeAndFlush(new DefaultLastHttpContent()));
     }

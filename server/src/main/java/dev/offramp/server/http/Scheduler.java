@@ -5,7 +5,6 @@ import dev.offramp.model.engine.Batch;
 import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.TokenListener;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -105,6 +104,7 @@ final class Scheduler {
         if (j.exchange.disconnected()) {
             metrics.cancelled("client_disconnected");
             released.run();
+            j.done.completeExceptionally(ApiException.cancelled("client_disconnected"));
             return;
         }
         try {
@@ -221,8 +221,7 @@ final class Scheduler {
                 continue;
             }
             if (j.cancelReason != null) {
-                j.done.completeExceptionally(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        "server_error", null, j.cancelReason, "generation cancelled: " + j.cancelReason));
+                j.done.completeExceptionally(ApiException.cancelled(j.cancelReason));
                 continue;
             }
             j.done.complete(outcome(j, now));

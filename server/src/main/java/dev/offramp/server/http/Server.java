@@ -9,6 +9,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The HTTP server: one acceptor and one I/O thread (the engine has its own thread), bound until closed. */
@@ -30,7 +31,9 @@ public final class Server implements AutoCloseable {
     public Server start() throws InterruptedException {
         boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        Router router = new Router(Api.routes(engine));
+        List<Route> routes = Api.routes(engine);
+        engine.metrics().routes(routes.stream().map(Route::path).toList());
+        Router router = new Router(routes);
         channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
