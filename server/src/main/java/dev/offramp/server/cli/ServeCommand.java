@@ -15,7 +15,9 @@ import java.util.Set;
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
-            + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] [--drain-timeout-s S] "
+            + "[--max-running N] [--max-waiting N] [--max-queue-wait-ms MS] [--budget-min-layer K] [--stall-timeout-s S] "
+            + "[--drain-timeout-s S] [--header-timeout-s S] [--body-timeout-s S] [--idle-timeout-s S] "
+            + "[--write-timeout-s S] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
             + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
@@ -25,20 +27,29 @@ final class ServeCommand {
     static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
         options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
-                "stall-timeout-s", "drain-timeout-s"));
+                "stall-timeout-s", "drain-timeout-s", "max-queue-wait-ms", "header-timeout-s", "body-timeout-s",
+                "idle-timeout-s", "write-timeout-s"));
         options.addAll(CascadeArgs.NAMES);
         options.addAll(ModeArgs.NAMES);
         CliArgs args = new CliArgs("serve", argv, options, Set.of());
-        ServerConfig config = new ServerConfig(args.string("host", "127.0.0.1"),
-                args.integer("port", ServerConfig.DEFAULT_PORT),
-                args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES));
+        ServerConfig.Timeouts t = ServerConfig.Timeouts.DEFAULT;
+        ServerConfig config;
+        try {
+            config = new ServerConfig(args.string("host", "127.0.0.1"), args.integer("port", ServerConfig.DEFAULT_PORT),
+                    args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES), new ServerConfig.Timeouts(
+                            seconds(args, "header-timeout-s", t.header()), seconds(args, "body-timeout-s", t.body()),
+                            seconds(args, "idle-timeout-s", t.idle()), seconds(args, "write-timeout-s", t.write())));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("serve: " + e.getMessage());
+        }
         ModelOptions model = ModelOptions.from(args, defaultModel, "auto", ModelOptions.servingThreads());
         Engine.Limits d = Engine.Limits.DEFAULT;
         Engine.Limits limits;
         try {
             limits = new Engine.Limits(args.integer("max-running", d.maxRunning()),
                     args.integer("max-waiting", d.maxWaiting()), args.integer("budget-min-layer", 0),
-                    Duration.ofSeconds(args.integer("stall-timeout-s", (int) d.stallTimeout().toSeconds())));
+                    Duration.ofSeconds(args.integer("stall-timeout-s", (int) d.stallTimeout().toSeconds())),
+                    Duration.ofMillis(args.longValue("max-queue-wait-ms", d.maxQueueWait().toMillis())));
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("serve: " + e.getMessage());
         }
@@ -82,6 +93,10 @@ final class ServeCommand {
         out.println("offramp: ready, serving " + engine.modelId());
         server.awaitClose();  // a drain ends here: the command returns and the process exits 0
         out.println("offramp: stopped");
+    }
+
+    private static Duration seconds(CliArgs args, String name, Duration fallback) {
+        return Duration.ofSeconds(args.longValue(name, fallback.toSeconds()));
     }
 
     /**

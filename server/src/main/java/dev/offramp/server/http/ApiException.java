@@ -53,6 +53,13 @@ public final class ApiException extends RuntimeException {
                 "server_error", null, reason, "generation cancelled: " + reason);
     }
 
+    /** 503 with {@code Retry-After}: the job waited in the queue longer than the server allows. */
+    static ApiException queueTimeout(long waitedMs) {
+        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "queue_timeout",
+                "server busy: waited " + waitedMs + " ms in the queue, longer than allowed; retry later",
+                Map.of("Retry-After", "1"));
+    }
+
     public static ApiException tooLarge(int limit) {
         return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "invalid_request_error", null,
                 "body_too_large", "request body: expected at most " + limit + " bytes, found more");

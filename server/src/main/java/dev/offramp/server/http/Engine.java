@@ -31,11 +31,22 @@ public final class Engine implements AutoCloseable {
      * @param maxWaiting      jobs accepted beyond those, waiting to join
      * @param budgetMinLayer  the shallowest depth a latency budget may force; 0: a quarter of the model's layers
      * @param stallTimeout    how long a stream whose client stopped reading is held before it is cancelled
+     * @param maxQueueWait    how long an accepted job may wait to join the batch before it is refused (503 with
+     *                        Retry-After); zero: as long as it takes
      */
-    public record Limits(int maxRunning, int maxWaiting, int budgetMinLayer, Duration stallTimeout) {
-        public static final Limits DEFAULT = new Limits(16, 64, 0, Duration.ofSeconds(30));
+    public record Limits(int maxRunning, int maxWaiting, int budgetMinLayer, Duration stallTimeout,
+                         Duration maxQueueWait) {
+        public static final Limits DEFAULT = new Limits(16, 64, 0, Duration.ofSeconds(30), Duration.ZERO);
+
+        /** With no limit on the time in the queue. */
+        public Limits(int maxRunning, int maxWaiting, int budgetMinLayer, Duration stallTimeout) {
+            this(maxRunning, maxWaiting, budgetMinLayer, stallTimeout, Duration.ZERO);
+        }
 
         public Limits {
+            if (maxQueueWait == null || maxQueueWait.isNegative()) {
+                throw new IllegalArgumentException("max queue wait: expected >= 0, found " + maxQueueWait);
+            }
             if (maxRunning < 1) {
                 throw new IllegalArgumentException("max running: expected >= 1, found " + maxRunning);
             }

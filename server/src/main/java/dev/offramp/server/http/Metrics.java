@@ -32,7 +32,7 @@ final class Metrics implements AutoCloseable {
     static final List<String> MODES = List.of("full", "static", "early-exit", "skip", "self-speculative", "cascade");
     static final List<String> OUTCOMES = List.of("met", "missed");
     static final List<String> CANCEL_REASONS = List.of("client_disconnected", "client_stalled");
-    static final List<String> REJECT_REASONS = List.of("queue_full");
+    static final List<String> REJECT_REASONS = List.of("queue_full", "queue_timeout");
     /** A request that ended because its client left or stopped reading: nginx's "client closed request". */
     static final int CANCELLED_STATUS = 499;
     private static final Duration[] LATENCY_BUCKETS = durations(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,

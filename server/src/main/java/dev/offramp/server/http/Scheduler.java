@@ -71,6 +71,7 @@ final class Scheduler {
 
     /** Admits, then advances the batch by one step (or waits a little when nothing can step). */
     private void iterate() throws InterruptedException {
+        expireWaiting();
         admit();
         if (running.isEmpty()) {
             Job next = waiting.poll(50, TimeUnit.MILLISECONDS);
@@ -87,6 +88,23 @@ final class Scheduler {
         budget.observe(batch.lastStep());
         metrics.batchSize(running.size());
         finishDone();
+    }
+
+    /** Refuses the waiting jobs that have waited longer than allowed (the client is likely to have given up). */
+    private void expireWaiting() {
+        long limit = limits.maxQueueWait().toNanos();
+        if (limit == 0 || waiting.isEmpty()) {
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        for (Job j : waiting) {
+            if (now - j.arrival > limit && waiting.remove(j)) {
+                metrics.waiting.decrementAndGet();
+                metrics.rejected("queue_timeout");
+                released.run();
+                j.done.completeExceptionally(ApiException.queueTimeout((now - j.arrival) / 1_000_000));
+            }
+        }
     }
 
     private void admit() {

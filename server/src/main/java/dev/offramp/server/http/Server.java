@@ -39,7 +39,7 @@ public final class Server implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(config.maxBodyBytes(), router, json, engine.metrics(), engine.validation()))
+                .childHandler(new Initializer(config, router, json, engine.metrics(), engine.validation()))
                 .bind(config.host(), config.port()).sync().channel();
         return this;
     }
