@@ -2,6 +2,7 @@ package dev.offramp.server.cli;
 
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
+import dev.offramp.server.http.ApiKeys;
 import dev.offramp.server.http.ChatTemplate;
 import dev.offramp.server.http.Engine;
 import dev.offramp.server.http.Server;
@@ -9,7 +10,9 @@ import dev.offramp.server.http.ServerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
@@ -17,7 +20,7 @@ final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
             + "[--max-running N] [--max-waiting N] [--max-queue-wait-ms MS] [--budget-min-layer K] [--stall-timeout-s S] "
             + "[--drain-timeout-s S] [--header-timeout-s S] [--body-timeout-s S] [--idle-timeout-s S] "
-            + "[--write-timeout-s S] "
+            + "[--write-timeout-s S] [--api-key KEY] [--api-key-file FILE] [--api-key-routes v1|all] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
             + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
@@ -28,17 +31,19 @@ final class ServeCommand {
         Set<String> options = new HashSet<>(ModelOptions.NAMES);
         options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
                 "stall-timeout-s", "drain-timeout-s", "max-queue-wait-ms", "header-timeout-s", "body-timeout-s",
-                "idle-timeout-s", "write-timeout-s"));
+                "idle-timeout-s", "write-timeout-s", "api-key", "api-key-file", "api-key-routes"));
         options.addAll(CascadeArgs.NAMES);
         options.addAll(ModeArgs.NAMES);
         CliArgs args = new CliArgs("serve", argv, options, Set.of());
+        ApiKeys keys = apiKeys(args, System.getenv("OFFRAMP_API_KEY"));
         ServerConfig.Timeouts t = ServerConfig.Timeouts.DEFAULT;
         ServerConfig config;
         try {
             config = new ServerConfig(args.string("host", "127.0.0.1"), args.integer("port", ServerConfig.DEFAULT_PORT),
                     args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES), new ServerConfig.Timeouts(
                             seconds(args, "header-timeout-s", t.header()), seconds(args, "body-timeout-s", t.body()),
-                            seconds(args, "idle-timeout-s", t.idle()), seconds(args, "write-timeout-s", t.write())));
+                            seconds(args, "idle-timeout-s", t.idle()), seconds(args, "write-timeout-s", t.write())),
+                    keys);
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("serve: " + e.getMessage());
         }
@@ -72,7 +77,7 @@ final class ServeCommand {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
-                + engine.modelId() + ")");
+                + engine.modelId() + ")" + (keys.size() == 0 ? "" : "; " + keys + " required as Authorization: Bearer"));
         try {
             engine.awaitLoaded();
         } catch (java.util.concurrent.CompletionException e) {
@@ -93,6 +98,45 @@ final class ServeCommand {
         out.println("offramp: ready, serving " + engine.modelId());
         server.awaitClose();  // a drain ends here: the command returns and the process exits 0
         out.println("offramp: stopped");
+    }
+
+    /**
+     * The keys of {@code --api-key}, {@code --api-key-file} and {@code OFFRAMP_API_KEY}, together. The environment
+     * or a file keeps a key out of the process list, where {@code --api-key} is visible to every user of the machine.
+     */
+    private static ApiKeys apiKeys(CliArgs args, String fromEnvironment) {
+        List<String> keys = new ArrayList<>();
+        if (args.has("api-key")) {
+            keys.add(args.string("api-key", null));
+        }
+        if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+            keys.add(fromEnvironment);
+        }
+        if (args.has("api-key-file")) {
+            Path file = args.path("api-key-file", null);
+            try {
+                List<String> read = ApiKeys.readFile(file);
+                if (read.isEmpty()) {
+                    throw new CliArgs.UsageException("serve: --api-key-file " + file + ": expected at least one key, "
+                            + "found none");
+                }
+                keys.addAll(read);
+            } catch (java.io.IOException e) {
+                throw new CliArgs.UsageException("serve: --api-key-file " + file + ": cannot be read");
+            }
+        }
+        String routes = args.string("api-key-routes", "v1");
+        if (!routes.equals("v1") && !routes.equals("all")) {
+            throw new CliArgs.UsageException("serve: --api-key-routes: expected v1 or all, found " + routes);
+        }
+        if (args.has("api-key-routes") && keys.isEmpty()) {
+            throw new CliArgs.UsageException("serve: --api-key-routes: expected an API key, found none");
+        }
+        try {
+            return ApiKeys.of(keys, routes.equals("all"));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("serve: " + e.getMessage());
+        }
     }
 
     private static Duration seconds(CliArgs args, String name, Duration fallback) {

@@ -27,11 +27,13 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Json json;
     private final Metrics metrics;
     private final Executor validation;
+    private final ApiKeys apiKeys;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();  // event loop only, as the flags
     private boolean answering;  // a request of this connection is being answered
     private boolean closing;    // its answer closes the connection
 
-    HttpHandler(Router router, Json json, Metrics metrics, Executor validation) {
+    HttpHandler(Router router, Json json, Metrics metrics, Executor validation, ApiKeys apiKeys) {
+        this.apiKeys = apiKeys;
         this.router = router;
         this.json = json;
         this.metrics = metrics;
@@ -128,6 +130,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         try {
             if (!wellFormed) {
                 throw malformed(req.decoderResult().cause());
+            }
+            // Before routing: without a key a client learns nothing of which /v1 paths exist.
+            if (apiKeys.required(path) && !apiKeys.accepts(single(req.headers(), "Authorization"))) {
+                throw ApiException.unauthorized(req.headers().contains("Authorization"));
             }
             if (badBudget != null) {
                 throw badBudget;

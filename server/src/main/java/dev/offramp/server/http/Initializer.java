@@ -41,6 +41,6 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
                         .setMaxHeaderSize(MAX_HEADER_BYTES)))
                 .addLast("deadlines", new Deadlines(config.timeouts(), json))
                 .addLast("aggregate", new BodyLimit(config.maxBodyBytes(), json, router, metrics))
-                .addLast("route", new HttpHandler(router, json, metrics, validation));
+                .addLast("route", new HttpHandler(router, json, metrics, validation, config.apiKeys()));
     }
 }

@@ -6,8 +6,9 @@ import java.time.Duration;
  * Where and how the HTTP server listens.
  *
  * @param timeouts how long a connection may take over each part of a request, and a write
+ * @param apiKeys  the keys clients must send, or {@link ApiKeys#NONE}
  */
-public record ServerConfig(String host, int port, int maxBodyBytes, Timeouts timeouts) {
+public record ServerConfig(String host, int port, int maxBodyBytes, Timeouts timeouts, ApiKeys apiKeys) {
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
@@ -35,9 +36,9 @@ public record ServerConfig(String host, int port, int maxBodyBytes, Timeouts tim
         }
     }
 
-    /** With the default timeouts. */
+    /** With the default timeouts and no API key. */
     public ServerConfig(String host, int port, int maxBodyBytes) {
-        this(host, port, maxBodyBytes, Timeouts.DEFAULT);
+        this(host, port, maxBodyBytes, Timeouts.DEFAULT, ApiKeys.NONE);
     }
 
     public ServerConfig {
@@ -50,8 +51,8 @@ public record ServerConfig(String host, int port, int maxBodyBytes, Timeouts tim
         if (maxBodyBytes < 1) {
             throw new IllegalArgumentException("max body bytes: expected >= 1, found " + maxBodyBytes);
         }
-        if (timeouts == null) {
-            throw new IllegalArgumentException("timeouts: expected a value, found none");
+        if (timeouts == null || apiKeys == null) {
+            throw new IllegalArgumentException("timeouts and API keys: expected values, found none");
         }
     }
 }

@@ -33,7 +33,7 @@ class TimeoutsTest {
                 DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(),
                 new Engine.Limits(1, 4, 0, Duration.ofSeconds(30), SHORT), ModeOptions.NONE, null);
         server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024,
-                new ServerConfig.Timeouts(SHORT, SHORT, SHORT, Duration.ofSeconds(30))), engine).start();
+                new ServerConfig.Timeouts(SHORT, SHORT, SHORT, Duration.ofSeconds(30)), ApiKeys.NONE), engine).start();
         engine.awaitLoaded();
     }
 
