@@ -18,7 +18,8 @@ import java.util.Set;
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 final class ServeCommand {
     static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
-            + "[--max-running N] [--max-waiting N] [--max-queue-wait-ms MS] [--budget-min-layer K] [--stall-timeout-s S] "
+            + "[--max-running N] [--max-waiting N] [--max-queue-wait-ms MS] [--budget-min-layer K] "
+            + "[--stall-timeout-s S] "
             + "[--drain-timeout-s S] [--header-timeout-s S] [--body-timeout-s S] [--idle-timeout-s S] "
             + "[--write-timeout-s S] [--api-key KEY] [--api-key-file FILE] [--api-key-routes v1|all] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
@@ -77,7 +78,7 @@ final class ServeCommand {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
-                + engine.modelId() + ")" + (keys.size() == 0 ? "" : "; " + keys + " required as Authorization: Bearer"));
+                + engine.modelId() + ")" + (keys.size() == 0 ? "" : "; " + keys + " asked as Authorization: Bearer"));
         try {
             engine.awaitLoaded();
         } catch (java.util.concurrent.CompletionException e) {

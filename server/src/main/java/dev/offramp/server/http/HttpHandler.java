@@ -102,7 +102,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;  // after a Connection: close answer nothing more is answered
         }
         if (answering) {
-            // HTTP/1.1 answers pipelined requests in order: this one waits its turn, and nothing more is read meanwhile.
+            // HTTP/1.1 answers pipelined requests in order: this one waits its turn; nothing more is read meanwhile.
             pipelined.add(req.retain());
             ctx.channel().config().setAutoRead(false);
             return;

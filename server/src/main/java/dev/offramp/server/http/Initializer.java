@@ -9,8 +9,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The pipeline of every connection: write timeout → HTTP codec → read deadlines → body aggregation with a size limit
- * → routing.
+ * The pipeline of every connection: write timeout → HTTP codec → read deadlines → body aggregation with a size
+ * limit → routing.
  */
 final class Initializer extends ChannelInitializer<SocketChannel> {
     /** Netty's defaults, named: beyond them a request is answered 414 (request line) or 431 (headers). */

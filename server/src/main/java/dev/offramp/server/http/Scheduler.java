@@ -69,7 +69,7 @@ final class Scheduler {
         }
     }
 
-    /** Admits, then advances the batch by one step (or waits a little when nothing can step). */
+    /** Refuses jobs that waited too long, admits, then advances the batch by one step (or waits a little). */
     private void iterate() throws InterruptedException {
         expireWaiting();
         admit();
@@ -145,14 +145,7 @@ final class Scheduler {
         try {
             j.sink.start();
         } catch (RuntimeException | Error e) {
-            fail(j, e);
-        }
-    }
-
-    /** This job alone failed: it leaves at the next step with that failure; the batch goes on. */
-    private void fail(Job j, Throwable e) {
-        if (j.failure == null) {
-            j.failure = e;
+            j.failure = e;  // this job alone: it leaves at the next step with that failure, the batch goes on
             j.slot.cancel();
         }
     }

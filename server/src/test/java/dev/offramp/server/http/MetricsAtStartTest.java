@@ -59,7 +59,8 @@ class MetricsAtStartTest {
         String text = scrape();
         assertThat(text).contains("offramp_budget_outcome_total{model=\"stories260K.bin\",outcome=\"missed\"} 0.0")
                 .contains("offramp_requests_cancelled_total{model=\"stories260K.bin\",reason=\"client_stalled\"} 0.0")
-                .contains("offramp_cascade_deferrals_total{from=\"layers-1-3\",model=\"stories260K.bin\",to=\"full\"} 0.0")
+                .contains("offramp_cascade_deferrals_total{from=\"layers-1-3\",model=\"stories260K.bin\","
+                        + "to=\"full\"} 0.0")
                 .contains("offramp_requests_rejected_total{model=\"stories260K.bin\",reason=\"queue_full\"} 0.0");
     }
 

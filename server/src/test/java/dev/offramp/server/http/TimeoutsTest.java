@@ -45,7 +45,8 @@ class TimeoutsTest {
     @Test
     void headersSentByteByByteTooSlowlyAre408AndTheSocketCloses() throws Exception {
         try (Socket s = open()) {
-            s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a"
+                    .getBytes(StandardCharsets.US_ASCII));
             String r = readToEnd(s);  // nothing more is sent: the server ends it
             assertThat(r).startsWith("HTTP/1.1 408").contains("request headers: expected complete within 300 ms")
                     .containsIgnoringCase("connection: close");
