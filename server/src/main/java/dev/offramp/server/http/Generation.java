@@ -6,6 +6,7 @@ import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
+import dev.offramp.policy.PolicySpecException;
 
 /** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
 final class Generation {
@@ -63,6 +64,8 @@ final class Generation {
         Mode mode;
         try {
             mode = asked.toMode(c, PolicyRegistry.standard());
+        } catch (PolicySpecException e) {
+            throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }

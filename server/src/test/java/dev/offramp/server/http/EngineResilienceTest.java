@@ -52,7 +52,9 @@ class EngineResilienceTest {
         HttpResponse<String> r = post("{\"prompt\":\"a\",\"max_tokens\":2,\"early_exit\":{\"policy\":\"" + policy
                 + "\"}}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-        String message = JSON.readTree(r.body()).get("error").get("message").asText();
+        JsonNode error = JSON.readTree(r.body()).get("error");
+        assertThat(error.get("param").asText()).isEqualTo("early_exit.policy");
+        String message = error.get("message").asText();
         assertThat(message).contains("expected at most 4096 characters").hasSizeLessThan(200);
 
         String deep = "any(".repeat(500) + "confidence:threshold=0.5" + ")".repeat(500);
