@@ -5,11 +5,15 @@ import dev.offramp.model.ModelConfig;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.policy.PolicySpecException;
 
 /** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
 final class Generation {
+    /** Tokens a cut through the text can add to a prefix's count beyond the whole's (merges spanning the cut). */
+    private static final int CUT_MARGIN = 64;
+
     private Generation() {}
 
     /**
@@ -25,8 +29,9 @@ final class Generation {
      */
     static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade) {
         ModelConfig c = m.config();
-        int[] prompt = k.promptIds() != null ? k.promptIds() : m.tokenizer().encode(k.prompt());
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
+        int[] prompt = k.promptIds() != null ? k.promptIds()
+                : encodeWithin(m.tokenizer(), k.prompt(), c.contextLength(), promptParam);
         for (int id : prompt) {
             if (id < 0 || id >= c.vocab()) {
                 throw ApiException.invalid(promptParam, "prompt_ids: expected ids in 0.." + (c.vocab() - 1)
@@ -70,6 +75,24 @@ final class Generation {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }
         return new Prepared(prompt, request(prompt, k, mode), mode.name(), null, null);
+    }
+
+    /**
+     * Tokenizes a prompt, refusing one far too long for the context from a prefix first. Tokenizing costs more than
+     * linear time in the text (llama2c's merges are quadratic: an 875 KB prompt took minutes), so a long prompt is
+     * measured by growing prefixes; a prefix already over the context, with a margin for merges across the cut,
+     * ends it. Whatever fits is then tokenized whole and checked exactly by the caller.
+     */
+    static int[] encodeWithin(TextTokenizer tokenizer, String text, int context, String param) {
+        for (long chars = 4L * context; chars < text.length(); chars *= 4) {
+            int cut = (int) chars - (Character.isHighSurrogate(text.charAt((int) chars - 1)) ? 1 : 0);
+            int tokens = tokenizer.encode(text.substring(0, cut)).length;
+            if (tokens > context + CUT_MARGIN) {
+                throw ApiException.invalid(param, param + ": expected 1.." + context + " tokens (the context "
+                        + "length), found more than " + (tokens - CUT_MARGIN) + " in its first " + cut + " characters");
+            }
+        }
+        return tokenizer.encode(text);
     }
 
     /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */

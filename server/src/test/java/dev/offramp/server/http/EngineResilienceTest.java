@@ -67,6 +67,24 @@ class EngineResilienceTest {
     }
 
     @Test
+    void aHugePromptIsRefusedFromAPrefixWithoutTokenizingItWhole() throws Exception {
+        // stories260K's tokenizer merges in quadratic time: 875 KB of prompt once held a validation thread for minutes.
+        try (Server roomy = new Server(new ServerConfig("127.0.0.1", 0, 2 << 20), new Engine("stories260K.bin",
+                () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start()) {
+            roomy.engine().awaitLoaded();
+            String prompt = "Once upon a time there was a girl. ".repeat(25_000);
+            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(uri(roomy, "/v1/completions"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + prompt + "\",\"max_tokens\":2}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            assertThat(JSON.readTree(r.body()).get("error").get("message").asText())
+                    .startsWith("prompt: expected 1..512 tokens (the context length), found more than");
+            assertServing(roomy);
+        }
+    }
+
+    @Test
     void anErrorThrownForOneRequestOnTheEngineThreadFailsThatRequestOnly() throws Exception {
         CountDownLatch otherStreaming = new CountDownLatch(1);
         Job.Sink throwsOnceOthersRun = new Job.Sink() {
