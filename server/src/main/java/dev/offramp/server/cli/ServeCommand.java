@@ -146,9 +146,9 @@ final class ServeCommand {
 
     /**
      * SIGTERM and SIGINT start a graceful drain (once) instead of the JVM's immediate shutdown, whose hooks would run
-     * while the event loops close and whose exit status would be 143 rather than 0.
+     * while the event loops close and whose exit status would be 143 rather than 0. {@code sun.misc.Signal}
+     * (jdk.unsupported) is the JDK's only way to do that; javac warns of it, a warning no annotation suppresses.
      */
-    @SuppressWarnings("sunapi")
     private static void onStopSignal(Runnable drain) {
         java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {

@@ -124,7 +124,7 @@ final class Exchange {
         }
     }
 
-    /** A whole error response made outside an exchange: the codec's own answers to {@code Expect}. */
+    /** A whole error response made outside an exchange: answers to {@code Expect}, read deadlines (408). */
     static FullHttpResponse errorResponse(Json json, Throwable failure, String requestId) {
         Errors.Mapped m = Errors.map(failure, requestId);
         byte[] bytes = json.write(m.body());
@@ -161,7 +161,6 @@ final class Exchange {
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-        // Counted when it ends, with how it ended: a stream the engine cancelled is not a 200.
         if (!framing.http10()) {
             r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -183,6 +182,7 @@ final class Exchange {
         end(200);
     }
 
+    /** A stream is counted when it ends, by how it ended: one the engine cancelled is not the 200 it began as. */
     private void end(int status) {
         metrics.request(route, status);
         channel.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.US_ASCII)));
