@@ -106,11 +106,13 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
         return read(f, f.string("prompt"), f.ints("prompt_ids"), false, f.integer("max_tokens"), "max_tokens");
     }
 
+    /** OpenAI's fields this server accepts and does not use: {@code n} must be 1, {@code user} a string. */
     private static void checkN(Fields f) {
         Integer n = f.integer("n");
         if (n != null && n != 1) {
             throw ApiException.invalid("n", "n: only 1 choice per request is supported, found " + n);
         }
+        f.string("user");
     }
 
     private static Knobs read(Fields f, String prompt, int[] ids, boolean chat, Integer max, String maxName) {

@@ -119,6 +119,8 @@ class BadInputTest {
                         + "\"speedup\":0.5}}", 400, "early_exit.speedup: expected a number >= 1"),
                 Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"static\","
                         + "\"exit_layer\":0}}", 400, "early_exit.exit_layer: expected >= 1"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"user\":{\"id\":1}}", 400,
+                        "user: expected a string, found an object"),
                 Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"prompt\":\"b\"}", 400,
                         "malformed JSON: Duplicate field 'prompt'"),
                 Arguments.of("POST", "/v1/completions", "[".repeat(5000) + "]".repeat(5000), 400,
