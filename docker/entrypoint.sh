@@ -10,7 +10,13 @@
 #   OFFRAMP_MODEL --model   OFFRAMP_TOKENIZER --tokenizer   OFFRAMP_HOST --host (default here 0.0.0.0: a
 #   container must listen beyond its loopback)   OFFRAMP_PORT --port   OFFRAMP_MAX_RUNNING --max-running
 #   OFFRAMP_MAX_WAITING --max-waiting   OFFRAMP_BUDGET_MIN_LAYER --budget-min-layer
-#   OFFRAMP_STALL_TIMEOUT_S --stall-timeout-s   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
+#   OFFRAMP_STALL_TIMEOUT_S --stall-timeout-s   OFFRAMP_DRAIN_TIMEOUT_S --drain-timeout-s
+#   OFFRAMP_MAX_QUEUE_WAIT_MS --max-queue-wait-ms   OFFRAMP_HEADER_TIMEOUT_S --header-timeout-s
+#   OFFRAMP_BODY_TIMEOUT_S --body-timeout-s   OFFRAMP_IDLE_TIMEOUT_S --idle-timeout-s
+#   OFFRAMP_WRITE_TIMEOUT_S --write-timeout-s   OFFRAMP_API_KEY_FILE --api-key-file
+#   OFFRAMP_API_KEY_ROUTES --api-key-routes   (OFFRAMP_API_KEY is read by the server itself and never passed as
+#   --api-key: an argument is visible to every user of the machine; a Kubernetes Secret sets it, see k8s/)
+#   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
 #   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads   OFFRAMP_KERNELS --kernels
 #   The default decoding mode for requests without an early_exit object, and the served cascade:
 #   OFFRAMP_PROFILE --profile   OFFRAMP_MODE --mode   OFFRAMP_POLICY --policy   OFFRAMP_EXIT_LAYER --exit-layer
@@ -82,6 +88,14 @@ if [ "$command" = serve ]; then
     option OFFRAMP_MAX_WAITING --max-waiting
     option OFFRAMP_BUDGET_MIN_LAYER --budget-min-layer
     option OFFRAMP_STALL_TIMEOUT_S --stall-timeout-s
+    option OFFRAMP_DRAIN_TIMEOUT_S --drain-timeout-s
+    option OFFRAMP_MAX_QUEUE_WAIT_MS --max-queue-wait-ms
+    option OFFRAMP_HEADER_TIMEOUT_S --header-timeout-s
+    option OFFRAMP_BODY_TIMEOUT_S --body-timeout-s
+    option OFFRAMP_IDLE_TIMEOUT_S --idle-timeout-s
+    option OFFRAMP_WRITE_TIMEOUT_S --write-timeout-s
+    option OFFRAMP_API_KEY_FILE --api-key-file
+    option OFFRAMP_API_KEY_ROUTES --api-key-routes
     option OFFRAMP_MAX_BODY_BYTES --max-body-bytes
     option OFFRAMP_DEVICE --device
     option OFFRAMP_THREADS --threads

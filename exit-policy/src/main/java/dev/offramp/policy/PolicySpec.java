@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * A parsed policy spec, before any policy is built: {@code name[:key=value,…]}, or {@code all(spec, …)},
- * {@code any(spec, …)}, {@code quorum(n, spec, …)} nested to any depth; {@link PolicyRegistry} builds the policy.
+ * {@code any(spec, …)}, {@code quorum(n, spec, …)} nested up to 16 deep, in at most 4,096 characters;
+ * {@link PolicyRegistry} builds the policy.
  */
 public sealed interface PolicySpec {
     /** The composite names; every other name is a leaf policy. */

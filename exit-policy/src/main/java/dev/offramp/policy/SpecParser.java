@@ -9,12 +9,24 @@ import java.util.Map;
  * Recursive descent over {@code name[:key=value,…]} and {@code all(…)}, {@code any(…)}, {@code quorum(n, …)}.
  * Commas separate both keys and children: after a key=value, a comma continues the key list only when the next token
  * is itself {@code key=value}; otherwise it starts the next child (or, at the top level, is an error).
+ *
+ * <p>Specs arrive in HTTP requests, so the parser bounds what a request can make it do: the text's length, the
+ * nesting depth (the recursion would otherwise overflow the stack of whichever thread parses it) and each word's
+ * length; and its messages quote only a short prefix of the text.
  */
 final class SpecParser {
+    /** Longer than any sensible spec (a dozen composed policies take a few hundred characters). */
+    static final int MAX_LENGTH = 4096;
+    /** Composites nested deeper than this are refused before the recursion goes further. */
+    static final int MAX_DEPTH = 16;
+    /** Names, keys and values: the longest policy name or number is well under this. */
+    static final int MAX_WORD = 64;
+    private static final int QUOTED = 60;
     private static final String PUNCTUATION = "(),:=";
 
     private final String text;
     private int pos;
+    private int depth;
 
     SpecParser(String text) {
         this.text = text == null ? "" : text;
@@ -24,6 +36,10 @@ final class SpecParser {
         if (text.isBlank()) {
             throw new PolicySpecException(
                     "empty policy spec: expected name[:key=value,…] or all(…)/any(…)/quorum(n, …)");
+        }
+        if (text.length() > MAX_LENGTH) {
+            throw new PolicySpecException("policy spec: expected at most " + MAX_LENGTH + " characters, found "
+                    + text.length());
         }
         PolicySpec spec = spec();
         skipSpace();
@@ -56,6 +72,9 @@ final class SpecParser {
 
     private PolicySpec composite(String name) {
         expect('(', "'(' after '" + name + "'");
+        if (++depth > MAX_DEPTH) {
+            throw error("composites nested deeper than " + MAX_DEPTH + " levels");
+        }
         int required = 0;
         if (name.equals("quorum")) {
             String n = word("quorum's n");
@@ -80,6 +99,7 @@ final class SpecParser {
         } else if (name.equals("any")) {
             required = 1;
         }
+        depth--;
         return new PolicySpec.Composite(name, required, children);
     }
 
@@ -122,6 +142,11 @@ final class SpecParser {
         if (pos == start) {
             throw error("expected " + what + ", found " + found());
         }
+        if (pos - start > MAX_WORD) {
+            int length = pos - start;
+            pos = start;
+            throw error("expected " + what + " of at most " + MAX_WORD + " characters, found " + length);
+        }
         return text.substring(start, pos);
     }
 
@@ -160,6 +185,7 @@ final class SpecParser {
     }
 
     private PolicySpecException error(String problem) {
-        return new PolicySpecException("malformed policy spec \"" + text + "\" at " + pos + ": " + problem);
+        String quoted = text.length() <= QUOTED ? text : text.substring(0, QUOTED) + "…";
+        return new PolicySpecException("malformed policy spec \"" + quoted + "\" at " + pos + ": " + problem);
     }
 }

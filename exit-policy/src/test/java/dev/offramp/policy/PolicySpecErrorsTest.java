@@ -120,6 +120,34 @@ class PolicySpecErrorsTest {
         assertThatThrownBy(() -> registry.parse(spec)).isInstanceOf(PolicySpecException.class).hasMessage(message);
     }
 
+    /** Specs come from HTTP requests: 3,000 nested composites (15 KB) once overflowed the parsing thread's stack. */
+    static Stream<Arguments> beyondTheLimits() {
+        String deep = "all(".repeat(500) + "static:layer=1" + ")".repeat(500);
+        return Stream.of(
+                arguments("all(".repeat(3000) + "static:layer=1" + ")".repeat(3000),
+                        "policy spec: expected at most 4096 characters, found 15014"),
+                arguments(deep, "malformed policy spec \"" + deep.substring(0, 60) + "…\" at 68: "
+                        + "composites nested deeper than 16 levels"),
+                arguments("any(".repeat(17) + "static:layer=1" + ")".repeat(17), "malformed policy spec \""
+                        + "any(".repeat(15) + "…\" at 68: composites nested deeper than 16 levels"),
+                arguments("static:layer=" + "9".repeat(65), "malformed policy spec \"static:layer="
+                        + "9".repeat(47) + "…\" at 13: expected a value for 'layer' of at most 64 characters, "
+                        + "found 65"),
+                arguments("c".repeat(900_000), "policy spec: expected at most 4096 characters, found 900000"));
+    }
+
+    @ParameterizedTest(name = "[{index}]")
+    @MethodSource("beyondTheLimits")
+    void boundsWhatARequestCanMakeTheParserDoAndQuotesOnlyAPrefix(String spec, String message) {
+        assertThatThrownBy(() -> registry.parse(spec)).isInstanceOf(PolicySpecException.class).hasMessage(message);
+    }
+
+    @org.junit.jupiter.api.Test
+    void sixteenLevelsStillParse() {
+        String spec = "all(".repeat(16) + "static:layer=1" + ")".repeat(16);
+        org.assertj.core.api.Assertions.assertThat(PolicySpec.parse(spec)).isInstanceOf(PolicySpec.Composite.class);
+    }
+
     static Stream<Arguments> badConstructorArguments() {
         LayerSet every = LayerSet.range(1, 1);
         return Stream.of(

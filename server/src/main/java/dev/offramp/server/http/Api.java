@@ -12,16 +12,20 @@ final class Api {
 
     static List<Route> routes(Engine engine) {
         return List.of(
-                new Route(GET, "/health", ex -> ex.respond(HttpResponseStatus.OK, new Wire.Status("ok"))),
+                // Liveness: 503 once the engine thread has ended, so that a supervisor restarts the process.
+                new Route(GET, "/health", ex -> ex.respond(engine.alive() ? HttpResponseStatus.OK
+                        : HttpResponseStatus.SERVICE_UNAVAILABLE, new Wire.Status(engine.alive() ? "ok"
+                        : "engine_stopped")), false),
                 new Route(GET, "/ready", ex -> ex.respond(
                         engine.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        new Wire.Status(engine.ready() ? "ready" : "loading"))),
+                        new Wire.Status(engine.ready() ? "ready" : engine.draining() ? "draining" : "loading")),
+                        false),
                 new Route(GET, "/v1/models", ex -> ex.respond(HttpResponseStatus.OK,
-                        Wire.ModelList.of(engine.modelId(), engine.created()))),
+                        Wire.ModelList.of(engine.modelId(), engine.created())), false),
                 new Route(GET, "/metrics", ex -> ex.respondText(HttpResponseStatus.OK, engine.metrics().scrape(),
-                        "text/plain; version=0.0.4; charset=utf-8")),
-                new Route(POST, "/v1/completions", new CompletionsHandler(engine)),
-                new Route(POST, "/v1/chat/completions", new ChatHandler(engine)),
-                new Route(POST, "/v1/generate", new GenerateHandler(engine)));
+                        "text/plain; version=0.0.4; charset=utf-8"), false),
+                new Route(POST, "/v1/completions", new CompletionsHandler(engine), true),
+                new Route(POST, "/v1/chat/completions", new ChatHandler(engine), true),
+                new Route(POST, "/v1/generate", new GenerateHandler(engine), true));
     }
 }

@@ -40,10 +40,31 @@ public final class ApiException extends RuntimeException {
                 "method_not_allowed", message, Map.of("Allow", allow));
     }
 
+    /** 401, as OpenAI answers it, with {@code WWW-Authenticate}; the key sent (if any) is never quoted. */
+    static ApiException unauthorized(boolean sent) {
+        return new ApiException(HttpResponseStatus.UNAUTHORIZED, "invalid_request_error", null, "invalid_api_key",
+                sent ? "Incorrect API key provided: expected Authorization: Bearer with a key this server accepts"
+                        : "You didn't provide an API key: expected Authorization: Bearer YOUR_KEY",
+                Map.of("WWW-Authenticate", "Bearer"));
+    }
+
     /** 429 with {@code Retry-After}: the running batch and the waiting line are both full. */
     public static ApiException overloaded(int maxRunning, int maxWaiting) {
         return new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "overloaded",
                 "server busy: " + maxRunning + " requests running and " + maxWaiting + " waiting; retry later",
+                Map.of("Retry-After", "1"));
+    }
+
+    /** The engine stopped a generation because its client left or stopped reading ({@code reason}). */
+    static ApiException cancelled(String reason) {
+        return new ApiException(HttpResponseStatus.valueOf(Metrics.CANCELLED_STATUS, "Client Closed Request"),
+                "server_error", null, reason, "generation cancelled: " + reason);
+    }
+
+    /** 503 with {@code Retry-After}: the job waited in the queue longer than the server allows. */
+    static ApiException queueTimeout(long waitedMs) {
+        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "queue_timeout",
+                "server busy: waited " + waitedMs + " ms in the queue, longer than allowed; retry later",
                 Map.of("Retry-After", "1"));
     }
 
@@ -52,7 +73,7 @@ public final class ApiException extends RuntimeException {
                 "body_too_large", "request body: expected at most " + limit + " bytes, found more");
     }
 
-    /** Headers the response carries: Allow for a 405, Retry-After for a 429. */
+    /** Headers the response carries: Allow for a 405, Retry-After for a 429 or 503, WWW-Authenticate for a 401. */
     public Map<String, String> headers() {
         return headers;
     }

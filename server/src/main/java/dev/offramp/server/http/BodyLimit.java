@@ -1,6 +1,13 @@
 package dev.offramp.server.http;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -34,7 +41,38 @@ final class BodyLimit extends HttpObjectAggregator {
         boolean keep = !(oversized instanceof FullHttpMessage)
                 && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
         String route = router.label(new QueryStringDecoder(((HttpRequest) oversized).uri()).path());
-        new Exchange(ctx.channel(), json, HttpHandler.requestId(oversized), keep, new byte[0], null, route, metrics)
+        new Exchange(ctx.channel(), json, HttpHandler.requestId(oversized),
+                Exchange.Framing.of((HttpRequest) oversized, keep, () -> {}), new byte[0], null, route, metrics)
                 .fail(ApiException.tooLarge(limit));
+    }
+
+    /**
+     * Netty answers {@code Expect} itself: 100 Continue, or 413 (the declared body is over the limit) and 417 (an
+     * expectation other than 100-continue) with empty bodies; these carry the error body like every other error.
+     */
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        Object netty = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (!(netty instanceof FullHttpResponse r) || r.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
+            return netty;
+        }
+        ApiException error = r.status().code() == 413 ? ApiException.tooLarge(limit)
+                : new ApiException(HttpResponseStatus.EXPECTATION_FAILED, "invalid_request_error", null,
+                        "expectation_failed", "expect: expected 100-continue, found another expectation");
+        String route = router.label(new QueryStringDecoder(((HttpRequest) start).uri()).path());
+        FullHttpResponse answer = Exchange.errorResponse(json, error, HttpHandler.requestId(start));
+        if (!HttpUtil.isKeepAlive(start)) {
+            answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        r.release();
+        metrics.request(route, error.status().code());
+        return answer;
+    }
+
+    /** The client asked to close: no body follows an Expect answer, so the close needs no linger. */
+    @Override
+    protected boolean closeAfterContinueResponse(Object msg) {
+        return super.closeAfterContinueResponse(msg) || msg instanceof HttpResponse r
+                && r.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
     }
 }

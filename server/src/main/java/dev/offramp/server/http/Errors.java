@@ -10,6 +10,11 @@ import org.slf4j.LoggerFactory;
 /** The one place where a failure becomes an HTTP status and the {@code {"error":{…}}} body. */
 public final class Errors {
     private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
+    /**
+     * The longest message sent: messages quote what was wrong, and a request may send megabytes of it. The longest
+     * written here (an unknown field with the list of known ones) stays well under this.
+     */
+    static final int MAX_MESSAGE = 400;
 
     /** The error body: {@code {"error":{"message","type","param","code"}}}. */
     public record Body(Detail error) {}
@@ -21,20 +26,27 @@ public final class Errors {
 
     private Errors() {}
 
-    public static Mapped map(Throwable failure) {
+    /** @param requestId named in the log of an unexpected failure, the one place it is logged */
+    public static Mapped map(Throwable failure, String requestId) {
         Throwable t = unwrap(failure);
         if (t instanceof ApiException e) {
-            return new Mapped(e.status(), new Body(new Detail(e.getMessage(), e.type(), e.param(), e.code())),
-                    e.headers());
+            return new Mapped(e.status(), new Body(new Detail(shorten(e.getMessage()), e.type(), shorten(e.param()),
+                    e.code())), e.headers());
         }
         if (t instanceof IllegalArgumentException) {
             // The engine and the policy grammar say what was wrong in "expected X, found Y" form.
             return new Mapped(HttpResponseStatus.BAD_REQUEST,
-                    new Body(new Detail(t.getMessage(), "invalid_request_error", null, null)), Map.of());
+                    new Body(new Detail(shorten(t.getMessage()), "invalid_request_error", null, null)), Map.of());
         }
-        LOG.error("request failed", t);
-        return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                new Body(new Detail("internal error: " + t, "server_error", null, null)), Map.of());
+        LOG.error("request {} failed", requestId, t);
+        // The client learns that it failed, not the server's internals (no class names, no stack).
+        return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR, new Body(new Detail(
+                "internal error: the server could not complete this request (request id " + requestId + ")",
+                "server_error", null, "internal_error")), Map.of());
+    }
+
+    private static String shorten(String s) {
+        return s == null || s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE - 1) + "…";
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -3,7 +3,7 @@ package dev.offramp.server.http;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -11,6 +11,8 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -19,6 +21,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One request and the way back to its client. The body is copied off the pooled buffer on arrival, so an exchange
@@ -27,30 +30,52 @@ import java.util.Map;
 final class Exchange {
     static final String REQUEST_ID = "X-Request-Id";
     static final String BUDGET_OUTCOME = "X-Latency-Budget-Outcome";
+    private static final int LINGER_SECONDS = 2;
     private final Channel channel;
     private final Json json;
     private final String requestId;
-    private final boolean keepAlive;
+    private final Framing framing;
     private final byte[] body;
     private final Long budgetMs;
     private final String route;
     private final Metrics metrics;
+    private final long arrival = System.nanoTime();  // made on the event loop as the request arrives
     private volatile boolean streaming;
+
+    /**
+     * How the answer goes out on its connection.
+     *
+     * @param keepAlive the connection stays open after the answer (else it ends with a lingering close)
+     * @param head      a HEAD request: the headers of the GET answer, no body
+     * @param http10    an HTTP/1.0 client: a stream is delimited by closing the connection, not chunked
+     * @param answered  told once the answer's last byte was written, so the connection may take the next request
+     */
+    record Framing(boolean keepAlive, boolean head, boolean http10, Runnable answered) {
+        static Framing of(HttpRequest req, boolean keepAlive, Runnable answered) {
+            return new Framing(keepAlive, HttpMethod.HEAD.equals(req.method()),
+                    HttpVersion.HTTP_1_0.equals(req.protocolVersion()), answered);
+        }
+    }
 
     /**
      * @param budgetMs the request's latency budget (X-Latency-Budget-Ms or Envoy's timeout, the smaller), or null
      * @param route    the route's path for the requests metric, or "unmatched" (labels stay low-cardinality)
      */
-    Exchange(Channel channel, Json json, String requestId, boolean keepAlive, byte[] body, Long budgetMs,
+    Exchange(Channel channel, Json json, String requestId, Framing framing, byte[] body, Long budgetMs,
              String route, Metrics metrics) {
         this.channel = channel;
         this.json = json;
         this.requestId = requestId;
-        this.keepAlive = keepAlive;
+        this.framing = framing;
         this.body = body;
         this.budgetMs = budgetMs;
         this.route = route;
         this.metrics = metrics;
+    }
+
+    /** {@code System.nanoTime()} when the request had arrived: a latency budget's clock starts here. */
+    long arrival() {
+        return arrival;
     }
 
     Long budgetMs() {
@@ -90,13 +115,25 @@ final class Exchange {
 
     /** The failure's status and error body; after a stream has begun, an error event ends the stream instead. */
     void fail(Throwable failure) {
-        Errors.Mapped m = Errors.map(failure);
+        Errors.Mapped m = Errors.map(failure, requestId);
         if (streaming) {
             event(m.body());
-            endStream();
+            end(m.status().code());
         } else {
             respond(m.status(), m.body(), m.headers());
         }
+    }
+
+    /** A whole error response made outside an exchange: answers to {@code Expect}, read deadlines (408). */
+    static FullHttpResponse errorResponse(Json json, Throwable failure, String requestId) {
+        Errors.Mapped m = Errors.map(failure, requestId);
+        byte[] bytes = json.write(m.body());
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, m.status(),
+                Unpooled.wrappedBuffer(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length).set(REQUEST_ID, requestId);
+        m.headers().forEach((k, v) -> r.headers().set(k, v));
+        return r;
     }
 
     /** A whole JSON response with extra headers (Allow, Retry-After, the budget outcome). */
@@ -110,7 +147,8 @@ final class Exchange {
     }
 
     private void respond(HttpResponseStatus status, byte[] bytes, CharSequence contentType, Map<String, String> extra) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                framing.head() ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         extra.forEach((k, v) -> r.headers().set(k, v));
         metrics.request(route, status.code());
@@ -122,9 +160,10 @@ final class Exchange {
         streaming = true;
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        metrics.request(route, 200);
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        if (!framing.http10()) {
+            r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
         channel.writeAndFlush(headers(r));
     }
 
@@ -140,21 +179,48 @@ final class Exchange {
 
     /** {@code data: [DONE]} and the end of the response. */
     void endStream() {
+        end(200);
+    }
+
+    /** A stream is counted when it ends, by how it ended: one the engine cancelled is not the 200 it began as. */
+    private void end(int status) {
+        metrics.request(route, status);
         channel.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.US_ASCII)));
         finish(channel.writeAndFlush(new DefaultLastHttpContent()));
     }
 
     private HttpResponse headers(HttpResponse r) {
         r.headers().set(REQUEST_ID, requestId);
-        if (!keepAlive) {
+        if (!keepsAlive()) {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return r;
     }
 
+    /** An HTTP/1.0 stream has no chunks: its end is the connection's. */
+    private boolean keepsAlive() {
+        return framing.keepAlive() && !(streaming && framing.http10());
+    }
+
     private void finish(ChannelFuture written) {
-        if (!keepAlive) {
-            written.addListener(ChannelFutureListener.CLOSE);
+        written.addListener(f -> framing.answered().run());
+        if (!keepsAlive()) {
+            written.addListener(f -> lingeringClose(channel));
         }
+    }
+
+    /**
+     * Closes after the answer without resetting it away: a client still sending (a body over the limit, say) would
+     * get a TCP reset for the unread bytes, often before it reads the answer. So the output is shut first, what
+     * still arrives is read and dropped, and the connection closes when the client does, or after a short linger.
+     */
+    static void lingeringClose(Channel channel) {
+        if (!(channel instanceof SocketChannel socket) || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        socket.shutdownOutput();
+        channel.config().setAutoRead(true);
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_SECONDS, TimeUnit.SECONDS);
     }
 }

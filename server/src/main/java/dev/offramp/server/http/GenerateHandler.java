@@ -40,7 +40,7 @@ final class GenerateHandler implements Route.Handler {
                 }
             }
         };
-        Replies.submit(engine, new Job(k, sink, ex, System.nanoTime()), out -> trace(id, out, tokens),
+        Replies.submit(engine, new Job(k, sink, ex, ex.arrival()), out -> trace(id, out, tokens),
                 out -> List.of(trace(id, out, tokens)));
     }
 

@@ -5,10 +5,15 @@ import dev.offramp.model.ModelConfig;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.PolicyRegistry;
+import dev.offramp.policy.PolicySpecException;
 
-/** A request's checks against the model, run on the engine thread when it joins the batch. */
+/** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
 final class Generation {
+    /** Tokens a cut through the text can add to a prefix's count beyond the whole's (merges spanning the cut). */
+    private static final int CUT_MARGIN = 64;
+
     private Generation() {}
 
     /**
@@ -24,8 +29,9 @@ final class Generation {
      */
     static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade) {
         ModelConfig c = m.config();
-        int[] prompt = k.promptIds() != null ? k.promptIds() : m.tokenizer().encode(k.prompt());
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
+        int[] prompt = k.promptIds() != null ? k.promptIds()
+                : encodeWithin(m.tokenizer(), k.prompt(), c.contextLength(), promptParam);
         for (int id : prompt) {
             if (id < 0 || id >= c.vocab()) {
                 throw ApiException.invalid(promptParam, "prompt_ids: expected ids in 0.." + (c.vocab() - 1)
@@ -38,9 +44,15 @@ final class Generation {
         }
         int room = c.contextLength() - prompt.length + 1;
         if (k.maxTokens() > room) {
-            throw ApiException.invalid("max_tokens", "max_tokens: expected at most " + room + " for a prompt of "
-                    + prompt.length + " tokens in a context of " + c.contextLength() + ", found " + k.maxTokens());
+            throw ApiException.invalid(k.maxTokensName(), k.maxTokensName() + ": expected at most " + room
+                    + " for a prompt of " + prompt.length + " tokens in a context of " + c.contextLength()
+                    + ", found " + k.maxTokens());
         }
+        if (k.topK() > c.vocab()) {
+            throw ApiException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
+                    + k.topK());
+        }
+        checkAgainstModel(k.earlyExit(), c);
         ModeOptions asked = k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit();
         if ("cascade".equals(asked.mode())) {
             if (cascade == null) {
@@ -57,10 +69,46 @@ final class Generation {
         Mode mode;
         try {
             mode = asked.toMode(c, PolicyRegistry.standard());
+        } catch (PolicySpecException e) {
+            throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }
         return new Prepared(prompt, request(prompt, k, mode), mode.name(), null, null);
+    }
+
+    /**
+     * Tokenizes a prompt, refusing one far too long for the context from a prefix first. Tokenizing costs more than
+     * linear time in the text (llama2c's merges are quadratic: an 875 KB prompt took minutes), so a long prompt is
+     * measured by growing prefixes; a prefix already over the context, with a margin for merges across the cut,
+     * ends it. Whatever fits is then tokenized whole and checked exactly by the caller.
+     */
+    static int[] encodeWithin(TextTokenizer tokenizer, String text, int context, String param) {
+        for (long chars = 4L * context; chars < text.length(); chars *= 4) {
+            int cut = (int) chars - (Character.isHighSurrogate(text.charAt((int) chars - 1)) ? 1 : 0);
+            int tokens = tokenizer.encode(text.substring(0, cut)).length;
+            if (tokens > context + CUT_MARGIN) {
+                throw ApiException.invalid(param, param + ": expected 1.." + context + " tokens (the context "
+                        + "length), found more than " + (tokens - CUT_MARGIN) + " in its first " + cut + " characters");
+            }
+        }
+        return tokenizer.encode(text);
+    }
+
+    /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
+    private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
+        if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
+            throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
+                    + " (the model's layers), found " + e.exitLayer());
+        }
+        if (e.speedup() != null && e.speedup() > c.layers()) {
+            throw ApiException.invalid("early_exit.speedup", "early_exit.speedup: expected 1.." + c.layers()
+                    + " (the model's layers), found " + e.speedup());
+        }
+        if (e.prune() != null && e.prune() > c.vocab()) {
+            throw ApiException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) .. " + c.vocab()
+                    + " (the vocabulary), found " + e.prune());
+        }
     }
 
     private static GenerationRequest request(int[] prompt, Knobs k, Mode mode) {

@@ -8,7 +8,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One accepted generation on its way through the engine: what it asks for, where its tokens go, and its deadline.
- * Made on the event loop; from {@link Engine#submit} on, only the engine thread touches its mutable fields.
+ * Made on the validation pool; from {@link Engine#submit} on, only the engine thread touches its mutable fields.
  */
 final class Job {
     /** Told when generation starts (checks passed) and of each token as it is produced, on the engine thread. */
@@ -78,6 +78,8 @@ final class Job {
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
     final long budgetNanos;        // 0: no budget
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
+    Generation.Prepared prepared;  // set by Engine#submit, before the job is queued
+
 
     // Engine thread only.
     Slot slot;
@@ -89,6 +91,7 @@ final class Job {
     long lastToken;
     long heldSince;                // when its stream stopped being writable; 0 while writable
     String cancelReason;           // set when the engine cancels it
+    Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
     Cascade cascade;               // a cascade request: its members and rule
     dev.offramp.model.engine.GenerationRequest deferred;  // what the whole model runs if deferred
     GenerationResult first;        // the small member's answer, once it is done

@@ -14,11 +14,17 @@ import java.util.Set;
  * @param model        the model named by the request, or null
  * @param includeUsage streaming: a last chunk carries the usage (OpenAI's {@code stream_options.include_usage})
  * @param chat         a chat completion (the prompt came from {@code messages})
+ * @param maxTokensName the field that set {@code maxTokens}, for its errors ({@code max_completion_tokens} in chat)
  */
-record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float temperature, float topP, int topK,
-             long seed, List<String> stop, boolean stream, boolean includeUsage, boolean chat,
+record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String maxTokensName, float temperature,
+             float topP, int topK, long seed, List<String> stop, boolean stream, boolean includeUsage, boolean chat,
              ModeOptions earlyExit) {
     static final int DEFAULT_MAX_TOKENS = 16;
+    /** OpenAI's range; beyond 2 sampling is noise. */
+    static final float MAX_TEMPERATURE = 2f;
+    /** A round drafts at most this many tokens: deeper drafts are almost never all accepted. */
+    static final int MAX_DRAFT = 32;
+    static final int MAX_STOP_CHARS = 256;
     private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed",
             "stop", "stream", "stream_options", "early_exit");
     private static final Set<String> COMPLETION_FIELDS = union(COMMON, "prompt", "n", "user");
@@ -39,10 +45,11 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
             throw ApiException.invalid("prompt_ids", "prompt_ids: expected at least one id, found none");
         }
         if (maxTokens < 1) {
-            throw ApiException.invalid("max_tokens", "max_tokens: expected >= 1, found " + maxTokens);
+            throw ApiException.invalid(maxTokensName, maxTokensName + ": expected >= 1, found " + maxTokens);
         }
-        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
-            throw ApiException.invalid("temperature", "temperature: expected a number >= 0, found " + temperature);
+        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
+            throw ApiException.invalid("temperature", "temperature: expected a number in [0, " + MAX_TEMPERATURE
+                    + "], found " + temperature);
         }
         if (!(topP > 0 && topP <= 1)) {
             throw ApiException.invalid("top_p", "top_p: expected a number in (0, 1], found " + topP);
@@ -50,8 +57,10 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
         if (topK < 0) {
             throw ApiException.invalid("top_k", "top_k: expected 0 (off) or a positive integer, found " + topK);
         }
-        if (stop.size() > 4 || stop.stream().anyMatch(String::isEmpty)) {
-            throw ApiException.invalid("stop", "stop: expected up to 4 non-empty strings, found " + stop);
+        if (stop.size() > 4 || stop.stream().anyMatch(s -> s.isEmpty() || s.length() > MAX_STOP_CHARS)) {
+            throw ApiException.invalid("stop", "stop: expected up to 4 non-empty strings of at most " + MAX_STOP_CHARS
+                    + " characters, found " + stop.size() + " of " + stop.stream().mapToInt(String::length)
+                    .boxed().toList() + " characters");
         }
         if (includeUsage && !stream) {
             throw ApiException.invalid("stream_options", "stream_options: expected only with stream: true");
@@ -64,7 +73,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
     static Knobs completion(Fields f) {
         f.allowOnly(COMPLETION_FIELDS);
         checkN(f);
-        return read(f, f.string("prompt"), null, false, f.integer("max_tokens"));
+        return read(f, f.string("prompt"), null, false, f.integer("max_tokens"), "max_tokens");
     }
 
     /** {@code POST /v1/chat/completions}: {@code messages} rendered with the model's chat template. */
@@ -87,23 +96,26 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
             throw ApiException.invalid("messages", e.getMessage());
         }
         Integer max = f.integer("max_completion_tokens");
-        return read(f, prompt, null, true, max != null ? max : f.integer("max_tokens"));
+        return max != null ? read(f, prompt, null, true, max, "max_completion_tokens")
+                : read(f, prompt, null, true, f.integer("max_tokens"), "max_tokens");
     }
 
     /** {@code POST /v1/generate}: prompt text or prompt_ids (used verbatim), the same knobs. */
     static Knobs generate(Fields f) {
         f.allowOnly(GENERATE_FIELDS);
-        return read(f, f.string("prompt"), f.ints("prompt_ids"), false, f.integer("max_tokens"));
+        return read(f, f.string("prompt"), f.ints("prompt_ids"), false, f.integer("max_tokens"), "max_tokens");
     }
 
+    /** OpenAI's fields this server accepts and does not use: {@code n} must be 1, {@code user} a string. */
     private static void checkN(Fields f) {
         Integer n = f.integer("n");
         if (n != null && n != 1) {
             throw ApiException.invalid("n", "n: only 1 choice per request is supported, found " + n);
         }
+        f.string("user");
     }
 
-    private static Knobs read(Fields f, String prompt, int[] ids, boolean chat, Integer max) {
+    private static Knobs read(Fields f, String prompt, int[] ids, boolean chat, Integer max, String maxName) {
         Double temperature = f.number("temperature");
         Double topP = f.number("top_p");
         Integer topK = f.integer("top_k");
@@ -115,7 +127,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
             options.allowOnly(Set.of("include_usage"));
             usage = options.bool("include_usage");
         }
-        return new Knobs(f.string("model"), prompt, ids, max == null ? DEFAULT_MAX_TOKENS : max,
+        return new Knobs(f.string("model"), prompt, ids, max == null ? DEFAULT_MAX_TOKENS : max, maxName,
                 temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
                 topK == null ? 0 : topK, seed == null ? 0L : seed, f.strings("stop"), Boolean.TRUE.equals(stream),
                 Boolean.TRUE.equals(usage), chat, earlyExit(f.object("early_exit")));
@@ -126,9 +138,33 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, float 
             return ModeOptions.NONE;
         }
         e.allowOnly(EARLY_EXIT_FIELDS);
+        // Ranges that need no model here, named by field; those against the model (layers, vocabulary) in Generation.
+        Integer exitLayer = e.integer("exit_layer");
+        if (exitLayer != null && exitLayer < 1) {
+            throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected >= 1, found "
+                    + exitLayer);
+        }
+        Integer prune = e.integer("prune");
+        if (prune != null && prune < 0) {
+            throw ApiException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) or a number of "
+                    + "tokens, found " + prune);
+        }
+        Double speedup = e.number("speedup");
+        if (speedup != null && !(speedup >= 1)) {
+            throw ApiException.invalid("early_exit.speedup", "early_exit.speedup: expected a number >= 1, found "
+                    + speedup);
+        }
+        Integer draft = e.integer("draft");
+        if (draft != null && (draft < 1 || draft > MAX_DRAFT)) {
+            throw ApiException.invalid("early_exit.draft", "early_exit.draft: expected 1.." + MAX_DRAFT
+                    + " tokens, found " + draft);
+        }
         Double draftStop = e.number("draft_stop");
-        return new ModeOptions(e.string("mode"), e.string("policy"), e.integer("exit_layer"), e.string("kv"),
-                e.integer("prune"), e.number("speedup"), e.integer("draft"),
+        if (draftStop != null && !(draftStop >= 0 && draftStop <= 1)) {
+            throw ApiException.invalid("early_exit.draft_stop", "early_exit.draft_stop: expected a number in [0, 1], "
+                    + "found " + draftStop);
+        }
+        return new ModeOptions(e.string("mode"), e.string("policy"), exitLayer, e.string("kv"), prune, speedup, draft,
                 draftStop == null ? null : draftStop.floatValue());
     }
 

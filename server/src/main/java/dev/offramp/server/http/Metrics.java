@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,6 +25,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * plus the JVM and process section. Micrometer adds {@code _total} to counters and {@code _seconds} to timers.
  */
 final class Metrics implements AutoCloseable {
+    /**
+     * The label values known from the start. Their counters are registered at 0, so that a fresh server's dashboard
+     * panels and alert rules (rates, ratios) read 0 rather than "no data".
+     */
+    static final List<String> MODES = List.of("full", "static", "early-exit", "skip", "self-speculative", "cascade");
+    static final List<String> OUTCOMES = List.of("met", "missed");
+    static final List<String> CANCEL_REASONS = List.of("client_disconnected", "client_stalled");
+    static final List<String> REJECT_REASONS = List.of("queue_full", "queue_timeout");
+    /** A request that ended because its client left or stopped reading: nginx's "client closed request". */
+    static final int CANCELLED_STATUS = 499;
     private static final Duration[] LATENCY_BUCKETS = durations(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
             10, 30, 60);
     private static final Duration[] TOKEN_BUCKETS = durations(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -50,6 +61,14 @@ final class Metrics implements AutoCloseable {
         Gauge.builder("offramp.kv.cache.usage.ratio", this, m -> m.kvUsage).tag("model", model)
                 .description("KV cache positions in use over the positions the running limit can hold")
                 .register(registry);
+        for (String mode : MODES) {
+            tokens(mode, 0, 0);
+            layers(mode, 0, 0);
+            speculative(mode, 0, 0);
+        }
+        OUTCOMES.forEach(o -> budgetOutcome(o).increment(0));
+        CANCEL_REASONS.forEach(r -> cancelledCounter(r).increment(0));
+        REJECT_REASONS.forEach(r -> rejectedCounter(r).increment(0));
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -69,8 +88,13 @@ final class Metrics implements AutoCloseable {
     }
 
     void request(String route, int status) {
-        Counter.builder("offramp.requests").tags("model", model, "route", route, "status", Integer.toString(status))
-                .description("HTTP requests answered, by route and status").register(registry).increment();
+        requestCounter(route, status).increment();
+    }
+
+    private Counter requestCounter(String route, int status) {
+        return Counter.builder("offramp.requests").tags("model", model, "route", route, "status",
+                Integer.toString(status)).description("HTTP requests answered, by route and status (499: the client "
+                + "left or stopped reading)").register(registry);
     }
 
     void requestDuration(String mode, long nanos) {
@@ -122,23 +146,49 @@ final class Metrics implements AutoCloseable {
         Timer.builder("offramp.latency.budget").tag("model", model).serviceLevelObjectives(LATENCY_BUCKETS)
                 .description("Latency budgets requests arrived with").register(registry)
                 .record(Duration.ofNanos(budgetNanos));
-        Counter.builder("offramp.budget.outcome").tags("model", model, "outcome", met ? "met" : "missed")
-                .description("Requests with a latency budget, by outcome").register(registry).increment();
+        budgetOutcome(met ? "met" : "missed").increment();
+    }
+
+    private Counter budgetOutcome(String outcome) {
+        return Counter.builder("offramp.budget.outcome").tags("model", model, "outcome", outcome)
+                .description("Requests with a latency budget, by outcome").register(registry);
+    }
+
+    /** The served routes' successes at 0 (their other statuses appear as they happen). */
+    void routes(List<String> paths) {
+        paths.forEach(p -> requestCounter(p, 200));
+    }
+
+    /** The served cascade's deferral counter at 0. */
+    void cascadeMember(String from) {
+        deferrals(from, "full");
     }
 
     void cascadeDeferral(String from, String to) {
-        Counter.builder("offramp.cascade.deferrals").tags("model", model, "from", from, "to", to)
-                .description("Cascade requests handed from one member to the next").register(registry).increment();
+        deferrals(from, to).increment();
+    }
+
+    private Counter deferrals(String from, String to) {
+        return Counter.builder("offramp.cascade.deferrals").tags("model", model, "from", from, "to", to)
+                .description("Cascade requests handed from one member to the next").register(registry);
     }
 
     void cancelled(String reason) {
-        Counter.builder("offramp.requests.cancelled").tags("model", model, "reason", reason)
-                .description("Generations stopped before the end").register(registry).increment();
+        cancelledCounter(reason).increment();
+    }
+
+    private Counter cancelledCounter(String reason) {
+        return Counter.builder("offramp.requests.cancelled").tags("model", model, "reason", reason)
+                .description("Generations stopped before the end").register(registry);
     }
 
     void rejected(String reason) {
-        Counter.builder("offramp.requests.rejected").tags("model", model, "reason", reason)
-                .description("Requests refused by admission control").register(registry).increment();
+        rejectedCounter(reason).increment();
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return Counter.builder("offramp.requests.rejected").tags("model", model, "reason", reason)
+                .description("Requests refused by admission control").register(registry);
     }
 
     void batchSize(int rows) {

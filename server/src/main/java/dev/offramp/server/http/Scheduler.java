@@ -4,9 +4,7 @@ import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Batch;
 import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationResult;
-import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.TokenListener;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -18,12 +16,14 @@ import java.util.function.LongSupplier;
  * The engine thread's loop: iteration-level continuous batching. Between steps, waiting jobs join (up to the running
  * limit), jobs whose client left are cancelled (their KV cache freed), jobs whose client stopped reading are held,
  * and budgeted jobs get their depth cap; then one batch step advances every other job by a token.
+ *
+ * <p>Nothing a request causes may end this thread: what one job alone throws (joining, its sink) fails that job; what
+ * an iteration throws (a step over the whole batch) fails the jobs running in it; {@link Error}s included, since a
+ * request could provoke one (a stack overflow) and every later request would otherwise hang.
  */
 final class Scheduler {
     private final LoadedModel model;
     private final Engine.Limits limits;
-    private final ModeOptions defaultMode;
-    private final Cascade cascade;
     private final Metrics metrics;
     private final BlockingQueue<Job> waiting;
     private final Runnable released;   // a job left: admission may take another
@@ -35,12 +35,10 @@ final class Scheduler {
     private long cascades;
     private long deferrals;
 
-    Scheduler(LoadedModel model, Engine.Limits limits, ModeOptions defaultMode, Cascade cascade, Metrics metrics,
+    Scheduler(LoadedModel model, Engine.Limits limits, Metrics metrics,
               BlockingQueue<Job> waiting, Runnable released, LongSupplier nanoTime) {
         this.model = model;
         this.limits = limits;
-        this.defaultMode = defaultMode;
-        this.cascade = cascade;
         this.metrics = metrics;
         this.waiting = waiting;
         this.released = released;
@@ -54,37 +52,58 @@ final class Scheduler {
     void run(BooleanSupplier closing) throws InterruptedException {
         try {
             while (!closing.getAsBoolean()) {
-                admit();
-                if (running.isEmpty()) {
-                    Job next = waiting.poll(50, TimeUnit.MILLISECONDS);
-                    if (next != null) {
-                        join(next);
-                    }
-                    continue;
-                }
-                if (!prepareStep()) {
-                    Thread.sleep(1);  // every job waits on a slow reader
-                    continue;
-                }
                 try {
-                    batch.step();
-                } catch (RuntimeException e) {
-                    failRunning(e);  // an engine fault: the jobs in this batch fail, the server goes on
-                    continue;
+                    iterate();
+                } catch (RuntimeException | Error e) {
+                    failRunning(e);  // the jobs in this batch fail, the server goes on
                 }
-                budget.observe(batch.lastStep());
-                metrics.batchSize(running.size());
-                finishDone();
             }
         } finally {
-            ApiException down = new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null,
-                    "shutting_down", "the server is shutting down");
+            ApiException down = Engine.shuttingDown();
             failRunning(down);
             for (Job j; (j = waiting.poll()) != null; ) {
                 metrics.waiting.decrementAndGet();
                 j.done.completeExceptionally(down);
             }
             batch.close();
+        }
+    }
+
+    /** Refuses jobs that waited too long, admits, then advances the batch by one step (or waits a little). */
+    private void iterate() throws InterruptedException {
+        expireWaiting();
+        admit();
+        if (running.isEmpty()) {
+            Job next = waiting.poll(50, TimeUnit.MILLISECONDS);
+            if (next != null) {
+                join(next);
+            }
+            return;
+        }
+        if (!prepareStep()) {
+            Thread.sleep(1);  // every job waits on a slow reader
+            return;
+        }
+        batch.step();
+        budget.observe(batch.lastStep());
+        metrics.batchSize(running.size());
+        finishDone();
+    }
+
+    /** Refuses the waiting jobs that have waited longer than allowed (the client is likely to have given up). */
+    private void expireWaiting() {
+        long limit = limits.maxQueueWait().toNanos();
+        if (limit == 0 || waiting.isEmpty()) {
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        for (Job j : waiting) {
+            if (now - j.arrival > limit && waiting.remove(j)) {
+                metrics.waiting.decrementAndGet();
+                metrics.rejected("queue_timeout");
+                released.run();
+                j.done.completeExceptionally(ApiException.queueTimeout((now - j.arrival) / 1_000_000));
+            }
         }
     }
 
@@ -103,10 +122,11 @@ final class Scheduler {
         if (j.exchange.disconnected()) {
             metrics.cancelled("client_disconnected");
             released.run();
+            j.done.completeExceptionally(ApiException.cancelled("client_disconnected"));
             return;
         }
         try {
-            Generation.Prepared p = Generation.prepare(model, j.knobs, defaultMode, cascade);
+            Generation.Prepared p = j.prepared;  // checked and tokenized on the validation pool
             j.prompt = p.promptIds();
             j.mode = p.mode();
             j.text = new TextStream(model.tokenizer(), j.knobs.stop());
@@ -115,14 +135,19 @@ final class Scheduler {
             j.deferred = p.deferred();
             // A cascade's small member answers in silence: its tokens go out only if its answer is kept.
             j.slot = batch.join(p.request(), j.cascade != null ? TokenListener.NONE : listener(j));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             released.run();
             j.done.completeExceptionally(e);
             return;
         }
         running.add(j);
         metrics.running.incrementAndGet();
-        j.sink.start();
+        try {
+            j.sink.start();
+        } catch (RuntimeException | Error e) {
+            j.failure = e;  // this job alone: it leaves at the next step with that failure, the batch goes on
+            j.slot.cancel();
+        }
     }
 
     private TokenListener listener(Job j) {
@@ -136,7 +161,12 @@ final class Scheduler {
             }
             j.lastToken = now;
             metrics.exitLayer(j.mode, exitLayer, layers);
-            j.sink.token(id, exitLayer, signals, j.text.push(id));
+            try {
+                j.sink.token(id, exitLayer, signals, j.text.push(id));
+            } catch (RuntimeException | Error e) {
+                j.failure = e;  // inside the step: the job stops here instead of being cancelled
+                return false;
+            }
             return !j.text.stopped();
         };
     }
@@ -190,16 +220,19 @@ final class Scheduler {
                 kvTokens += j.slot.cachedTokens();
                 continue;
             }
-            if (j.cancelReason == null && j.cascade != null && j.first == null && deferred(j)) {
+            if (j.failure == null && j.cancelReason == null && j.cascade != null && j.first == null && deferred(j)) {
                 kvTokens += j.slot.cachedTokens();
                 continue;  // the whole model answers it now, in the batch
             }
             it.remove();
             metrics.running.decrementAndGet();
             released.run();
+            if (j.failure != null) {
+                j.done.completeExceptionally(j.failure);
+                continue;
+            }
             if (j.cancelReason != null) {
-                j.done.completeExceptionally(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        "server_error", null, j.cancelReason, "generation cancelled: " + j.cancelReason));
+                j.done.completeExceptionally(ApiException.cancelled(j.cancelReason));
                 continue;
             }
             j.done.complete(outcome(j, now));
@@ -270,7 +303,7 @@ final class Scheduler {
                 small.decodeNanos() + large.decodeNanos());
     }
 
-    private void failRunning(RuntimeException e) {
+    private void failRunning(Throwable e) {
         for (Job j : running) {
             j.slot.cancel();
             metrics.running.decrementAndGet();

@@ -8,6 +8,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** The HTTP server: one acceptor and one I/O thread (the engine has its own thread), bound until closed. */
 public final class Server implements AutoCloseable {
@@ -17,6 +20,7 @@ public final class Server implements AutoCloseable {
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Channel channel;
+    private boolean closed;  // close() runs once: a drain closes, then the shutdown hook or a try-with-resources
 
     public Server(ServerConfig config, Engine engine) {
         this.config = config;
@@ -27,13 +31,15 @@ public final class Server implements AutoCloseable {
     public Server start() throws InterruptedException {
         boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        Router router = new Router(Api.routes(engine));
+        List<Route> routes = Api.routes(engine);
+        engine.metrics().routes(routes.stream().map(Route::path).toList());
+        Router router = new Router(routes);
         channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(config.maxBodyBytes(), router, json, engine.metrics()))
+                .childHandler(new Initializer(config, router, json, engine.metrics(), engine.validation()))
                 .bind(config.host(), config.port()).sync().channel();
         return this;
     }
@@ -51,15 +57,38 @@ public final class Server implements AutoCloseable {
         channel.closeFuture().sync();
     }
 
+    /**
+     * A graceful stop: from now on {@code /ready} is 503 and new work is refused with 503, while the connections stay
+     * open so that what was accepted can finish; after at most {@code timeout}, {@link #close()} ends the rest (a
+     * stream with a final error event and {@code [DONE]}, a whole response with a 503).
+     */
+    public void drain(Duration timeout) throws InterruptedException {
+        engine.drain();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!engine.idle() && System.nanoTime() - deadline < 0) {
+            Thread.sleep(20);
+        }
+        close();
+    }
+
+    /**
+     * Stops at once: the engine first, so that it answers whatever it still holds while the event loop can still
+     * write; then the listener, and the event loops once those last writes are out.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        engine.close();
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
         if (boss != null) {
-            boss.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-            workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            // A quiet period lets the engine's last writes (error events, [DONE]) reach the sockets.
+            workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
-        engine.close();
     }
 }

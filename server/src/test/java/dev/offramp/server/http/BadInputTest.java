@@ -77,7 +77,7 @@ class BadInputTest {
                         "early_exit.layer: unknown field"),
                 Arguments.of("POST", "/v1/completions",
                         "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"static\",\"exit_layer\":9}}", 400,
-                        "exit layer: expected 1..5"),
+                        "early_exit.exit_layer: expected 1..5 (the model's layers), found 9"),
                 Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":5}", 400,
                         "early_exit: expected a JSON object"),
                 Arguments.of("POST", "/v1/generate", "{\"prompt_ids\":[1,\"x\"]}", 400,
@@ -95,7 +95,40 @@ class BadInputTest {
                 Arguments.of("POST", "/v1/chat/completions", "{\"max_tokens\":5}", 400, "messages: expected an array"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[]}", 400, "messages: expected at least"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-                        + "\"max_completion_tokens\":0}", 400, "max_tokens: expected >= 1"),
+                        + "\"max_completion_tokens\":0}", 400, "max_completion_tokens: expected >= 1"),
+                Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                        + "\"max_completion_tokens\":100000}", 400, "max_completion_tokens: expected at most"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"top_k\":1000000}", 400,
+                        "top_k: expected 0 (off) .. 512 (the vocabulary), found 1000000"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"temperature\":1e9}", 400,
+                        "temperature: expected a number in [0, 2.0], found 1.0E9"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"policy\":"
+                        + "\"margin:threshold=0.1\",\"prune\":1000000}}", 400,
+                        "early_exit.prune: expected 0 (off) .. 512 (the vocabulary), found 1000000"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"prune\":-1}}", 400,
+                        "early_exit.prune: expected 0 (off)"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":"
+                        + "\"self-speculative\",\"exit_layer\":2,\"draft\":1000000}}", 400,
+                        "early_exit.draft: expected 1..32 tokens, found 1000000"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":"
+                        + "\"self-speculative\",\"exit_layer\":2,\"draft_stop\":1.5}}", 400,
+                        "early_exit.draft_stop: expected a number in [0, 1]"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"skip\","
+                        + "\"speedup\":1e9}}", 400, "early_exit.speedup: expected 1..5 (the model's layers)"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"skip\","
+                        + "\"speedup\":0.5}}", 400, "early_exit.speedup: expected a number >= 1"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\"static\","
+                        + "\"exit_layer\":0}}", 400, "early_exit.exit_layer: expected >= 1"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"user\":{\"id\":1}}", 400,
+                        "user: expected a string, found an object"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"prompt\":\"b\"}", 400,
+                        "malformed JSON: Duplicate field 'prompt'"),
+                Arguments.of("POST", "/v1/completions", "[".repeat(5000) + "]".repeat(5000), 400,
+                        "malformed JSON: nested too deep"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"stop\":[\"" + "s".repeat(300) + "\"]}",
+                        400, "stop: expected up to 4 non-empty strings of at most 256 characters, found 1 of [300]"),
+                Arguments.of("POST", "/v1/completions", "{\"prompt\":\"a\",\"early_exit\":{\"mode\":\""
+                        + "m".repeat(30_000) + "\"}}", 400, "mode: expected one of"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":\"hi\"}", 400,
                         "messages: expected an array"),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}",
@@ -130,6 +163,26 @@ class BadInputTest {
             assertThat(r.headers().firstValue("Allow")).isPresent();
         }
         assertThat(ServerTest.post("/v1/completions", GOOD).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsA415AndADuplicatedHeaderA400() throws Exception {
+        HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(uri("/v1/completions"))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(GOOD)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(r, 415, "Content-Type: expected application/json (UTF-8), found 'text/plain'");
+        r = CLIENT.send(HttpRequest.newBuilder(uri("/v1/completions"))
+                .header("Content-Type", "application/json; charset=latin1")
+                .POST(HttpRequest.BodyPublishers.ofString(GOOD)).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(r, 415, "Content-Type: expected application/json (UTF-8)");
+        r = CLIENT.send(HttpRequest.newBuilder(uri("/v1/completions")).header("Content-Type", "application/json")
+                .header("X-Latency-Budget-Ms", "500").header("X-Latency-Budget-Ms", "90000")
+                .POST(HttpRequest.BodyPublishers.ofString(GOOD)).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(r, 400, "X-Latency-Budget-Ms: expected one header, found 2");
+        r = CLIENT.send(HttpRequest.newBuilder(uri("/v1/completions"))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofString(GOOD)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
     }
 
     @Test
@@ -205,7 +258,8 @@ class BadInputTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
         JsonNode error = JSON.readTree(r.body()).get("error");
-        assertThat(error.get("message").asText()).contains(message);
+        assertThat(error.get("message").asText()).contains(message).hasSizeLessThanOrEqualTo(Errors.MAX_MESSAGE)
+                .doesNotContain("java.").doesNotContain("Exception");
         assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
         assertThat(error.has("param")).isTrue();
         assertThat(error.has("code")).isTrue();

@@ -313,11 +313,15 @@ class DeploymentAssetsTest {
         }
         assertThat(flags).contains("model", "host", "port", "max-running", "max-waiting", "budget-min-layer",
                 "stall-timeout-s", "max-body-bytes", "device", "threads");
+        // OFFRAMP_API_KEY is read by the server itself: a key on the command line is visible to every user.
+        assertThat(flags.remove("api-key")).isTrue();
         Map<String, String> env = new TreeMap<>();
         for (String f : flags) {
             env.put("OFFRAMP_" + f.toUpperCase().replace('-', '_'), "v-" + f);
         }
+        env.put("OFFRAMP_API_KEY", "sk-never-on-the-command-line");
         List<String> args = dryRun(env);
+        assertThat(args).doesNotContain("--api-key").noneMatch(a -> a.contains("sk-never-on-the-command-line"));
         for (String f : flags) {
             int at = args.indexOf("--" + f);
             assertThat(at).as("OFFRAMP_%s is mapped onto --%s (%s)", f.toUpperCase().replace('-', '_'), f, serveLine)

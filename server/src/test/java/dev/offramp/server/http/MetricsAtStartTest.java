@@ -1,0 +1,101 @@
+package dev.offramp.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A fresh server's scrape: the labelled counters the dashboard and the alert rules read exist at 0 before any traffic
+ * (once they appeared only at their first increment, and the panels said "no data"); and a stream the engine cancels
+ * is counted as cancelled (499), not as the 200 its headers said.
+ */
+class MetricsAtStartTest {
+    static Server server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = CascadeServingTest.server(2.0);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void everyCounterTheDashboardAndAlertsReadIsThereBeforeAnyTraffic() throws Exception {
+        DeploymentAssetsTest.Scrape fresh = DeploymentAssetsTest.Scrape.of(scrape());
+        Map<String, String> queries = new LinkedHashMap<>(DeploymentAssetsTest.dashboardQueries());
+        List<String> alerts = DeploymentAssetsTest.yamlValues(Files.readString(DeploymentAssetsTest.ALERTS), "expr");
+        for (int i = 0; i < alerts.size(); i++) {
+            queries.put("alert rule " + (i + 1), alerts.get(i));
+        }
+        List<String> problems = new ArrayList<>();
+        List<String> counters = new ArrayList<>();
+        for (Map.Entry<String, String> q : queries.entrySet()) {
+            for (var s : DeploymentAssetsTest.PromQl.selectors(DeploymentAssetsTest.concrete(q.getValue()))) {
+                if (s.metric().startsWith("offramp_") && s.metric().endsWith("_total")) {
+                    counters.add(s.metric());
+                    problems.addAll(fresh.check(q.getKey(), s));
+                }
+            }
+        }
+        assertThat(counters).contains("offramp_budget_outcome_total", "offramp_cascade_deferrals_total",
+                "offramp_requests_cancelled_total", "offramp_requests_rejected_total", "offramp_requests_total",
+                "offramp_layers_computed_total", "offramp_speculative_drafted_tokens_total");
+        assertThat(problems).isEmpty();
+        String text = scrape();
+        assertThat(text).contains("offramp_budget_outcome_total{model=\"stories260K.bin\",outcome=\"missed\"} 0.0")
+                .contains("offramp_requests_cancelled_total{model=\"stories260K.bin\",reason=\"client_stalled\"} 0.0")
+                .contains("offramp_cascade_deferrals_total{from=\"layers-1-3\",model=\"stories260K.bin\","
+                        + "to=\"full\"} 0.0")
+                .contains("offramp_requests_rejected_total{model=\"stories260K.bin\",reason=\"queue_full\"} 0.0");
+    }
+
+    @Test
+    void aStreamWhoseClientLeftIsCountedAsCancelledNotAs200() throws Exception {
+        String ok = "offramp_requests_total{model=\"stories260K.bin\",route=\"/v1/completions\",status=\"200\"}";
+        String gone = "offramp_requests_total{model=\"stories260K.bin\",route=\"/v1/completions\",status=\"499\"}";
+        double ok0 = value(scrape(), ok);
+        double gone0 = value(scrape(), gone);
+        String body = "{\"prompt\":\"Once upon a time\",\"max_tokens\":480,\"stream\":true}";
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            SchedulingTest.readUntil(s.getInputStream(), "data: ");
+        }  // gone mid-stream
+        for (int i = 0; i < 3000 && value(scrape(), gone) == gone0; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(value(scrape(), gone)).isEqualTo(gone0 + 1);
+        assertThat(value(scrape(), ok)).isEqualTo(ok0);
+    }
+
+    static String scrape() throws Exception {
+        return ServerTest.CLIENT.send(HttpRequest.newBuilder(EngineResilienceTest.uri(server, "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static double value(String scrape, String series) {
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+}
