@@ -17,12 +17,14 @@ final class EvalSession implements AutoCloseable {
     final String engine;
     final CalibrationText text;
     final List<int[]> prompts;
+    private final PolicyRegistry policies;
     private final FreeRunning freeRunning;
 
     private EvalSession(EvalOptions options, LoadedModel model, String engine) {
         this.options = options;
         this.model = model;
         this.engine = engine;
+        this.policies = PolicyRegistry.withPlugins(options.plugins());
         try {
             this.text = CalibrationText.tokenize(CalibrationText.half(Files.readString(options.text()),
                     options.half()), model.tokenizer(), model.config().bosId());
@@ -51,7 +53,7 @@ final class EvalSession implements AutoCloseable {
     }
 
     Mode mode(ModeOptions knobs) {
-        return knobs.toMode(model.config(), PolicyRegistry.standard());
+        return knobs.toMode(model.config(), policies);
     }
 
     /** Untimed generations in full depth and this mode, so that the JIT has compiled both paths. */

@@ -18,7 +18,7 @@ final class ServeCommand {
             + "[--max-running N] [--max-waiting N] [--budget-min-layer K] [--stall-timeout-s S] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--plugins DIR]";
 
     private ServeCommand() {}
 
@@ -44,8 +44,9 @@ final class ServeCommand {
         }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = ModeArgs.from(args);
+        PolicyRegistry policies = ModeArgs.policies(args, System.getenv());
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
-                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args));
+                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args), policies);
         Server server = new Server(config, engine).start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "offramp-shutdown"));
         out.println("offramp: listening on http://" + config.host() + ":" + server.port() + " (loading "
@@ -57,7 +58,7 @@ final class ServeCommand {
             throw e.getCause() instanceof Exception c ? c : e;
         }
         try {
-            defaultMode.toMode(engine.awaitLoaded().config(), PolicyRegistry.standard());
+            defaultMode.toMode(engine.awaitLoaded().config(), policies);
             int layers = engine.awaitLoaded().config().layers();
             if (args.has("cascade-small-layers") && args.integer("cascade-small-layers", 0) >= layers) {
                 throw new IllegalArgumentException("--cascade-small-layers: expected 1.." + (layers - 1)

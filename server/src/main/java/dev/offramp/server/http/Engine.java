@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.policy.PolicyRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +47,7 @@ public final class Engine implements AutoCloseable {
     private final ChatTemplate chat;
     private final ModeOptions defaultMode;
     private final Cascade cascade;
+    private final PolicyRegistry policies;
     private final Limits limits;
     private final Metrics metrics;
     private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
@@ -66,7 +68,14 @@ public final class Engine implements AutoCloseable {
      */
     public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
                   ModeOptions defaultMode, Cascade cascade) {
+        this(modelId, loader, chat, limits, defaultMode, cascade, PolicyRegistry.standard());
+    }
+
+    /** @param policies the policies requests' specs may name (built-in and plug-in), one registry for all */
+    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+                  ModeOptions defaultMode, Cascade cascade, PolicyRegistry policies) {
         this.modelId = modelId;
+        this.policies = policies;
         this.cascade = cascade;
         this.defaultMode = defaultMode;
         this.chat = chat;
@@ -87,8 +96,8 @@ public final class Engine implements AutoCloseable {
         }
         model.complete(m);
         try (m) {
-            new Scheduler(m, limits, defaultMode, cascade, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
-                    .run(() -> closing);
+            new Scheduler(m, limits, defaultMode, cascade, policies, metrics, waiting, admitted::decrementAndGet,
+                    System::nanoTime).run(() -> closing);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -21,8 +21,10 @@ final class Generation {
     /**
      * @param defaultMode what runs when the request has no {@code early_exit} object
      * @param cascade     the served cascade, or null when none is configured
+     * @param policies    the policies a spec may name
      */
-    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade) {
+    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade,
+                            PolicyRegistry policies) {
         ModelConfig c = m.config();
         int[] prompt = k.promptIds() != null ? k.promptIds() : m.tokenizer().encode(k.prompt());
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
@@ -56,7 +58,7 @@ final class Generation {
         }
         Mode mode;
         try {
-            mode = asked.toMode(c, PolicyRegistry.standard());
+            mode = asked.toMode(c, policies);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
         }

@@ -6,6 +6,7 @@ import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.TokenListener;
+import dev.offramp.policy.PolicyRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,7 @@ final class Scheduler {
     private final Engine.Limits limits;
     private final ModeOptions defaultMode;
     private final Cascade cascade;
+    private final PolicyRegistry policies;
     private final Metrics metrics;
     private final BlockingQueue<Job> waiting;
     private final Runnable released;   // a job left: admission may take another
@@ -35,8 +37,10 @@ final class Scheduler {
     private long cascades;
     private long deferrals;
 
-    Scheduler(LoadedModel model, Engine.Limits limits, ModeOptions defaultMode, Cascade cascade, Metrics metrics,
-              BlockingQueue<Job> waiting, Runnable released, LongSupplier nanoTime) {
+    Scheduler(LoadedModel model, Engine.Limits limits, ModeOptions defaultMode, Cascade cascade,
+              PolicyRegistry policies, Metrics metrics, BlockingQueue<Job> waiting, Runnable released,
+              LongSupplier nanoTime) {
+        this.policies = policies;
         this.model = model;
         this.limits = limits;
         this.defaultMode = defaultMode;
@@ -106,7 +110,7 @@ final class Scheduler {
             return;
         }
         try {
-            Generation.Prepared p = Generation.prepare(model, j.knobs, defaultMode, cascade);
+            Generation.Prepared p = Generation.prepare(model, j.knobs, defaultMode, cascade, policies);
             j.prompt = p.promptIds();
             j.mode = p.mode();
             j.text = new TextStream(model.tokenizer(), j.knobs.stop());
