@@ -12,6 +12,7 @@
 #   OFFRAMP_MAX_WAITING --max-waiting   OFFRAMP_BUDGET_MIN_LAYER --budget-min-layer
 #   OFFRAMP_STALL_TIMEOUT_S --stall-timeout-s   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
 #   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads   OFFRAMP_KERNELS --kernels
+#   OFFRAMP_PLUGINS --plugins (a directory of plug-in policy jars; serve reads the variable itself too)
 #   The default decoding mode for requests without an early_exit object, and the served cascade:
 #   OFFRAMP_PROFILE --profile   OFFRAMP_MODE --mode   OFFRAMP_POLICY --policy   OFFRAMP_EXIT_LAYER --exit-layer
 #   OFFRAMP_KV --kv   OFFRAMP_PRUNE --prune   OFFRAMP_SPEEDUP --speedup   OFFRAMP_DRAFT --draft
@@ -86,6 +87,7 @@ if [ "$command" = serve ]; then
     option OFFRAMP_DEVICE --device
     option OFFRAMP_THREADS --threads
     option OFFRAMP_KERNELS --kernels
+    option OFFRAMP_PLUGINS --plugins
     option OFFRAMP_PROFILE --profile
     option OFFRAMP_MODE --mode
     option OFFRAMP_POLICY --policy
