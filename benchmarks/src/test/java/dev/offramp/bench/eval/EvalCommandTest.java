@@ -69,7 +69,8 @@ class EvalCommandTest {
             for (String field : List.of("agreement_per_token", "layers_per_token", "mean_exit_layer", "perplexity",
                     "full_perplexity", "argmax_agreement")) {
                 if (bin.get(part).has(field)) {
-                    assertThat(fromGguf.get(part).get(field)).as("%s.%s", part, field).isEqualTo(bin.get(part).get(field));
+                    assertThat(fromGguf.get(part).get(field)).as("%s.%s", part, field)
+                            .isEqualTo(bin.get(part).get(field));
                 }
             }
         }

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
-/** Builds a plug-in policy jar as its author would: one provider class compiled against exit-policy, one service file. */
+/** Builds a plug-in policy jar as its author would: a provider class compiled against exit-policy, a service file. */
 final class PolicyJar {
     /** README's example: a provider of "halfway", which leaves every token at the model's middle layer. */
     static final String HALFWAY = """
@@ -30,7 +30,8 @@ final class PolicyJar {
                 @Override
                 public List<PolicyFactory> policies() {
                     return List.of(new PolicyFactory("%s", List.of(), params -> new ExitPolicy() {
-                        private final Schedule schedule = new Schedule(Set.of(), (layer, total) -> layer == (total + 1) / 2);
+                        private final Schedule schedule =
+                                new Schedule(Set.of(), (layer, total) -> layer == (total + 1) / 2);
 
                         @Override
                         public Schedule schedule() {
