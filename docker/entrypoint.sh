@@ -18,6 +18,7 @@
 #   --api-key: an argument is visible to every user of the machine; a Kubernetes Secret sets it, see k8s/)
 #   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
 #   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads   OFFRAMP_KERNELS --kernels
+#   OFFRAMP_PLUGINS --plugins (a directory of plug-in policy jars; serve reads the variable itself too)
 #   The default decoding mode for requests without an early_exit object, and the served cascade:
 #   OFFRAMP_PROFILE --profile   OFFRAMP_MODE --mode   OFFRAMP_POLICY --policy   OFFRAMP_EXIT_LAYER --exit-layer
 #   OFFRAMP_KV --kv   OFFRAMP_PRUNE --prune   OFFRAMP_SPEEDUP --speedup   OFFRAMP_DRAFT --draft
@@ -100,6 +101,7 @@ if [ "$command" = serve ]; then
     option OFFRAMP_DEVICE --device
     option OFFRAMP_THREADS --threads
     option OFFRAMP_KERNELS --kernels
+    option OFFRAMP_PLUGINS --plugins
     option OFFRAMP_PROFILE --profile
     option OFFRAMP_MODE --mode
     option OFFRAMP_POLICY --policy

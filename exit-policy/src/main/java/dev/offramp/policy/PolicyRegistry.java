@@ -1,9 +1,20 @@
 package dev.offramp.policy;
 
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
 
 /** Policy names → factories; turns spec text into a policy and fails fast, naming the problem, on anything else. */
 public final class PolicyRegistry {
@@ -23,7 +34,67 @@ public final class PolicyRegistry {
 
     /** Every policy in this module. */
     public static PolicyRegistry standard() {
-        return new PolicyRegistry(List.of(
+        return new PolicyRegistry(builtIns());
+    }
+
+    /**
+     * The built-in policies and those of every {@link PolicyProvider} on the classpath and, when {@code pluginDir}
+     * is not null, in the jars of that directory. A provider that fails to load, or a policy whose name is taken,
+     * is refused with a message naming the provider, its jar and the name.
+     */
+    public static PolicyRegistry withPlugins(Path pluginDir) {
+        ClassLoader loader = pluginDir == null ? PolicyRegistry.class.getClassLoader() : jars(pluginDir);
+        List<PolicyFactory> all = new ArrayList<>(builtIns());
+        Map<String, String> owner = new HashMap<>();
+        all.forEach(f -> owner.put(f.name(), "a built-in policy"));
+        try {
+            for (PolicyProvider provider : ServiceLoader.load(PolicyProvider.class, loader)) {
+                String source = provider.getClass().getName() + " (" + location(provider) + ")";
+                for (PolicyFactory f : provider.policies()) {
+                    String taken = owner.putIfAbsent(f.name(), "the policy of " + source);
+                    if (taken != null) {
+                        throw new IllegalArgumentException("plug-in policy '" + f.name() + "' of " + source
+                                + ": expected a new name, found it taken by " + taken);
+                    }
+                    all.add(f);
+                }
+            }
+        } catch (ServiceConfigurationError e) {
+            throw new IllegalArgumentException("plug-in policies: " + e.getMessage(), e);
+        }
+        return new PolicyRegistry(all);
+    }
+
+    /** A loader over the directory's jars, in name order; it lives as long as the policies it loaded. */
+    private static ClassLoader jars(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("plug-ins: expected a directory of policy jars, found "
+                    + (Files.exists(dir) ? "a file" : "nothing") + " at " + dir);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            URL[] urls = files.filter(f -> f.toString().endsWith(".jar")).sorted().map(PolicyRegistry::url)
+                    .toArray(URL[]::new);
+            return new URLClassLoader(urls, PolicyRegistry.class.getClassLoader());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("plug-ins: cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static URL url(Path jar) {
+        try {
+            return jar.toUri().toURL();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("plug-ins: " + jar + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String location(PolicyProvider provider) {
+        CodeSource source = provider.getClass().getProtectionDomain().getCodeSource();
+        return source == null ? "the classpath" : source.getLocation().toString();
+    }
+
+    private static List<PolicyFactory> builtIns() {
+        return List.of(
                 PolicyFactory.withLayerKeys("confidence", List.of("threshold"),
                         p -> ThresholdPolicy.confidence(p.number("threshold"), p.layers())),
                 PolicyFactory.withLayerKeys("margin", List.of("threshold"),
@@ -39,7 +110,7 @@ public final class PolicyRegistry {
                 PolicyFactory.withLayerKeys(DecayingPolicy.NAME, List.of("threshold", "tau", "horizon"),
                         p -> new DecayingPolicy(p.number("threshold"), p.number("tau", 4), p.integer("horizon", 64),
                                 p.layers())),
-                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer")))));
+                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer"))));
     }
 
     /** The leaf policy names, in registration order. */

@@ -2,6 +2,7 @@ package dev.offramp.model;
 
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.TensorOps;
+import dev.offramp.model.io.Half;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -161,7 +162,7 @@ final class FewTokens implements AutoCloseable {
         boolean f16 = p == Kernel.Precision.F16;
         if (f16) {
             for (int i = 0; i < x.length; i++) {
-                inHalves.put(i, Half.fromFloat(x[i]));
+                inHalves.put(i, Half.toF16(x[i]));
             }
         } else {
             inFloats.put(0, x);

@@ -1,5 +1,7 @@
 package dev.offramp.model;
 
+import dev.offramp.model.engine.Profile;
+import dev.offramp.model.io.GgufFile;
 import dev.offramp.model.io.Llama2cCheckpoint;
 import dev.offramp.model.io.ShardedSafetensors;
 import dev.offramp.model.tokenize.HfTokenizer;
@@ -13,17 +15,20 @@ public final class LoadedModel implements AutoCloseable {
     private final String name;
     private final Transformer transformer;
     private final TextTokenizer tokenizer;
+    private final Profile profile;  // the calibration profile beside the weights, or null
 
-    private LoadedModel(String name, Transformer transformer, TextTokenizer tokenizer) {
+    private LoadedModel(String name, Transformer transformer, TextTokenizer tokenizer, Profile profile) {
         this.name = name;
         this.transformer = transformer;
         this.tokenizer = tokenizer;
+        this.profile = profile;
     }
 
     /**
-     * Opens a Hugging Face folder (config.json, safetensors, tokenizer.json) or a llama2.c {@code .bin} (its
-     * tokenizer {@code tok512.bin} or {@code tokenizer.bin} beside it, unless {@code tokenizer} names one), with the
-     * reference kernels (float32, one thread).
+     * Opens a Hugging Face folder (config.json, safetensors, tokenizer.json), a llama2.c {@code .bin} (its
+     * tokenizer {@code tok512.bin} or {@code tokenizer.bin} beside it, unless {@code tokenizer} names one) or a
+     * {@code .gguf} file of architecture llama (its embedded tokenizer, unless {@code tokenizer} names a
+     * {@code tokenizer.json} or a llama2.c one), with the reference kernels (float32, one thread).
      */
     public static LoadedModel open(Path path, Path tokenizer, DjlRuntime runtime, DeviceChoice device) {
         return open(path, tokenizer, runtime, device, KernelOptions.reference());
@@ -46,13 +51,29 @@ public final class LoadedModel implements AutoCloseable {
             TextTokenizer tok = Llama2cTokenizer.open(tokPath, config.vocab());
             return build(path, config, tok, () -> Transformer.load(config, ckpt, runtime.device(device), setup));
         }
-        throw new ModelLoadException(path + ": expected a Hugging Face model folder or a llama2.c .bin file");
+        if (Files.isRegularFile(path) && path.toString().endsWith(".gguf")) {
+            GgufFile gguf = GgufFile.open(path);
+            ModelConfig config = GgufLlama.config(gguf);
+            TextTokenizer tok = tokenizer == null ? GgufLlama.tokenizer(gguf)
+                    : tokenizer.toString().endsWith(".json") ? HfTokenizer.open(tokenizer)
+                    : Llama2cTokenizer.open(tokenizer, config.vocab());
+            return build(path, config, tok, () -> Transformer.load(config, GgufLlama.tensors(gguf),
+                    runtime.device(device), setup));
+        }
+        throw new ModelLoadException(path + ": expected a Hugging Face model folder, a llama2.c .bin file or a .gguf"
+                + " file");
     }
 
     private static LoadedModel build(Path path, ModelConfig config, TextTokenizer tok,
                                      java.util.function.Supplier<Transformer> load) {
         try {
-            return new LoadedModel(path.getFileName().toString(), load.get(), tok);
+            Profile profile;
+            try {
+                profile = Profile.beside(path).orElse(null);
+            } catch (IllegalArgumentException e) {
+                throw new ModelLoadException(e.getMessage());
+            }
+            return new LoadedModel(path.getFileName().toString(), load.get(), tok, profile);
         } catch (RuntimeException e) {
             tok.close();
             throw e;
@@ -74,6 +95,11 @@ public final class LoadedModel implements AutoCloseable {
             }
         }
         throw new ModelLoadException(bin + ": no tok512.bin or tokenizer.bin beside it; pass --tokenizer PATH");
+    }
+
+    /** The model's own calibration profile ({@link Profile#FILE_NAME} beside its weights), or null: its defaults. */
+    public Profile profile() {
+        return profile;
     }
 
     public String name() {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtDeviceType;
 import ai.djl.pytorch.jni.TensorOps;
+import dev.offramp.model.io.Half;
 
 /**
  * One weight matrix in the forms a {@link KernelPlan} computes it with: float32 or float16, [out, in] for
@@ -156,7 +157,7 @@ final class Matrix {
                 java.nio.ShortBuffer halves = memory.asShortBuffer();
                 float[] out = new float[halves.remaining()];
                 for (int i = 0; i < out.length; i++) {
-                    out[i] = Half.toFloat(halves.get(i));
+                    out[i] = Half.f16(halves.get(i));
                 }
                 return out;
             }

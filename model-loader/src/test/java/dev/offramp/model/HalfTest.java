@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.offramp.model.io.Half;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -39,7 +40,7 @@ class HalfTest {
              NDArray floats = halves.toType(DataType.FLOAT32, true)) {
             float[] want = floats.toFloatArray();
             for (int i = 0; i < all.length; i++) {
-                assertThat(Float.floatToRawIntBits(Half.toFloat(all[i])))
+                assertThat(Float.floatToRawIntBits(Half.f16(all[i])))
                         .as("half 0x%04x", i).isEqualTo(Float.floatToRawIntBits(want[i]));
             }
         }
@@ -51,8 +52,8 @@ class HalfTest {
         float[] xs = new float[400_000];
         int n = 0;
         for (int i = 0; i < 65536; i += 3) {  // every other half, and the ties and near-ties beside it
-            float h = Half.toFloat((short) i);
-            float next = Half.toFloat((short) (i + 1));
+            float h = Half.f16((short) i);
+            float next = Half.f16((short) (i + 1));
             if (!Float.isFinite(h) || !Float.isFinite(next)) {
                 continue;
             }
@@ -77,7 +78,7 @@ class HalfTest {
         try (NDArray floats = manager.create(xs); NDArray halves = floats.toType(DataType.FLOAT16, true)) {
             ByteBuffer want = halves.toByteBuffer().order(ByteOrder.nativeOrder());
             for (int i = 0; i < xs.length; i++) {
-                assertThat(Half.fromFloat(xs[i])).as("float %s", xs[i]).isEqualTo(want.getShort(i * 2));
+                assertThat(Half.toF16(xs[i])).as("float %s", xs[i]).isEqualTo(want.getShort(i * 2));
             }
         }
     }

@@ -60,7 +60,7 @@ class LoadFailureTest {
     void notAModel() {
         assertThatThrownBy(() -> LoadedModel.open(dir.resolve("nothing.gguf"), null, DjlRuntime.start(1),
                 DeviceChoice.CPU)).isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("expected a Hugging Face model folder or a llama2.c .bin file");
+                .hasMessageContaining("expected a Hugging Face model folder, a llama2.c .bin file or a .gguf file");
     }
 
     @Test

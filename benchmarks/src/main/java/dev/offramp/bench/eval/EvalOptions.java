@@ -17,12 +17,14 @@ import java.util.Set;
  * @param half          all | first | second: the part of the text used (calibrate on one half, test on the other)
  * @param threads       the most intra-op threads a matrix product may use (default: the machine's cores)
  * @param kernels       {@code --kernels}: auto (planned, cached), f32, f16, or one kernel
+ * @param plugins       {@code --plugins} (else {@code $OFFRAMP_PLUGINS}): a directory of plug-in policy jars, or null
  */
 record EvalOptions(Path model, Path tokenizer, Path text, String half, int prompts, int promptTokens, int newTokens,
-                   int teacherTokens, int warmupTokens, int threads, DeviceChoice device, KernelOptions kernels) {
+                   int teacherTokens, int warmupTokens, int threads, DeviceChoice device, KernelOptions kernels,
+                   Path plugins) {
     /** The options every harness subcommand reads. */
     static final Set<String> NAMES = Set.of("model", "tokenizer", "text", "half", "prompts", "prompt-tokens",
-            "new-tokens", "warmup-tokens", "threads", "device", "kernels");
+            "new-tokens", "warmup-tokens", "threads", "device", "kernels", "plugins");
     /** The flags that pick a mode, as {@code generate} reads them (a calibration profile, or the knobs). */
     static final Set<String> MODE_NAMES = Set.of("mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft",
             "draft-stop", "profile");
@@ -65,7 +67,14 @@ record EvalOptions(Path model, Path tokenizer, Path text, String half, int promp
                 f.integer("warmup-tokens", 512), f.integer("threads", Runtime.getRuntime().availableProcessors()),
                 device == null ? DeviceChoice.AUTO : DeviceChoice.parse(device),
                 KernelOptions.parse(f.string("kernels") == null ? "auto" : f.string("kernels"),
-                        KernelOptions.userCacheDir()));
+                        KernelOptions.userCacheDir()),
+                f.path("plugins", pluginsFromEnvironment()));
+    }
+
+    /** {@code $OFFRAMP_PLUGINS}, as {@code serve} and {@code generate} read it; null when unset. */
+    private static Path pluginsFromEnvironment() {
+        String dir = System.getenv("OFFRAMP_PLUGINS");
+        return dir == null || dir.isBlank() ? null : Path.of(dir);
     }
 
     static ModeOptions modeOptions(Flags f) {

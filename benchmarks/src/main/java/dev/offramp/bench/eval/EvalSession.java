@@ -4,7 +4,6 @@ import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
-import dev.offramp.model.engine.Profile;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,12 +17,14 @@ final class EvalSession implements AutoCloseable {
     final String engine;
     final CalibrationText text;
     final List<int[]> prompts;
+    private final PolicyRegistry policies;
     private final FreeRunning freeRunning;
 
     private EvalSession(EvalOptions options, LoadedModel model, String engine) {
         this.options = options;
         this.model = model;
         this.engine = engine;
+        this.policies = PolicyRegistry.withPlugins(options.plugins());
         try {
             this.text = CalibrationText.tokenize(CalibrationText.half(Files.readString(options.text()),
                     options.half()), model.tokenizer(), model.config().bosId());
@@ -53,12 +54,12 @@ final class EvalSession implements AutoCloseable {
 
     /** The mode the knobs name, with the model's defaults for what they leave out (see ModeOptions#withDefaults). */
     Mode mode(ModeOptions knobs) {
-        ModeOptions resolved = knobs.withDefaults(Profile.beside(options.model()).orElse(null));
+        ModeOptions resolved = knobs.withDefaults(model.profile());
         String note = ModeOptions.defaultsNote(knobs, resolved);
         if (note != null) {
             System.err.println(note);
         }
-        return resolved.toMode(model.config(), PolicyRegistry.standard());
+        return resolved.toMode(model.config(), policies);
     }
 
     /** Untimed generations in full depth and this mode, so that the JIT has compiled both paths. */

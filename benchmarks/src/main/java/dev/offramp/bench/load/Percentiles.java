@@ -1,32 +1,36 @@
 package dev.offramp.bench.load;
 
-import java.util.Arrays;
+import org.HdrHistogram.Histogram;
 
 /**
- * Nearest-rank percentiles of a fixed sample: the p-th percentile is the smallest value with at least p% of the sample
- * at or below it, always one of the measured values (no interpolation between two requests that never happened).
+ * Latency percentiles by HdrHistogram: values recorded in whole microseconds at 3 significant digits. The p-th
+ * percentile is nearest-rank (the smallest recorded value with at least p% of the sample at or below it, so always a
+ * measured value, never an interpolation between two requests that never happened), reported as the highest value
+ * HdrHistogram holds as equivalent to it: at most 0.1% above it, exact below 2.048 ms.
  */
 final class Percentiles {
-    private final double[] sorted;
+    private static final int SIGNIFICANT_DIGITS = 3;
+    private final Histogram micros = new Histogram(SIGNIFICANT_DIGITS); // auto-resizing: any latency fits
 
-    Percentiles(double[] values) {
-        sorted = values.clone();
-        Arrays.sort(sorted);
+    /** {@code valuesMs}: milliseconds, each ≥ 0. */
+    Percentiles(double[] valuesMs) {
+        for (double ms : valuesMs) {
+            if (!(ms >= 0)) {
+                throw new IllegalArgumentException("latency: expected a value >= 0 ms, found " + ms);
+            }
+            micros.recordValue(Math.round(ms * 1000));
+        }
     }
 
     int count() {
-        return sorted.length;
+        return Math.toIntExact(micros.getTotalCount());
     }
 
-    /** The p-th percentile for p in (0, 100]; NaN for an empty sample. */
+    /** The p-th percentile in milliseconds for p in (0, 100]; NaN for an empty sample. */
     double at(double p) {
         if (!(p > 0 && p <= 100)) {
             throw new IllegalArgumentException("percentile: expected p in (0, 100], found " + p);
         }
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        int rank = (int) Math.ceil(p * sorted.length / 100.0);  // p·n first: 0.99·100 is not exactly 99
-        return sorted[Math.max(rank, 1) - 1];
+        return count() == 0 ? Double.NaN : micros.getValueAtPercentile(p) / 1000.0;
     }
 }

@@ -59,13 +59,35 @@ class EvalCommandTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option --prompt");
     }
 
+    @Test
+    void aGgufModelMeasuresAsTheBinDoes() throws Exception {
+        String gguf = SHARED.resolve("models/stories260K/stories260K.gguf").toString();
+        String[] mode = {"--policy", "margin:threshold=0.3,min_layer=2"};
+        JsonNode bin = evalOn(MODEL, mode);
+        JsonNode fromGguf = evalOn(gguf, mode);
+        for (String part : List.of("free_running", "teacher_forced")) {
+            for (String field : List.of("agreement_per_token", "layers_per_token", "mean_exit_layer", "perplexity",
+                    "full_perplexity", "argmax_agreement")) {
+                if (bin.get(part).has(field)) {
+                    assertThat(fromGguf.get(part).get(field)).as("%s.%s", part, field)
+                            .isEqualTo(bin.get(part).get(field));
+                }
+            }
+        }
+        assertThat(fromGguf.get("teacher_forced").get("tokens").asLong()).isEqualTo(512);
+    }
+
     private static JsonNode eval(String... mode) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--model", MODEL, "--text", TEXT, "--prompts", "2",
+        return evalOn(MODEL, mode);
+    }
+
+    private static JsonNode evalOn(String model, String... mode) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--model", model, "--text", TEXT, "--prompts", "2",
                 "--new-tokens", "8", "--teacher-tokens", "512", "--warmup-tokens", "0", "--device", "cpu", "--json"));
         args.addAll(List.of(mode));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = EvalCommand.run(args.toArray(String[]::new), Path.of(MODEL), Path.of(TEXT),
+        int code = EvalCommand.run(args.toArray(String[]::new), Path.of(model), Path.of(TEXT),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
         return new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));

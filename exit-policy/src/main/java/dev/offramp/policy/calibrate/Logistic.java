@@ -6,7 +6,12 @@ package dev.offramp.policy.calibrate;
  */
 final class Logistic {
     static final int MAX_ITERATIONS = 100;
+    /** Converged when no coefficient moves by more than this in a step. */
     private static final double TOLERANCE = 1e-10;
+    /** Or when the loss stops falling (separable classes without ridge, where β grows forever). */
+    private static final double LOSS_RESOLUTION = 1e-10;
+    /** Newton steps below this are taken without the loss test (see fit). */
+    private static final double LOCAL_STEP = 1e-6;
     /** Keeps the Hessian invertible when a feature is constant or the classes separate and weights drift. */
     private static final double JITTER = 1e-9;
 
@@ -45,6 +50,18 @@ final class Logistic {
                 hessian[a][a] += (a == 0 ? 0 : l2) + JITTER;
             }
             double[] step = solveCholesky(hessian, gradient);
+            double size = maxAbs(step);
+            if (size < LOCAL_STEP) {
+                // Near the optimum, where Newton converges quadratically and the loss (a sum of n terms) cannot tell
+                // such a step from rounding: the halving below would refuse it and stop up to ~1e-8 short.
+                for (int a = 0; a < d; a++) {
+                    beta[a] -= step[a];
+                }
+                if (size < TOLERANCE) {
+                    break;
+                }
+                continue;
+            }
             // Halve the Newton step until the penalised loss falls: plain Newton can overshoot far from the optimum.
             double t = 1;
             double[] next = new double[d];
@@ -66,13 +83,21 @@ final class Logistic {
                 moved = Math.max(moved, Math.abs(next[a] - beta[a]));
             }
             System.arraycopy(next, 0, beta, 0, d);
-            boolean flat = loss - nextLoss <= TOLERANCE * (1 + Math.abs(loss));
+            boolean flat = loss - nextLoss <= LOSS_RESOLUTION * (1 + Math.abs(loss));
             loss = nextLoss;
             if (moved < TOLERANCE || flat) {
                 break;
             }
         }
         return beta;
+    }
+
+    private static double maxAbs(double[] v) {
+        double m = 0;
+        for (double e : v) {
+            m = Math.max(m, Math.abs(e));
+        }
+        return m;
     }
 
     /** β₀ + Σ β_j x_{j−1}. */

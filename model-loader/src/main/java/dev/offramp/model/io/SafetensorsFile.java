@@ -152,28 +152,9 @@ public final class SafetensorsFile implements TensorSource {
         boolean bf16 = s.dtype() == Dtype.BF16;
         for (int i = 0; i < elements; i++) {
             short bits = in.get(i);
-            // bf16 is the top half of a float32, so shifting it back up is exact.
-            out.put(i, bf16 ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits));
+            out.put(i, bf16 ? Half.bf16(bits) : Half.f16(bits));
         }
         return data;
-    }
-
-    /** IEEE 754 binary16 to float32, exact for every value (Float.float16ToFloat needs Java 20). */
-    private static float halfToFloat(short half) {
-        int sign = (half & 0x8000) << 16;
-        int exponent = (half >>> 10) & 0x1f;
-        int mantissa = half & 0x3ff;
-        if (exponent == 0x1f) {
-            // Infinity (mantissa 0) or NaN, payload kept.
-            return Float.intBitsToFloat(sign | 0x7f80_0000 | mantissa << 13);
-        }
-        if (exponent == 0) {
-            // Zero or subnormal: mantissa * 2^-24, exact in float32.
-            float magnitude = mantissa * 0x1p-24f;
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        // Rebias the exponent from 15 to 127.
-        return Float.intBitsToFloat(sign | (exponent + 112) << 23 | mantissa << 13);
     }
 
     private static List<Entry> parseHeader(Path file, byte[] header, long dataBytes) {

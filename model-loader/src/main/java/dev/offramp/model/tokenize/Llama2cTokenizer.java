@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,7 +35,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
     private final byte[][] printed; // what decode() emits per id: the piece, or the raw byte of a <0xXX> piece
     private final int dummyPrefix;
 
-    private Llama2cTokenizer(String[] pieces, float[] scores, Map<String, Integer> ids) {
+    private Llama2cTokenizer(String[] pieces, float[] scores, Map<String, Integer> ids, BitSet silent) {
         this.pieces = pieces;
         this.scores = scores;
         this.ids = ids;
@@ -42,7 +44,9 @@ public final class Llama2cTokenizer implements TextTokenizer {
             String p = pieces[id];
             boolean rawByte = p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")
                     && HexFormat.isHexDigit(p.charAt(3)) && HexFormat.isHexDigit(p.charAt(4));
-            printed[id] = rawByte ? new byte[] {(byte) HexFormat.fromHexDigits(p, 3, 5)} : p.getBytes(StandardCharsets.ISO_8859_1);
+            printed[id] = silent.get(id) ? new byte[0]
+                    : rawByte ? new byte[] {(byte) HexFormat.fromHexDigits(p, 3, 5)}
+                    : p.getBytes(StandardCharsets.ISO_8859_1);
         }
         this.dummyPrefix = ids.get(" ");
     }
@@ -97,7 +101,40 @@ public final class Llama2cTokenizer implements TextTokenizer {
             throw new ModelLoadException("llama2.c tokenizer " + tokBin
                     + ": expected a token for \" \" (the dummy prefix), found none");
         }
-        return new Llama2cTokenizer(pieces, scores, ids);
+        return new Llama2cTokenizer(pieces, scores, ids, new BitSet());
+    }
+
+    /**
+     * The same vocabulary given in memory, as a GGUF file's SentencePiece ("llama") tokenizer holds it: ids 0–2
+     * unknown, BOS and EOS, 3–258 the pieces {@code <0x00>..<0xFF>}, then merges scored by rank. Pieces are UTF-8
+     * text with SentencePiece's U+2581 for a space, which is what llama2.c's export writes as a plain space. The
+     * {@code control} ids (BOS, EOS) print nothing, as llama.cpp prints them.
+     */
+    public static Llama2cTokenizer of(String source, List<String> pieces, float[] scores, BitSet control) {
+        if (pieces.size() != scores.length || pieces.size() < MIN_VOCAB) {
+            throw new ModelLoadException(source + ": expected as many scores as tokens and at least " + MIN_VOCAB
+                    + " (3 special tokens and 256 byte tokens), found " + pieces.size() + " tokens and "
+                    + scores.length + " scores");
+        }
+        String[] latin1 = new String[pieces.size()];
+        Map<String, Integer> ids = new HashMap<>();
+        for (int id = 0; id < latin1.length; id++) {
+            latin1[id] = new String(pieces.get(id).replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8),
+                    StandardCharsets.ISO_8859_1);
+            ids.putIfAbsent(latin1[id], id);
+        }
+        for (int b = 0; b < 256; b++) {
+            int id = BYTE_FALLBACK_OFFSET + b;
+            String want = String.format("<0x%02X>", b);
+            if (!latin1[id].equals(want)) {
+                throw new ModelLoadException(source + ": expected token " + id + " to be " + want
+                        + " (byte fallback at 3..258, as in Llama 2), found " + pieces.get(id));
+            }
+        }
+        if (!ids.containsKey(" ")) {
+            throw new ModelLoadException(source + ": expected a token for \"\u2581\" (the dummy prefix), found none");
+        }
+        return new Llama2cTokenizer(latin1, scores.clone(), ids, control);
     }
 
     /** A prompt as run.c encodes it: with BOS, without EOS. */

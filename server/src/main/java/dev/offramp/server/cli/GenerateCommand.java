@@ -9,7 +9,6 @@ import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
-import dev.offramp.model.engine.Profile;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,7 +22,8 @@ final class GenerateCommand {
             + "[--exit-layer K] [--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] "
             + "[--profile PROFILE.json] [--mode cascade (--cascade-small-layers K | --cascade-members PATH[:K],PATH…) "
             + "--cascade-rule R --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--json]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--plugins DIR] "
+            + "[--json]";
 
     /** The --json output; field names are the contract's (snake case). */
     record Output(int[] promptIds, int[] ids, String text, int[] exitLayers, long layersComputed,
@@ -43,6 +43,7 @@ final class GenerateCommand {
             throw new CliArgs.UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         }
         ModeOptions modeOptions = ModeArgs.from(args);
+        PolicyRegistry policies = ModeArgs.policies(args, System.getenv());
         ModelOptions modelOptions = ModelOptions.from(args, defaultModel);
         boolean cascading = "cascade".equals(modeOptions.mode());
         if (cascading != (args.has("cascade-rule") || args.has("cascade-members"))) {
@@ -66,12 +67,12 @@ final class GenerateCommand {
                 model = models.main();
                 int[] prompt = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
                         : args.ids("prompt-ids");
-                ModeOptions resolved = modeOptions.withDefaults(Profile.beside(modelOptions.model()).orElse(null));
+                ModeOptions resolved = modeOptions.withDefaults(model.profile());
                 String note = ModeOptions.defaultsNote(modeOptions, resolved);
                 if (note != null) {
                     System.err.println("offramp: " + note);
                 }
-                Mode mode = resolved.toMode(model.config(), PolicyRegistry.standard());
+                Mode mode = resolved.toMode(model.config(), policies);
                 ran = mode.name();
                 r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(prompt,
                         args.integer("max-tokens", 64), args.number("temperature", 0f), args.longValue("seed", 0L),

@@ -24,7 +24,7 @@ final class ServeCommand {
             + "[--write-timeout-s S] [--api-key KEY] [--api-key-file FILE] [--api-key-routes v1|all] "
             + "[--profile PROFILE.json | default mode flags as for generate] "
             + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH]";
+            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--plugins DIR]";
 
     private ServeCommand() {}
 
@@ -65,8 +65,9 @@ final class ServeCommand {
         }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = ModeArgs.from(args);
+        PolicyRegistry policies = ModeArgs.policies(args, System.getenv());
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
-                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args));
+                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {
             out.println("offramp: draining (up to " + drainSeconds + " s for the requests in flight)");
@@ -86,7 +87,12 @@ final class ServeCommand {
             throw e.getCause() instanceof Exception c ? c : e;
         }
         try {
-            defaultMode.toMode(engine.awaitLoaded().config(), PolicyRegistry.standard());
+            ModeOptions resolved = defaultMode.withDefaults(engine.awaitLoaded().profile());
+            String note = ModeOptions.defaultsNote(defaultMode, resolved);
+            if (note != null) {
+                out.println("offramp: default mode " + note);
+            }
+            resolved.toMode(engine.awaitLoaded().config(), policies);
             int layers = engine.awaitLoaded().config().layers();
             if (args.has("cascade-small-layers") && args.integer("cascade-small-layers", 0) >= layers) {
                 throw new IllegalArgumentException("--cascade-small-layers: expected 1.." + (layers - 1)

@@ -3,6 +3,8 @@ package dev.offramp.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offramp.model.io.GgufFile;
+import dev.offramp.model.io.GgufMetadata;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +34,7 @@ import java.util.Locale;
  * it for the same reason). Immutable and thread-safe.
  */
 public final class ChatTemplate {
+    private static final String GGUF_TEMPLATE = "tokenizer.chat_template";
     private static final String UNRECOGNISED = "plain (unrecognised chat_template)";
 
     private enum Family { CHATML, LLAMA3, LLAMA2, ZEPHYR, PLAIN }
@@ -60,12 +63,17 @@ public final class ChatTemplate {
 
     /**
      * The template of a model: for a Hugging Face folder, {@code chat_template.jinja} if present (it takes precedence
-     * in transformers), else the {@code chat_template} field of {@code tokenizer_config.json}, else none; for a file
-     * (llama2.c {@code .bin}) the plain template.
+     * in transformers), else the {@code chat_template} field of {@code tokenizer_config.json}, else none; for a
+     * {@code .gguf} file its {@code tokenizer.chat_template}, else none; for another file (llama2.c {@code .bin}) the
+     * plain template.
      *
      * @throws IllegalArgumentException naming the file when it cannot be read or is malformed
      */
     public static ChatTemplate forModel(Path modelPath) {
+        if (Files.isRegularFile(modelPath) && modelPath.toString().endsWith(".gguf")) {
+            GgufMetadata md = GgufFile.open(modelPath).metadata();
+            return md.has(GGUF_TEMPLATE) ? of(md.string(GGUF_TEMPLATE)) : plain();
+        }
         if (!Files.isDirectory(modelPath)) {
             return plain();
         }

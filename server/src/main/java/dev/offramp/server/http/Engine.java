@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.policy.PolicyRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -67,6 +68,7 @@ public final class Engine implements AutoCloseable {
     private final ChatTemplate chat;
     private final ModeOptions defaultMode;
     private final Cascade cascade;
+    private final PolicyRegistry policies;
     private final Limits limits;
     private final Metrics metrics;
     private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
@@ -89,7 +91,14 @@ public final class Engine implements AutoCloseable {
      */
     public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
                   ModeOptions defaultMode, Cascade cascade) {
+        this(modelId, loader, chat, limits, defaultMode, cascade, PolicyRegistry.standard());
+    }
+
+    /** @param policies the policies requests' specs may name (built-in and plug-in), one registry for all */
+    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+                  ModeOptions defaultMode, Cascade cascade, PolicyRegistry policies) {
         this.modelId = modelId;
+        this.policies = policies;
         this.cascade = cascade;
         this.defaultMode = defaultMode;
         this.chat = chat;
@@ -219,7 +228,7 @@ public final class Engine implements AutoCloseable {
                     "model " + modelId + (closing ? " is shutting down" : model.isCompletedExceptionally()
                             ? " failed to load" : " is not running"));
         }
-        job.prepared = Generation.prepare(awaitLoaded(), job.knobs, defaultMode, cascade);
+        job.prepared = Generation.prepare(awaitLoaded(), job.knobs, defaultMode, cascade, policies);
         int accepted = admitted.incrementAndGet();
         if (draining) {
             // Checked again once counted: a drain that began meanwhile may already have seen the engine idle.

@@ -26,8 +26,10 @@ final class Generation {
     /**
      * @param defaultMode what runs when the request has no {@code early_exit} object
      * @param cascade     the served cascade, or null when none is configured
+     * @param policies    the policies a spec may name
      */
-    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade) {
+    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade,
+                            PolicyRegistry policies) {
         ModelConfig c = m.config();
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
         int[] prompt = k.promptIds() != null ? k.promptIds()
@@ -53,7 +55,8 @@ final class Generation {
                     + k.topK());
         }
         checkAgainstModel(k.earlyExit(), c);
-        ModeOptions asked = k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit();
+        ModeOptions asked = (k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit())
+                .withDefaults(m.profile());  // a mode named without knobs takes the model's own defaults
         if ("cascade".equals(asked.mode())) {
             if (cascade == null) {
                 throw ApiException.invalid("early_exit.mode", "early_exit.mode: cascade is not configured on this "
@@ -68,7 +71,7 @@ final class Generation {
         }
         Mode mode;
         try {
-            mode = asked.toMode(c, PolicyRegistry.standard());
+            mode = asked.toMode(c, policies);
         } catch (PolicySpecException e) {
             throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (IllegalArgumentException e) {

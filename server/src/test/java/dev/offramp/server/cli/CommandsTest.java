@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +56,21 @@ class CommandsTest {
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("prompt_ids").toString()).isEqualTo("[403,407]");
         assertThat(j.get("exit_layers").toString()).isEqualTo("[2,2,2,2]");
+    }
+
+    @Test
+    void aGgufPathGeneratesAsTheBinDoes() throws Exception {
+        String gguf = STORIES.resolveSibling("stories260K.gguf").toString();
+        for (String[] mode : new String[][] {{"--mode", "full"}, {"--policy", "margin:threshold=0.3,min_layer=2"},
+                {"--mode", "self-speculative", "--exit-layer", "2", "--draft", "3"}}) {
+            String[] request = {"--prompt", "Once upon a time", "--max-tokens", "24", "--json"};
+            JsonNode bin = json(run(concat(concat(new String[] {"generate", "--model", STORIES.toString()}, request),
+                    mode)));
+            JsonNode fromGguf = json(run(concat(concat(new String[] {"generate", "--model", gguf}, request), mode)));
+            for (String field : List.of("prompt_ids", "ids", "text", "exit_layers", "layers_computed")) {
+                assertThat(fromGguf.get(field)).as("%s with %s", field, List.of(mode)).isEqualTo(bin.get(field));
+            }
+        }
     }
 
     @Test

@@ -214,6 +214,26 @@ class ServerTest {
         assertThat(g.get("exit_checks").asLong()).isPositive();
     }
 
+    /** A mode named with no knobs runs: self-speculative on the engine's choices, early-exit on the model's defaults. */
+    @Test
+    void aModeNamedWithoutKnobsRuns() throws Exception {
+        GenerationResult full = new Generator(reference.transformer(), System::nanoTime)
+                .generate(new GenerationRequest(reference.tokenizer().encode("Once upon a time"), 24, 0f, 0L,
+                        new Mode.Full(), true));
+        JsonNode spec = json(post("/v1/generate", "{\"prompt\":\"Once upon a time\",\"max_tokens\":24,"
+                + "\"early_exit\":{\"mode\":\"self-speculative\"}}"));
+        assertThat(spec.get("mode").asText()).isEqualTo("self-speculative");
+        assertThat(spec.get("drafted").asLong()).isPositive();
+        List<Integer> ids = new ArrayList<>();
+        spec.get("tokens").forEach(t -> ids.add(t.get("id").asInt()));
+        assertThat(ids).containsExactlyElementsOf(java.util.Arrays.stream(full.ids()).boxed().toList());
+        // stories260K ships no calibration profile: early-exit with no policy runs at full depth
+        JsonNode ee = json(post("/v1/generate", "{\"prompt\":\"Once upon a time\",\"max_tokens\":24,"
+                + "\"early_exit\":{\"mode\":\"early-exit\"}}"));
+        assertThat(ee.get("mode").asText()).isEqualTo("full");
+        assertThat(ee.get("layers_computed").asLong()).isEqualTo(full.layersComputed());
+    }
+
     @Test
     void sixteenConcurrentStreamsEachEqualTheRequestAlone() throws Exception {
         String[] starts = {"Once upon a time", "The cat", "Lily and Tom", "One day", "The sun was", "A big dog",

@@ -1,27 +1,35 @@
-package dev.offramp.model;
+package dev.offramp.model.io;
 
 /**
- * IEEE 754 binary16 conversions (Java 17 has none), rounding to nearest even as libtorch's {@code to(float16)} does:
- * the one-token path writes float16 inputs and reads float16 outputs of the matrix products itself.
+ * IEEE 754 binary16 and bfloat16, converted exactly as libtorch converts them (Java 17 has no float16 type; Java 20's
+ * Float.float16ToFloat came later): checkpoints' 16-bit tensors are widened at load, and the few-token path writes
+ * the float16 inputs and reads the float16 outputs of its matrix products itself.
  */
-final class Half {
+public final class Half {
     private Half() {}
 
-    static float toFloat(short h) {
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1f;
-        int mant = h & 0x3ff;
-        if (exp == 0) {  // zero or subnormal: mant * 2^-24, exact in float
-            float v = mant * 0x1p-24f;
-            return sign == 0 ? v : -v;
+    /** binary16 to float32, exact for every value; a NaN comes back quiet, as libtorch makes it. */
+    public static float f16(short half) {
+        int sign = (half & 0x8000) << 16;
+        int exponent = (half >>> 10) & 0x1f;
+        int mantissa = half & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f80_0000 | (mantissa == 0 ? 0 : 0x40_0000 | mantissa << 13));
         }
-        if (exp == 31) {  // infinity, or NaN made quiet as libtorch makes it
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mant == 0 ? 0 : 0x400000 | (mant << 13)));
+        if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in float32
+            float magnitude = mantissa * 0x1p-24f;
+            return sign == 0 ? magnitude : -magnitude;
         }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        return Float.intBitsToFloat(sign | (exponent + 112) << 23 | mantissa << 13);  // exponent rebiased 15 -> 127
     }
 
-    static short fromFloat(float f) {
+    /** bfloat16 is the top half of a float32, so shifting it back up is exact. */
+    public static float bf16(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** float32 to binary16, rounding to nearest even as libtorch's {@code to(float16)} does. */
+    public static short toF16(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
         int abs = bits & 0x7fffffff;
