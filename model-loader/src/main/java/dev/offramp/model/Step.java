@@ -22,7 +22,7 @@ public final class Step implements AutoCloseable {
     private final Weights w;
     private final NDManager manager;
     private final Row[] rows;
-    private FewTokens few;  // made on first use
+    private FewTokens few;  // borrowed from the model on first use, given back at close
 
     Step(Transformer model, NDManager manager, List<PendingRow> carried, List<StepInput> inputs) {
         this.model = model;
@@ -336,7 +336,7 @@ public final class Step implements AutoCloseable {
 
     private FewTokens few() {
         if (few == null) {
-            few = new FewTokens(model);
+            few = model.borrowFewTokens();
         }
         return few;
     }
@@ -417,7 +417,8 @@ public final class Step implements AutoCloseable {
     @Override
     public void close() {
         if (few != null) {
-            few.close();
+            model.giveBack(few);
+            few = null;
         }
         manager.close();
     }

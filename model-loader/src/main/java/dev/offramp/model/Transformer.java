@@ -30,6 +30,8 @@ public final class Transformer implements AutoCloseable {
     final NDArray geluCubic;   // 0.044715
     final NDArray geluScale;   // sqrt(2 / pi)
     final Kernels kernels;
+    private final java.util.concurrent.ConcurrentLinkedDeque<FewTokens> spareFewTokens =
+            new java.util.concurrent.ConcurrentLinkedDeque<>();
 
     private Transformer(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
         this.config = config;
@@ -149,8 +151,25 @@ public final class Transformer implements AutoCloseable {
         return manager.create(r, new Shape(hd, hd));
     }
 
+    /**
+     * A {@link FewTokens} for a step to use until it closes: made once per concurrent step and reused, since its
+     * direct buffers (tens of KiB) made per step would be freed only by a GC, and its tensors over them per step cost
+     * JNI calls.
+     */
+    FewTokens borrowFewTokens() {
+        FewTokens f = spareFewTokens.poll();
+        return f != null ? f : new FewTokens(this);
+    }
+
+    void giveBack(FewTokens f) {
+        spareFewTokens.push(f);
+    }
+
     @Override
     public void close() {
+        for (FewTokens f; (f = spareFewTokens.poll()) != null; ) {
+            f.close();
+        }
         manager.close();
     }
 }
