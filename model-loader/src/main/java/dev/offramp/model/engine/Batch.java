@@ -30,15 +30,22 @@ public final class Batch implements AutoCloseable {
     private final Transformer model;
     private final ModelConfig c;
     private final LongSupplier nanoTime;
+    private final DraftLedger ledger;
     private final List<Slot> slots = new ArrayList<>();
     private final IntList runs = new IntList();
     private final IntList skips = new IntList();
     private StepCost last = StepCost.NONE;
 
     public Batch(Transformer model, LongSupplier nanoTime) {
+        this(model, nanoTime, new DraftLedger());
+    }
+
+    /** With the self-speculative verdicts of earlier batches on this model ({@link Generator} keeps one ledger). */
+    Batch(Transformer model, LongSupplier nanoTime, DraftLedger ledger) {
         this.model = model;
         this.c = model.config();
         this.nanoTime = nanoTime;
+        this.ledger = ledger;
     }
 
     /** Adds a request; it starts (prefill) at the next step. Throws IllegalArgumentException if it cannot run here. */
@@ -55,7 +62,7 @@ public final class Batch implements AutoCloseable {
 
     private Slot add(GenerationRequest req, Sequence seq, boolean ownsSeq, TokenListener listener) {
         Plan plan = req.mode() instanceof Mode.SelfSpeculative s
-                ? new SpeculativePlan(model, s, nanoTime, req.promptIds())
+                ? new SpeculativePlan(model, s, nanoTime, req.promptIds(), ledger)
                 : LayerPlan.of(req.mode(), c.layers(), req.promptIds());
         Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime.getAsLong());
         slots.add(slot);

@@ -40,8 +40,18 @@ final class DraftVerdict {
         return fullDepth;
     }
 
+    /** Whether the evidence is in: the first rounds and the probes have run. */
+    boolean decided() {
+        return probes >= PROBES && rounds >= ROUNDS;
+    }
+
+    /** Full depth from the start, without evidence of its own (the engine's ledger says drafting does not pay). */
+    void fullDepthFromTheStart() {
+        fullDepth = true;
+    }
+
     private void decide() {
-        if (probes >= PROBES && rounds >= ROUNDS) {
+        if (decided()) {
             fullDepth = roundNanos > fullNanos * roundTokens;
         }
     }

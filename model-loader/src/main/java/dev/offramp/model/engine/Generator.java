@@ -9,6 +9,7 @@ import java.util.function.LongSupplier;
 public final class Generator {
     private final Transformer model;
     private final LongSupplier nanoTime;
+    private final DraftLedger ledger = new DraftLedger();  // what this generator's requests learned about drafting
 
     public Generator(Transformer model, LongSupplier nanoTime) {
         this.model = model;
@@ -21,14 +22,14 @@ public final class Generator {
 
     /** Generates, telling {@code listener} of each token when it is final; the listener may stop it early. */
     public GenerationResult generate(GenerationRequest req, TokenListener listener) {
-        try (Batch batch = new Batch(model, nanoTime)) {
+        try (Batch batch = new Batch(model, nanoTime, ledger)) {
             return run(batch, batch.join(req, listener));
         }
     }
 
     /** Generates into {@code seq} (empty), which keeps the KV cache afterwards for inspection. */
     public GenerationResult generate(GenerationRequest req, Sequence seq) {
-        try (Batch batch = new Batch(model, nanoTime)) {
+        try (Batch batch = new Batch(model, nanoTime, ledger)) {
             return run(batch, batch.join(req, seq, TokenListener.NONE));
         }
     }

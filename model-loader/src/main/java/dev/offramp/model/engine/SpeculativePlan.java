@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  * <p>No knobs needed: without a draft length, d adapts to the request's acceptance (Hugging Face's schedule: +2 after
  * a fully accepted round, -1 otherwise). And drafting only runs while it pays ({@link DraftVerdict}): rounds and
  * full-depth tokens are timed by the steps they ran in, and once a round's tokens cost more than full depth's, the
- * request goes on at plain full depth (the same output either way, only the cost differs).
+ * request goes on at plain full depth (the same output either way, only the cost differs). The verdicts go into the
+ * engine's {@link DraftLedger}, so that where drafting keeps failing, new requests mostly skip the trial rounds.
  */
 final class SpeculativePlan implements Plan {
     static final int FIRST_DRAFT = 4;  // Hugging Face's num_assistant_tokens
@@ -37,6 +38,8 @@ final class SpeculativePlan implements Plan {
     private final int layers;
     private final int vocab;
     private final DraftVerdict verdict = new DraftVerdict();
+    private final DraftLedger ledger;
+    private boolean told;               // whether this request's verdict went into the ledger
 
     private Phase phase = Phase.PROMPT;
     private int[] feed;                 // this step's token(s); null when the step only verifies
@@ -54,8 +57,10 @@ final class SpeculativePlan implements Plan {
     private float[] checkLogits;        // the draft exit's logits
     private long stepStart;
 
-    SpeculativePlan(Transformer model, Mode.SelfSpeculative mode, LongSupplier nanoTime, int[] prompt) {
+    SpeculativePlan(Transformer model, Mode.SelfSpeculative mode, LongSupplier nanoTime, int[] prompt,
+                    DraftLedger ledger) {
         this.model = model;
+        this.ledger = ledger;
         this.nanoTime = nanoTime;
         this.layers = model.config().layers();
         this.vocab = model.config().vocab();
@@ -140,7 +145,10 @@ final class SpeculativePlan implements Plan {
             case PROMPT, FULL -> {
                 if (phase == Phase.FULL) {
                     verdict.fullDepth(nanos);
+                } else if (!ledger.shouldDraft()) {
+                    verdict.fullDepthFromTheStart();
                 }
+                tellLedger();
                 int next = s.sampler.sample(finalLogits);
                 yield emit(s, next) && startNext(s, next);
             }
@@ -153,9 +161,17 @@ final class SpeculativePlan implements Plan {
                 roundNanos += nanos;
                 Integer next = verify(s, step);
                 verdict.round(roundNanos, s.out.count() - roundTokens);
+                tellLedger();
                 yield next != null && startNext(s, next);
             }
         };
+    }
+
+    private void tellLedger() {
+        if (!told && verdict.decided()) {
+            ledger.record(verdict.gaveUp());
+            told = true;
+        }
     }
 
     private boolean emit(Slot s, int token) {
