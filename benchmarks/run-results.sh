@@ -29,6 +29,11 @@ echo "== calibrate (issue 5): confidence, epsilon 0.05, delta 0.1, on the first 
 ./offramp calibrate --policy 'confidence:threshold={t},min_layer=3,every=3' --prune 32 --epsilon 0.05 --delta 0.1 \
   --out $out/kjv-confidence-profile.json
 run kjv-confidence-profile-heldout --profile $out/kjv-confidence-profile.json --half second --teacher-tokens 0
+echo "== calibrate margin the same way; its profile is the embedded model's default for --mode early-exit"
+./offramp calibrate --policy 'margin:threshold={t},min_layer=3,every=3' --prune 32 --epsilon 0.05 --delta 0.1 \
+  --out $out/kjv-margin-profile.json
+cp $out/kjv-margin-profile.json models/kjv-ee-12l/offramp-profile.json
+run kjv-early-exit-default-heldout --mode early-exit --half second --teacher-tokens 0
 echo "== cascades: first k layers -> the whole model, 4-token answers"
 ./offramp cascade --small-layers 4 --new-tokens 4 --prompts 800 --out $out/cascade-kjv | tee $out/cascade-kjv.md
 ./offramp cascade --model $stories --text $tiny_text --small-layers 3 --new-tokens 4 --prompts 800 \

@@ -138,9 +138,30 @@ final class Metrics implements AutoCloseable {
     }
 
     void speculative(String mode, long drafted, long accepted) {
+        speculative(mode, drafted, accepted, 0, new long[0]);
+    }
+
+    /**
+     * vLLM's speculative counters: drafted and accepted tokens, drafts (rounds verified in one pass), and accepted
+     * tokens per draft position (0 the first draft of a round), whose ratios to the drafts are the acceptance by
+     * position. The first {@link #POSITIONS} positions of the self-speculative mode exist at 0 from the start.
+     */
+    void speculative(String mode, long drafted, long accepted, long drafts, long[] acceptedByPosition) {
         counter("offramp.speculative.drafted.tokens", mode, "Tokens drafted by the shallow exit").increment(drafted);
         counter("offramp.speculative.accepted.tokens", mode, "Drafted tokens the full model kept").increment(accepted);
+        counter("offramp.speculative.drafts", mode, "Draft rounds verified in one pass").increment(drafts);
+        int positions = "self-speculative".equals(mode) ? Math.max(POSITIONS, acceptedByPosition.length)
+                : acceptedByPosition.length;  // only that mode drafts
+        for (int p = 0; p < positions; p++) {
+            Counter.builder("offramp.speculative.accepted.tokens.per.position")
+                    .tags("model", model, "mode", mode, "position", Integer.toString(p))
+                    .description("Drafted tokens the full model kept, by position in their round").register(registry)
+                    .increment(p < acceptedByPosition.length ? acceptedByPosition[p] : 0);
+        }
     }
+
+    /** Draft positions whose acceptance counters exist from the start (the adaptive draft length's cap). */
+    static final int POSITIONS = 12;
 
     void budget(long budgetNanos, boolean met) {
         Timer.builder("offramp.latency.budget").tag("model", model).serviceLevelObjectives(LATENCY_BUCKETS)

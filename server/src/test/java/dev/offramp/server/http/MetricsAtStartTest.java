@@ -61,7 +61,10 @@ class MetricsAtStartTest {
                 .contains("offramp_requests_cancelled_total{model=\"stories260K.bin\",reason=\"client_stalled\"} 0.0")
                 .contains("offramp_cascade_deferrals_total{from=\"layers-1-3\",model=\"stories260K.bin\","
                         + "to=\"full\"} 0.0")
-                .contains("offramp_requests_rejected_total{model=\"stories260K.bin\",reason=\"queue_full\"} 0.0");
+                .contains("offramp_requests_rejected_total{model=\"stories260K.bin\",reason=\"queue_full\"} 0.0")
+                .contains("offramp_speculative_drafts_total{mode=\"self-speculative\",model=\"stories260K.bin\"} 0.0")
+                .contains("offramp_speculative_accepted_tokens_per_position_total{mode=\"self-speculative\","
+                        + "model=\"stories260K.bin\",position=\"11\"} 0.0");
     }
 
     @Test
