@@ -25,7 +25,7 @@
 #   OFFRAMP_DRAFT_STOP --draft-stop   OFFRAMP_CASCADE_SMALL_LAYERS --cascade-small-layers
 #   OFFRAMP_CASCADE_RULE --cascade-rule   OFFRAMP_CASCADE_THRESHOLD --cascade-threshold
 # JVM and paths:
-#   OFFRAMP_HEAP (default 1g): a fixed, pre-touched heap, -Xms = -Xmx and -XX:+AlwaysPreTouch (DESIGN.md's measured
+#   OFFRAMP_HEAP (default 1g): a fixed, pre-touched heap, -Xms = -Xmx and -XX:+AlwaysPreTouch (ARCHITECTURE.md's measured
 #     flags); OFFRAMP_JAVA_OPTS replaces those flags entirely, as it does for ./offramp.
 #   OFFRAMP_DJL_OFFLINE (default true): -Dai.djl.offline, so DJL downloads nothing at run time.
 #   OFFRAMP_HOME (default /opt/offramp): holds server/target/classes, server/target/lib and models/.

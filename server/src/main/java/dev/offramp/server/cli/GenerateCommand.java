@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 
-/** {@code generate}: one completion, as text or as the JSON object of DESIGN.md's CLI contract. */
+/** {@code generate}: one completion, as text or as the JSON object of ARCHITECTURE.md's CLI contract. */
 final class GenerateCommand {
     static final String USAGE = "generate [--model PATH] (--prompt TEXT | --prompt-ids 1,2,3) [--max-tokens N] "
             + "[--temperature T] [--seed S] [--mode full|static|early-exit|skip|self-speculative] [--policy SPEC] "

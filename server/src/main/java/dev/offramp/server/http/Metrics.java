@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Prometheus metrics of DESIGN.md (names in base units; labels model, mode, route, status, outcome, reason only)
- * plus the JVM and process section. Micrometer adds {@code _total} to counters and {@code _seconds} to timers.
+ * The Prometheus metrics of ARCHITECTURE.md's contracts (names in base units; labels model, mode, route, status,
+ * outcome, reason only) plus the JVM and process section. Micrometer adds {@code _total} to counters and {@code _seconds} to timers.
  */
 final class Metrics implements AutoCloseable {
     /**

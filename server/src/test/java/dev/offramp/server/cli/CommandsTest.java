@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The CLI contract of DESIGN.md, run in-process: the JSON fields, the layers file, and usage errors. */
+/** The CLI contract of ARCHITECTURE.md, run in-process: the JSON fields, the layers file, and usage errors. */
 class CommandsTest {
     private static final Path SHARED = Path.of("../../shared");
     private static final Path STORIES = SHARED.resolve("models/stories260K/stories260K.bin");

@@ -122,7 +122,7 @@ class DeploymentAssetsTest {
                 problems.addAll(metrics.check(q.getKey(), s));
             }
         }
-        assertThat(used).as("the dashboard reads the DESIGN.md metrics").contains("offramp_requests_total",
+        assertThat(used).as("the dashboard reads the contract's metrics").contains("offramp_requests_total",
                 "offramp_time_to_first_token_seconds_bucket", "offramp_inter_token_latency_seconds_bucket",
                 "offramp_generation_tokens_total", "offramp_requests_running", "offramp_requests_waiting",
                 "offramp_batch_size_bucket", "offramp_exit_layer_bucket", "offramp_layers_skipped_total",
@@ -343,7 +343,7 @@ class DeploymentAssetsTest {
                 "{\"prompt\":\"And God said\",\"max_tokens\":4}", Map.of());
         assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
         assertThat(JSON.readTree(completion.body()).get("model").asText()).isEqualTo("kjv-ee-12l");
-        // The entry point exec'd java: the process is the JVM itself, with DESIGN.md's flags.
+        // The entry point exec'd java: the process is the JVM itself, with the flags ARCHITECTURE.md's facts call for.
         assertThat(server.process().info().command()).hasValueSatisfying(c -> assertThat(c).endsWith("java"));
         server.process().info().arguments().ifPresent(a -> assertThat(a).contains("-Xms256m", "-Xmx256m",
                 "-XX:+AlwaysPreTouch", "-Dai.djl.offline=true", "dev.offramp.server.Main", "serve", "--threads", "1",

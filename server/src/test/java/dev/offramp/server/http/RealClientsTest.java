@@ -100,7 +100,7 @@ class RealClientsTest {
                 "jvm_memory_used_bytes", "process_cpu_usage")) {
             assertThat(hasSeries(metrics, name)).as("the scrape has %s:%n%s", name, metrics).isTrue();
         }
-        assertThat(metrics).as("offramp_exit_layer is a histogram (DESIGN.md):%n%s", metrics)
+        assertThat(metrics).as("offramp_exit_layer is a histogram (ARCHITECTURE.md):%n%s", metrics)
                 .containsPattern("(?m)^# TYPE offramp_exit_layer histogram$");
         assertThat(metrics).as("offramp_requests_total counts the 200s and the 4xx:%n%s", metrics)
                 .containsPattern("(?m)^offramp_requests_total\\{[^}]*status=\"2")
