@@ -21,7 +21,7 @@ public final class Step implements AutoCloseable {
     private final ModelConfig c;
     private final Weights w;
     private final NDManager manager;
-    private final Row[] rows;
+    private Row[] rows;
     private FewTokens few;  // borrowed from the model on first use, given back at close
 
     Step(Transformer model, NDManager manager, List<PendingRow> carried, List<StepInput> inputs) {
@@ -76,6 +76,16 @@ public final class Step implements AutoCloseable {
             row.mask = Row.causalMask(manager, row.start, row.count);
         }
         return row;
+    }
+
+    /**
+     * Takes a pending row into this running step (a deferred row joining at the layer after its own, when a token of
+     * the step reaches it); returns its row index. Its arrays are this step's from now on.
+     */
+    public int adopt(PendingRow p) {
+        rows = Arrays.copyOf(rows, rows.length + 1);
+        rows[rows.length - 1] = p.adopt(manager);
+        return rows.length - 1;
     }
 
     public int rows() {

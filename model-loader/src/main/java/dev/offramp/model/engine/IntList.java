@@ -18,6 +18,14 @@ final class IntList {
         size = 0;
     }
 
+    int get(int i) {
+        return values[i];
+    }
+
+    void set(int i, int v) {
+        values[i] = v;
+    }
+
     boolean isEmpty() {
         return size == 0;
     }

@@ -28,13 +28,15 @@ final class LayerPlan implements Plan {
     private final int pruneVocab;
     private final boolean cappable;    // whether a latency budget may cap the depth
     private final int layers;
-    private final List<PendingRow> pending = new ArrayList<>();  // recompute: rows still owing deeper layers
+    // recompute: rows still owing deeper layers, in position order; each joins a step only when the token reaches
+    // the layer after its own (a row no later token needs is never touched: carrying every one into every step cost
+    // time growing with the generation)
+    private final List<PendingRow> pending = new ArrayList<>();
+    private final IntList joined = new IntList();  // this step: the step rows of pending.get(i), -1 while outside
     private int[] feed;                // the prompt, then each new token
 
     // This iteration's token.
     private boolean prefill = true;
-    private int firstCarried;
-    private int carried;
     private int me;                    // its row in the step
     private int limit;                 // the deepest layer it may reach
     private int exit;                  // the layer it left after; 0 while it runs
@@ -78,12 +80,13 @@ final class LayerPlan implements Plan {
         return new LayerPlan(all, null, Mode.KvStrategy.PROPAGATE, 0, true, prompt);
     }
 
+    /** Pending rows join the step as the token reaches their next layer ({@link #rows}), not up front. */
     @Override
     public void carry(List<PendingRow> into) {
-        firstCarried = into.size();
-        carried = pending.size();
-        into.addAll(pending);
-        pending.clear();
+        joined.clear();
+        for (int i = 0; i < pending.size(); i++) {
+            joined.add(-1);
+        }
     }
 
     @Override
@@ -112,10 +115,15 @@ final class LayerPlan implements Plan {
             skips.add(me);
             return;
         }
-        for (int r = firstCarried; r < firstCarried + carried; r++) {
-            if (step.layer(r) == l - 1) {
+        for (int i = 0; i < pending.size(); i++) {
+            int r = joined.get(i);
+            if (r < 0 && pending.get(i).layer() == l - 1) {
+                r = step.adopt(pending.get(i));
+                joined.set(i, r);
+            }
+            if (r >= 0 && step.layer(r) == l - 1) {
                 runs.add(r);
-                out.layers++;
+                out.layers += step.count(r);
             }
         }
         runs.add(me);
@@ -195,21 +203,26 @@ final class LayerPlan implements Plan {
             propagated = layers - exit;
         }
         if (kv == Mode.KvStrategy.RECOMPUTE) {
-            for (int r = firstCarried; r < firstCarried + carried; r++) {
-                detachIfShallow(step, r);
+            List<PendingRow> still = new ArrayList<>(pending.size() + 1);
+            for (int i = 0; i < pending.size(); i++) {
+                int r = joined.get(i);
+                if (r < 0) {
+                    still.add(pending.get(i));  // it did not join: untouched
+                } else if (step.layer(r) < layers) {
+                    still.add(step.detach(r));
+                }
             }
-            detachIfShallow(step, me);
+            if (step.layer(me) < layers) {
+                still.add(step.detach(me));
+            }
+            pending.clear();
+            pending.addAll(still);
+            joined.clear();
         }
         prefill = false;
         feed = new int[] {next};
         LayerSignals used = history.isEmpty() || forced ? null : history.get(history.size() - 1);
         return s.out.add(next, exit, used);
-    }
-
-    private void detachIfShallow(Step step, int r) {
-        if (step.layer(r) < layers) {
-            pending.add(step.detach(r));
-        }
     }
 
     /** Deeper layers no later token needed are never computed. */
