@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.pytorch.jni.TensorOps;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -108,9 +107,9 @@ public final class Step implements AutoCloseable {
     }
 
     /**
-     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1. A few
-     * tokens take {@link FewTokens} where the model allows it; otherwise the intermediates are tensor handles on a
-     * {@link Tape}, deleted when the layer is done, and the rows' new hidden states join this step's manager.
+     * Runs decoder layer {@code layer} (1-based) for the given rows (all rows if none), each at layer - 1: up to
+     * {@link FewTokens#MOST_TOKENS} tokens take {@link FewTokens} where the model allows it, the rest
+     * {@link TensorLayers}.
      */
     public void runLayer(int layer, int... rowIds) {
         Row[] sel = select(rowIds, layer);
@@ -128,31 +127,10 @@ public final class Step implements AutoCloseable {
             }
             return;
         }
-        Weights.Layer lw = w.layers[layer - 1];
-        Kernels k = model.kernels;
-        int n = tokens(sel);
-        try (Tape t = new Tape()) {
-            long x = concat(sel, this::array, t);                        // [N, width]
-            long[] qkv = projectQkv(x, n, lw, sel, t);                   // q [N, heads, hd], k, v [N, kvHeads, hd]
-            long attn = Attention.attend(c, t, manager, layer - 1, sel, n, qkv[0], qkv[1], qkv[2]);  // [N, qDim]
-            x = k.apply(lw.o(), attn, n, x, t);                          // x + o(attn)
-            long up = k.apply(lw.up(), LayerMath.norm(x, model, t), n, 0, t);
-            long act;
-            if (c.family() == ModelConfig.Family.LLAMA) {
-                long[] gu = t.keepAll(TensorOps.split(up, new long[] {c.intermediate(), c.intermediate()}, 1));
-                long silu = t.keep(TensorOps.mul(gu[0], t.keep(TensorOps.sigmoid(gu[0]))));
-                act = t.keep(TensorOps.mul(silu, gu[1]));                // silu(gate) * up
-            } else {
-                act = LayerMath.geluTanh(up, model, t);
-            }
-            x = k.apply(lw.down(), act, n, x, t);                        // x + down(act)
-            long[] parts = sel.length == 1 ? new long[] {x} : TensorOps.split(x, counts(sel), 0);
-            for (int i = 0; i < sel.length; i++) {
-                sel[i].previous = sel[i].hidden;
-                sel[i].hidden = t.wrap(parts[i], manager);
-                sel[i].layer = layer;
-            }
+        for (Row r : sel) {
+            array(r);
         }
+        new TensorLayers(model, manager).layer(layer, sel, tokens(sel));
     }
 
     /** Passes the rows over layer {@code layer} unchanged (layer skipping): nothing is computed or cached for it. */
@@ -160,27 +138,6 @@ public final class Step implements AutoCloseable {
         for (Row row : select(rowIds, layer)) {
             row.layer = layer;
         }
-    }
-
-    /** q, k (RoPE applied) and v for every token of the rows; K/V are not written yet. */
-    private long[] projectQkv(long x, int n, Weights.Layer lw, Row[] sel, Tape t) {
-        Kernel kernel = model.kernels.kernel(lw.qkv(), n);
-        boolean rope = model.ropeCos != null;
-        // with RoPE a float16 q|k|v stays float16: RoPE's multiplies promote q, k to float32, and v is converted
-        // as it is written into the float32 cache (the same values as converting first, one op fewer)
-        long qkv = model.kernels.apply(lw.qkv(), kernel, LayerMath.norm(x, model, t), 0, rope, t);
-        long[] parts = t.keepAll(TensorOps.split(qkv, new long[] {c.qDim() + c.kvDim(), c.kvDim()}, 1));  // q|k, v
-        long qk = t.keep(TensorOps.reshape(parts[0], n, c.heads() + c.kvHeads(), c.headDim()));
-        if (rope) {
-            long cos = concat(sel, r -> r.cos, t);                       // [N, 1, hd]
-            long sin = concat(sel, r -> r.sin, t);
-            long rotate = Tape.handle(lw.qkv().float16Output(kernel) ? model.rotateHalf16 : model.rotateHalf);
-            long rotated = t.keep(TensorOps.mul(t.keep(TensorOps.matmul(qk, rotate)), sin));
-            qk = t.keep(TensorOps.add(t.keep(TensorOps.mul(qk, cos)), rotated));  // float32
-        }
-        long[] split = t.keepAll(TensorOps.split(qk, new long[] {c.heads(), c.kvHeads()}, 1));
-        long v = t.keep(TensorOps.reshape(parts[1], n, c.kvHeads(), c.headDim()));
-        return new long[] {split[0], split[1], v};
     }
 
     /**
@@ -197,11 +154,10 @@ public final class Step implements AutoCloseable {
             }
             return;
         }
+        array(row);
+        TensorLayers tensors = new TensorLayers(model, manager);
         for (int layer = row.layer + 1; layer <= c.layers(); layer++) {
-            try (Tape t = new Tape()) {
-                long[] qkv = projectQkv(Tape.handle(array(row)), row.count, w.layers[layer - 1], new Row[] {row}, t);
-                row.seq.write(layer - 1, row.start, row.count, qkv[1], qkv[2]);
-            }
+            tensors.propagate(layer, row);
         }
     }
 
@@ -391,26 +347,6 @@ public final class Step implements AutoCloseable {
             n += r.count;
         }
         return n;
-    }
-
-    /** The rows' arrays end to end along dim 0, as a handle (the row's own when there is one row). */
-    private static long concat(Row[] sel, Function<Row, NDArray> f, Tape t) {
-        if (sel.length == 1) {
-            return Tape.handle(f.apply(sel[0]));
-        }
-        long[] hs = new long[sel.length];
-        for (int i = 0; i < sel.length; i++) {
-            hs[i] = Tape.handle(f.apply(sel[i]));
-        }
-        return t.keep(TensorOps.cat(hs, 0));
-    }
-
-    private static long[] counts(Row[] sel) {
-        long[] out = new long[sel.length];
-        for (int i = 0; i < sel.length; i++) {
-            out[i] = sel[i].count;
-        }
-        return out;
     }
 
     private static NDArray concat(Row[] sel, Function<Row, NDArray> f) {
