@@ -252,15 +252,7 @@ public final class Step implements AutoCloseable {
         float[] h = vector(row);
         float[] p = row.previousVector != null ? row.previousVector : row.previous.toFloatArray();
         int off = (row.count - 1) * (int) w.embedWidth();  // the constant column, if any, lies past c.hidden()
-        double dot = 0;
-        double nh = 0;
-        double np = 0;
-        for (int i = off; i < off + c.hidden(); i++) {
-            dot += (double) h[i] * p[i];
-            nh += (double) h[i] * h[i];
-            np += (double) p[i] * p[i];
-        }
-        return (float) (dot / Math.sqrt(nh * np));
+        return dev.offramp.model.engine.SignalMath.cosine(h, p, off, c.hidden());
     }
 
     /** Takes row {@code r} out of this step, arrays and all, to be carried into a later step. */

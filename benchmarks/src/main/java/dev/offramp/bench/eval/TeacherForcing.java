@@ -82,7 +82,7 @@ final class TeacherForcing {
                         continue;
                     }
                     if (checks) {
-                        float cos = cosine ? ExitSignals.cosine(h, previous, t * hidden, hidden) : Float.NaN;
+                        float cos = cosine ? SignalMath.cosine(h, previous, t * hidden, hidden) : Float.NaN;
                         history.get(t).add(SignalMath.of(l, logits, t * vocab, vocab, null, schedule.signals(), cos));
                     }
                     if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
@@ -94,12 +94,12 @@ final class TeacherForcing {
                 }
                 for (int t : leaving) {
                     s.exitLayer()[t] = l;
-                    s.exitArgmax()[t] = ExitSignals.argmax(logits, t * vocab, vocab);
-                    s.exitLogProb()[t] = ExitSignals.logProb(logits, t * vocab, vocab, targets[t]);
+                    s.exitArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
+                    s.exitLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
                 }
                 for (int t = 0; t < n && l == layers; t++) {
-                    s.fullArgmax()[t] = ExitSignals.argmax(logits, t * vocab, vocab);
-                    s.fullLogProb()[t] = ExitSignals.logProb(logits, t * vocab, vocab, targets[t]);
+                    s.fullArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
+                    s.fullLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
                 }
                 previous = h;
             }

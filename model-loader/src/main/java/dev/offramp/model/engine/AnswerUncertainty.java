@@ -36,16 +36,8 @@ public final class AnswerUncertainty {
             float[] logits = step.exitLogitsAll(0);  // [fed.length * vocab]
             for (int i = 0; i < n; i++) {
                 int off = (prompt.length - 1 + i) * vocab;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int v = 0; v < vocab; v++) {
-                    max = Math.max(max, logits[off + v]);
-                }
-                double sum = 0;
-                for (int v = 0; v < vocab; v++) {
-                    sum += Math.exp(logits[off + v] - max);
-                }
-                logProbs[i] = logits[off + answer[i]] - max - Math.log(sum);
-                top1[i] = 1 / sum;  // exp(max - max) / sum
+                logProbs[i] = SignalMath.logProb(logits, off, vocab, answer[i]);
+                top1[i] = Math.exp(SignalMath.logProb(logits, off, vocab, SignalMath.argmax(logits, off, vocab)));
             }
         }
         return new TokenUncertainty(logProbs, top1);

@@ -113,12 +113,6 @@ public final class Sampler {
 
     /** Index of the largest value; the first one on ties, as torch.argmax. */
     public static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return SignalMath.argmax(x, 0, x.length);
     }
 }

@@ -43,12 +43,7 @@ public final class SignalMath {
         if (logits == null) {
             return new LayerSignals(layer, Float.NaN, Float.NaN, Float.NaN, -1, cosine);
         }
-        int top = 0;
-        for (int i = 1; i < n; i++) {
-            if (logits[off + i] > logits[off + top]) {
-                top = i;
-            }
-        }
+        int top = argmax(logits, off, n);
         double max = logits[off + top];
         double sum = 0;
         double weighted = 0;  // sum of e^(x - max) * (x - max), for the entropy
@@ -72,5 +67,39 @@ public final class SignalMath {
 
     static float top1(float[] logits) {
         return of(1, logits, null, Set.of(), Float.NaN).top1Prob();
+    }
+
+    /** Index (within the row) of the row's largest value; the first on ties, as torch.argmax and greedy sampling. */
+    public static int argmax(float[] x, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (x[off + i] > x[off + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** log softmax(row)[target] of the logits row {@code [off, off + n)}, in nats. */
+    public static double logProb(float[] logits, int off, int n, int target) {
+        double max = logits[off + argmax(logits, off, n)];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(logits[off + i] - max);
+        }
+        return logits[off + target] - max - Math.log(sum);
+    }
+
+    /** cos(a, b) over {@code [off, off + n)} of both: CALM's hidden-state saturation, cos(h_l, h_{l-1}). */
+    public static float cosine(float[] a, float[] b, int off, int n) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = off; i < off + n; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return (float) (dot / Math.sqrt(na * nb));
     }
 }
