@@ -75,7 +75,7 @@ final class Generation {
         } catch (PolicySpecException e) {
             throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid("early_exit", "early_exit: " + e.getMessage());
+            throw modeError(e.getMessage());
         }
         return new Prepared(prompt, request(prompt, k, mode), mode.name(), null, null);
     }
@@ -99,6 +99,19 @@ final class Generation {
     }
 
     /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
+    /**
+     * The mode parser's "knob: expected X, found Y" as the error about {@code early_exit.knob}; a message about no
+     * one knob ("mode static: expected exit_layer, found none") stays about {@code early_exit}.
+     */
+    private static ApiException modeError(String message) {
+        int colon = message.indexOf(": ");
+        String knob = colon < 0 ? "" : message.substring(0, colon);
+        if (Knobs.EARLY_EXIT_FIELDS.contains(knob)) {
+            return ApiException.invalid("early_exit." + knob, "early_exit." + message);
+        }
+        return ApiException.invalid("early_exit", "early_exit: " + message);
+    }
+
     private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
         if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
             throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()

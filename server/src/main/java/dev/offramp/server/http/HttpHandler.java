@@ -77,7 +77,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** A body route takes JSON: a Content-Type (when sent) of application/json or a +json type, in UTF-8. */
     static void requireJson(HttpHeaders headers) {
-        String type = single(headers, HttpHeaderNames.CONTENT_TYPE.toString());
+        String type = single(headers, "Content-Type");  // as the 415 names it
         if (type == null) {
             return;  // clients that send none are read as JSON
         }

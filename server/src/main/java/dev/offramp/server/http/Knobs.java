@@ -30,7 +30,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
     private static final Set<String> COMPLETION_FIELDS = union(COMMON, "prompt", "n", "user");
     private static final Set<String> CHAT_FIELDS = union(COMMON, "messages", "n", "user", "max_completion_tokens");
     private static final Set<String> GENERATE_FIELDS = union(COMMON, "prompt", "prompt_ids");
-    private static final Set<String> EARLY_EXIT_FIELDS = Set.of("mode", "policy", "exit_layer", "kv", "prune",
+    static final Set<String> EARLY_EXIT_FIELDS = Set.of("mode", "policy", "exit_layer", "kv", "prune",
             "speedup", "draft", "draft_stop");
 
     Knobs {
