@@ -29,6 +29,28 @@ public final class Cli {
         return commandLine(command, out, err).execute(args);
     }
 
+    /**
+     * For a command not (yet) on picocli: {@code --help} or {@code -h} prints {@code usage}, {@code --version} or
+     * {@code -V} the version, both to {@code out}; true when it did (exit 0).
+     */
+    public static boolean helpOrVersion(String[] args, String usage, PrintStream out) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                out.println(usage);
+                return true;
+            }
+            if (a.equals("--version") || a.equals("-V")) {
+                try {
+                    out.println(new Version().getVersion()[0]);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine line = e.getCommandLine();
         PrintWriter err = line.getErr();

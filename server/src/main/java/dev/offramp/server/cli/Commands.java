@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "offramp", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Early-exit LLM inference: generate, inspect layers, serve over HTTP.",
         commandListHeading = "%nCommands:%n",
-        footerHeading = "%nBenchmark commands (the benchmarks module; each has --help):%n",
+        footerHeading = "%nBenchmark commands (the benchmarks module; --help prints each one's usage):%n",
         footer = {
             "  bench      Times the decode step per kernel and batch size.",
             "  eval       Measures a mode against full depth on held-out text.",
