@@ -20,6 +20,7 @@ public final class Cli {
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         cl.setUsageHelpWidth(110);
+        cl.setOverwrittenOptionsAllowed(true);  // as before picocli: an option given twice takes its last value
         cl.setParameterExceptionHandler(Cli::usageError);
         cl.setExecutionExceptionHandler((e, line, parsed) -> failure(e, line));
         return cl;

@@ -56,6 +56,9 @@ class CommandsTest {
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("prompt_ids").toString()).isEqualTo("[403,407]");
         assertThat(j.get("exit_layers").toString()).isEqualTo("[2,2,2,2]");
+        JsonNode twice = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "403,407",
+                "--max-tokens", "9", "--max-tokens", "4", "--mode", "static", "--exit-layer", "2", "--json"));
+        assertThat(twice.get("ids")).as("an option given twice takes its last value").isEqualTo(j.get("ids"));
     }
 
     @Test
