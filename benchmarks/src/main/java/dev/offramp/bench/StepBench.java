@@ -35,7 +35,13 @@ public final class StepBench {
 
     private StepBench() {}
 
+    static final String USAGE = "usage: bench [--threads N] [--kernels auto|f32|f16[,…]] [--device cpu|gpu|auto] "
+            + "[MODEL ...]";
+
     public static void main(String[] args) throws Exception {
+        if (dev.offramp.model.cli.Cli.helpOrVersion(args, USAGE, System.out)) {
+            return;
+        }
         int threads = Runtime.getRuntime().availableProcessors();
         DeviceChoice device = DeviceChoice.AUTO;
         List<String> kernels = List.of("f32", "auto");

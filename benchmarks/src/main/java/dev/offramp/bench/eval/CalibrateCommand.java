@@ -44,7 +44,7 @@ public final class CalibrateCommand {
     private CalibrateCommand() {}
 
     public static void main(String[] args) {
-        Harness.main(args, CalibrateCommand::run);
+        Harness.main(args, USAGE, CalibrateCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

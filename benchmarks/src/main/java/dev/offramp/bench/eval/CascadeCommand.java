@@ -58,7 +58,7 @@ public final class CascadeCommand {
     private CascadeCommand() {}
 
     public static void main(String[] args) {
-        Harness.main(args, CascadeCommand::run);
+        Harness.main(args, USAGE, CascadeCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

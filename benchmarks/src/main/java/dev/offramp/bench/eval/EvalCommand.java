@@ -19,13 +19,14 @@ public final class EvalCommand {
     static final String USAGE = "usage: eval [--model PATH] [--text FILE] [--mode M] [--policy SPEC] [--exit-layer K] "
             + "[--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] [--prompts N] "
             + "[--prompt-tokens P] [--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] "
-            + "[--device cpu|gpu|auto] [--tokenizer PATH] [--json]";
+            + "[--device cpu|gpu|auto] [--tokenizer PATH] [--profile PROFILE.json] [--half all|first|second] "
+            + "[--plugins DIR] [--json]";
     private static final Set<String> OPTIONS = options();
 
     private EvalCommand() {}
 
     public static void main(String[] args) {
-        Harness.main(args, EvalCommand::run);
+        Harness.main(args, USAGE, EvalCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

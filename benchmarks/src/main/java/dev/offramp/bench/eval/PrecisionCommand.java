@@ -26,7 +26,7 @@ final class PrecisionCommand {
     private PrecisionCommand() {}
 
     public static void main(String[] args) {
-        Harness.main(args, PrecisionCommand::run);
+        Harness.main(args, USAGE, PrecisionCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

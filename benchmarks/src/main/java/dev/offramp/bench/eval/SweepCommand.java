@@ -29,7 +29,7 @@ public final class SweepCommand {
     private SweepCommand() {}
 
     public static void main(String[] args) {
-        Harness.main(args, SweepCommand::run);
+        Harness.main(args, USAGE, SweepCommand::run);
     }
 
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {

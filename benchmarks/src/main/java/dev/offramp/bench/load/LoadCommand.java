@@ -42,6 +42,9 @@ public final class LoadCommand {
     private LoadCommand() {}
 
     public static void main(String[] args) throws InterruptedException {
+        if (dev.offramp.model.cli.Cli.helpOrVersion(args, USAGE, System.out)) {
+            System.exit(0);
+        }
         System.exit(run(args, System.out, System.err));
     }
 

@@ -1,30 +1,47 @@
 package dev.offramp.server.cli;
 
+import dev.offramp.model.cli.UsageException;
+import dev.offramp.policy.calibrate.DeferralRule;
 import dev.offramp.policy.calibrate.DeferralRules;
 import dev.offramp.server.http.Cascade;
-import java.util.Set;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Option;
 
-/** The cascade flags of {@code serve} and {@code generate}: the first K layers answer, the whole model if deferred. */
+/**
+ * The cascade options of {@code serve} and {@code generate}, a picocli mixin: the first K layers answer, the whole
+ * model if deferred.
+ */
 final class CascadeArgs {
-    static final Set<String> NAMES = Set.of("cascade-small-layers", "cascade-rule", "cascade-threshold");
+    @Option(names = "--cascade-small-layers", paramLabel = "K", description = "The small member: the model's first "
+            + "K layers; the whole model answers when it defers.")
+    Integer smallLayers;
 
-    private CascadeArgs() {}
+    @Option(names = "--cascade-rule", paramLabel = "chow-sum|chow-average|quantile-Q", description = "How the small "
+            + "member's uncertainty is scored.")
+    String rule;
 
-    /** All three flags, or none (null). */
-    static Cascade from(CliArgs args) {
-        boolean any = args.has("cascade-small-layers") || args.has("cascade-rule") || args.has("cascade-threshold");
-        if (!any) {
+    @Option(names = "--cascade-threshold", paramLabel = "T", description = "Defer when the score is above T.")
+    Float threshold;
+
+    boolean any() {
+        return smallLayers != null || rule != null || threshold != null;
+    }
+
+    /** All three options ({@code serve}), or none (null). */
+    Cascade served(String command) {
+        if (!any()) {
             return null;
         }
-        if (!(args.has("cascade-small-layers") && args.has("cascade-rule") && args.has("cascade-threshold"))) {
-            throw new CliArgs.UsageException(args.command() + ": a cascade needs --cascade-small-layers, "
+        if (smallLayers == null || rule == null || threshold == null) {
+            throw new UsageException(command + ": a cascade needs --cascade-small-layers, "
                     + "--cascade-rule and --cascade-threshold together");
         }
         try {
-            return new Cascade(args.integer("cascade-small-layers", 0),
-                    DeferralRules.parse(args.string("cascade-rule", "")), args.number("cascade-threshold", 0f));
+            return new Cascade(smallLayers, DeferralRules.parse(rule), threshold);
         } catch (IllegalArgumentException e) {
-            throw new CliArgs.UsageException(args.command() + ": " + e.getMessage());
+            throw new UsageException(command + ": " + e.getMessage());
         }
     }
 
@@ -32,37 +49,31 @@ final class CascadeArgs {
      * {@code generate}'s members: {@code --cascade-members PATH[:K],…}, or the served shape — the model's first
      * {@code --cascade-small-layers} layers, then the whole model.
      */
-    static java.util.List<CascadeRun.Member> members(CliArgs args, java.nio.file.Path model) {
-        if (args.has("cascade-members") == args.has("cascade-small-layers")) {
-            throw new CliArgs.UsageException(args.command() + ": a cascade needs exactly one of --cascade-members "
+    List<CascadeRun.Member> members(String command, String cascadeMembers, Path model) {
+        if ((cascadeMembers != null) == (smallLayers != null)) {
+            throw new UsageException(command + ": a cascade needs exactly one of --cascade-members "
                     + "and --cascade-small-layers");
         }
-        if (args.has("cascade-small-layers")) {
-            return java.util.List.of(new CascadeRun.Member(model, args.integer("cascade-small-layers", 0)),
-                    new CascadeRun.Member(model, null));
+        if (smallLayers != null) {
+            return List.of(new CascadeRun.Member(model, smallLayers), new CascadeRun.Member(model, null));
         }
-        java.util.List<CascadeRun.Member> members = java.util.Arrays.stream(args.string("cascade-members", "")
-                .split(",")).map(String::strip).filter(m -> !m.isEmpty()).map(CascadeRun.Member::parse).toList();
+        List<CascadeRun.Member> members = Arrays.stream(cascadeMembers.split(",")).map(String::strip)
+                .filter(m -> !m.isEmpty()).map(CascadeRun.Member::parse).toList();
         if (members.size() < 2) {
-            throw new CliArgs.UsageException(args.command() + ": --cascade-members: expected at least 2 members, "
+            throw new UsageException(command + ": --cascade-members: expected at least 2 members, "
                     + "found " + members.size());
         }
         return members;
     }
 
-    static dev.offramp.policy.calibrate.DeferralRule rule(CliArgs args) {
-        if (!args.has("cascade-rule") || !args.has("cascade-threshold")) {
-            throw new CliArgs.UsageException(args.command() + ": a cascade needs --cascade-rule and "
-                    + "--cascade-threshold");
+    DeferralRule rule(String command) {
+        if (rule == null || threshold == null) {
+            throw new UsageException(command + ": a cascade needs --cascade-rule and --cascade-threshold");
         }
         try {
-            return DeferralRules.parse(args.string("cascade-rule", ""));
+            return DeferralRules.parse(rule);
         } catch (IllegalArgumentException e) {
-            throw new CliArgs.UsageException(args.command() + ": " + e.getMessage());
+            throw new UsageException(command + ": " + e.getMessage());
         }
-    }
-
-    static double threshold(CliArgs args) {
-        return args.number("cascade-threshold", 0f);
     }
 }

@@ -1,6 +1,8 @@
 package dev.offramp.server.cli;
 
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.cli.ModelOptions;
+import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
@@ -59,12 +61,12 @@ final class CascadeRun implements AutoCloseable {
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
             if (promptText == null && !key(m.model()).equals(key(members.get(0).model()))) {
-                throw new CliArgs.UsageException("generate: --prompt-ids are one tokenizer's ids; a cascade across "
+                throw new UsageException("generate: --prompt-ids are one tokenizer's ids; a cascade across "
                         + "models hands the prompt over as text: give --prompt");
             }
             LoadedModel model = load(m.model());
             if (m.layers() != null && (m.layers() < 1 || m.layers() > model.config().layers())) {
-                throw new CliArgs.UsageException("generate: cascade member " + m.name() + ": expected 1.."
+                throw new UsageException("generate: cascade member " + m.name() + ": expected 1.."
                         + model.config().layers() + " layers, found " + m.layers());
             }
             int[] prompt = promptText != null ? model.tokenizer().encode(promptText) : promptIds;

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.ModelOptions;
+import dev.offramp.model.cli.UsageException;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
@@ -12,42 +16,74 @@ import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code generate}: one completion, as text or as the JSON object of ARCHITECTURE.md's CLI contract. */
-final class GenerateCommand {
-    static final String USAGE = "generate [--model PATH] (--prompt TEXT | --prompt-ids 1,2,3) [--max-tokens N] "
-            + "[--temperature T] [--seed S] [--mode full|static|early-exit|skip|self-speculative] [--policy SPEC] "
-            + "[--exit-layer K] [--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] "
-            + "[--profile PROFILE.json] [--mode cascade (--cascade-small-layers K | --cascade-members PATH[:K],PATH…) "
-            + "--cascade-rule R --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--plugins DIR] "
-            + "[--json]";
-
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "One completion of a prompt, as text (stdout) or as one JSON object (--json).",
+        sortOptions = false)
+final class GenerateCommand implements Callable<Integer> {
     /** The --json output; field names are the contract's (snake case). */
     record Output(int[] promptIds, int[] ids, String text, int[] exitLayers, long layersComputed,
                   double tokensPerSecond, long exitChecks, long drafted, long accepted,
                   @JsonInclude(JsonInclude.Include.NON_NULL) CascadeRun.Trace cascade) {}
 
-    private GenerateCommand() {}
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt, tokenized the model's way "
+            + "(llama2.c adds BOS). Give this or --prompt-ids.")
+    private String prompt;
 
-    static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
-        Set<String> options = new HashSet<>(ModelOptions.NAMES);
-        options.addAll(Set.of("prompt", "prompt-ids", "max-tokens", "temperature", "seed"));
-        options.addAll(ModeArgs.NAMES);
-        options.addAll(CascadeArgs.NAMES);
-        options.add("cascade-members");
-        CliArgs args = new CliArgs("generate", argv, options, Set.of("json"));
-        if (args.has("prompt") == args.has("prompt-ids")) {
-            throw new CliArgs.UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
+    @Option(names = "--prompt-ids", paramLabel = "1,2,3", description = "The prompt as token ids, used verbatim.")
+    private String promptIds;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Tokens to generate at most. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int maxTokens = 64;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 is greedy. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private float temperature = 0f;
+
+    @Option(names = "--seed", paramLabel = "S", description = "The sampler's seed. Default: ${DEFAULT-VALUE}.")
+    private long seed = 0L;
+
+    @Option(names = "--json", description = "Print one JSON object: prompt_ids, ids, text, exit_layers, "
+            + "layers_computed, tokens_per_second, exit_checks, drafted, accepted.")
+    private boolean json;
+
+    @Mixin
+    private ModeFlags modeFlags = new ModeFlags();
+
+    @Mixin
+    private CascadeArgs cascade = new CascadeArgs();
+
+    @Option(names = "--cascade-members", paramLabel = "PATH[:K],PATH...", description = "--mode cascade across "
+            + "models: each member a model or its first K layers, smallest first.")
+    private String cascadeMembers;
+
+    @Mixin
+    private ModelOptions modelOptions;
+
+    private final PrintStream out;
+
+    GenerateCommand(Path defaultModel, PrintStream out) {
+        this.modelOptions = new ModelOptions(defaultModel);
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if ((prompt != null) == (promptIds != null)) {
+            throw new UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         }
-        ModeOptions modeOptions = ModeArgs.from(args);
-        PolicyRegistry policies = ModeArgs.policies(args, System.getenv());
-        ModelOptions modelOptions = ModelOptions.from(args, defaultModel);
+        ModeOptions modeOptions = modeFlags.modeOptions("generate");
+        PolicyRegistry policies = modeFlags.policies(System.getenv());
+        modelOptions.validate();
         boolean cascading = "cascade".equals(modeOptions.mode());
-        if (cascading != (args.has("cascade-rule") || args.has("cascade-members"))) {
-            throw new CliArgs.UsageException("generate: --mode cascade and the --cascade-* flags go together");
+        if (cascading != (cascade.rule != null || cascadeMembers != null)) {
+            throw new UsageException("generate: --mode cascade and the --cascade-* flags go together");
         }
         try (CascadeRun models = new CascadeRun(modelOptions)) {
             LoadedModel model;
@@ -55,18 +91,15 @@ final class GenerateCommand {
             CascadeRun.Trace trace = null;
             String ran = "cascade";  // the mode that ran, defaults filled in
             if (cascading) {
-                CascadeRun.Result c = models.run(CascadeArgs.members(args, modelOptions.model()),
-                        args.has("prompt") ? args.string("prompt", "") : null,
-                        args.has("prompt") ? null : args.ids("prompt-ids"), args.integer("max-tokens", 64),
-                        args.number("temperature", 0f), args.longValue("seed", 0L), CascadeArgs.rule(args),
-                        CascadeArgs.threshold(args));
+                CascadeRun.Result c = models.run(cascade.members("generate", cascadeMembers, modelOptions.model()),
+                        prompt, prompt != null ? null : Ids.parse("generate", promptIds), maxTokens, temperature,
+                        seed, cascade.rule("generate"), cascade.threshold);
                 model = c.answeredBy();
                 r = c.result();
                 trace = c.trace();
             } else {
                 model = models.main();
-                int[] prompt = args.has("prompt") ? model.tokenizer().encode(args.string("prompt", ""))
-                        : args.ids("prompt-ids");
+                int[] ids = prompt != null ? model.tokenizer().encode(prompt) : Ids.parse("generate", promptIds);
                 ModeOptions resolved = modeOptions.withDefaults(model.profile());
                 String note = ModeOptions.defaultsNote(modeOptions, resolved);
                 if (note != null) {
@@ -74,15 +107,14 @@ final class GenerateCommand {
                 }
                 Mode mode = resolved.toMode(model.config(), policies);
                 ran = mode.name();
-                r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(prompt,
-                        args.integer("max-tokens", 64), args.number("temperature", 0f), args.longValue("seed", 0L),
-                        mode, true));
+                r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(ids,
+                        maxTokens, temperature, seed, mode, true));
             }
             String text = model.tokenizer().decode(r.ids());
-            if (args.flag("json")) {
-                ObjectMapper json = new ObjectMapper()
+            if (json) {
+                ObjectMapper mapper = new ObjectMapper()
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
-                out.println(json.writeValueAsString(new Output(r.promptIds(), r.ids(), text, r.exitLayers(),
+                out.println(mapper.writeValueAsString(new Output(r.promptIds(), r.ids(), text, r.exitLayers(),
                         r.layersComputed(), r.tokensPerSecond(), r.exitChecks(), r.drafted(), r.accepted(),
                         trace)));
             } else {
@@ -93,5 +125,6 @@ final class GenerateCommand {
                                 .get(trace.answeredBy()) + ", scores " + trace.scores() : ran);
             }
         }
+        return 0;
     }
 }

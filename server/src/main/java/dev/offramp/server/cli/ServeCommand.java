@@ -1,5 +1,9 @@
 package dev.offramp.server.cli;
 
+import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.ModelOptions;
+import dev.offramp.model.cli.UsageException;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.server.http.ApiKeys;
@@ -11,63 +15,135 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
-final class ServeCommand {
-    static final String USAGE = "serve [--model PATH] [--host H] [--port P] [--max-body-bytes N] "
-            + "[--max-running N] [--max-waiting N] [--max-queue-wait-ms MS] [--budget-min-layer K] "
-            + "[--stall-timeout-s S] "
-            + "[--drain-timeout-s S] [--header-timeout-s S] [--body-timeout-s S] [--idle-timeout-s S] "
-            + "[--write-timeout-s S] [--api-key KEY] [--api-key-file FILE] [--api-key-routes v1|all] "
-            + "[--profile PROFILE.json | default mode flags as for generate] "
-            + "[--cascade-small-layers K --cascade-rule chow-sum|chow-average|quantile-Q --cascade-threshold T] "
-            + "[--device cpu|gpu|auto] [--threads N] [--kernels auto|f32|f16] [--tokenizer PATH] [--plugins DIR]";
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = "The HTTP server (OpenAI's completions and chat, /v1/generate, /metrics) on one model until "
+                + "SIGTERM or SIGINT, which drain the requests in flight.")
+final class ServeCommand implements Callable<Integer> {
+    private static final ServerConfig.Timeouts T = ServerConfig.Timeouts.DEFAULT;
+    private static final Engine.Limits D = Engine.Limits.DEFAULT;
 
-    private ServeCommand() {}
+    @Option(names = "--host", paramLabel = "H", description = "The address to listen on. Default: ${DEFAULT-VALUE}.")
+    private String host = "127.0.0.1";
 
-    static void run(String[] argv, Path defaultModel, PrintStream out) throws Exception {
-        Set<String> options = new HashSet<>(ModelOptions.NAMES);
-        options.addAll(Set.of("host", "port", "max-body-bytes", "max-running", "max-waiting", "budget-min-layer",
-                "stall-timeout-s", "drain-timeout-s", "max-queue-wait-ms", "header-timeout-s", "body-timeout-s",
-                "idle-timeout-s", "write-timeout-s", "api-key", "api-key-file", "api-key-routes"));
-        options.addAll(CascadeArgs.NAMES);
-        options.addAll(ModeArgs.NAMES);
-        CliArgs args = new CliArgs("serve", argv, options, Set.of());
-        ApiKeys keys = apiKeys(args, System.getenv("OFFRAMP_API_KEY"));
-        ServerConfig.Timeouts t = ServerConfig.Timeouts.DEFAULT;
+    @Option(names = "--port", paramLabel = "P", description = "The port. Default: ${DEFAULT-VALUE}.")
+    private int port = ServerConfig.DEFAULT_PORT;
+
+    @Option(names = "--max-body-bytes", paramLabel = "N", description = "The largest request body. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int maxBodyBytes = ServerConfig.DEFAULT_MAX_BODY_BYTES;
+
+    @Option(names = "--max-running", paramLabel = "N", description = "Requests decoded together. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int maxRunning = D.maxRunning();
+
+    @Option(names = "--max-waiting", paramLabel = "N", description = "Requests queued beyond those; more get a 429. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int maxWaiting = D.maxWaiting();
+
+    @Option(names = "--max-queue-wait-ms", paramLabel = "MS", description = "Refuse (503) a request still waiting "
+            + "to join the batch this long after its arrival (0: no limit). Default: ${DEFAULT-VALUE}.")
+    private long maxQueueWaitMs = D.maxQueueWait().toMillis();
+
+    @Option(names = "--budget-min-layer", paramLabel = "K", description = "The shallowest depth a latency budget may "
+            + "force (0: a quarter of the model's layers). Default: ${DEFAULT-VALUE}.")
+    private int budgetMinLayer = 0;
+
+    @Option(names = "--stall-timeout-s", paramLabel = "S", description = "A stream whose client stopped reading is "
+            + "held this long, then cancelled. Default: ${DEFAULT-VALUE}.")
+    private int stallTimeoutS = (int) D.stallTimeout().toSeconds();
+
+    @Option(names = "--drain-timeout-s", paramLabel = "S", description = "On SIGTERM, how long the requests in flight "
+            + "may take to finish. Default: ${DEFAULT-VALUE}.")
+    private int drainTimeoutS = 30;
+
+    @Option(names = "--header-timeout-s", paramLabel = "S", description = "A request's headers must be complete this "
+            + "long after its first byte, else 408. Default: ${DEFAULT-VALUE}.")
+    private long headerTimeoutS = T.header().toSeconds();
+
+    @Option(names = "--body-timeout-s", paramLabel = "S", description = "Its body must be complete this long after "
+            + "its headers, else 408. Default: ${DEFAULT-VALUE}.")
+    private long bodyTimeoutS = T.body().toSeconds();
+
+    @Option(names = "--idle-timeout-s", paramLabel = "S", description = "A kept-alive connection with no request begun "
+            + "closes after this. Default: ${DEFAULT-VALUE}.")
+    private long idleTimeoutS = T.idle().toSeconds();
+
+    @Option(names = "--write-timeout-s", paramLabel = "S", description = "A write the client does not take within this "
+            + "closes the connection. Default: ${DEFAULT-VALUE}.")
+    private long writeTimeoutS = T.write().toSeconds();
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Ask for Authorization: Bearer KEY (visible in the "
+            + "process list: prefer --api-key-file or $OFFRAMP_API_KEY).")
+    private String apiKey;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", description = "API keys, one a line (# comments).")
+    private Path apiKeyFile;
+
+    @Option(names = "--api-key-routes", paramLabel = "v1|all", description = "The routes a key guards: /v1/* only, "
+            + "or also /health, /ready and /metrics. Default: v1.")
+    private String apiKeyRoutes;
+
+    @Mixin
+    private ModeFlags modeFlags = new ModeFlags();
+
+    @Mixin
+    private CascadeArgs cascade = new CascadeArgs();
+
+    @Mixin
+    private ModelOptions modelOptions;
+
+    private final PrintStream out;
+
+    ServeCommand(Path defaultModel, PrintStream out) {
+        this.modelOptions = new ModelOptions(defaultModel, "auto", servingThreads());
+        this.out = out;
+    }
+
+    /**
+     * What {@code serve} defaults {@code --threads} to: one core fewer than the machine has (at least one), left to
+     * Netty's event loop and the request path. Measured with ./offramp load on 2 vCPUs: one intra-op thread gave
+     * 149 / 229 / 509 tokens/s at 1 / 4 / 16 streams, two gave 117 / 227 / 391 (the planner, timing products
+     * alone, prefers two).
+     */
+    static int servingThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ApiKeys keys = apiKeys(System.getenv("OFFRAMP_API_KEY"));
         ServerConfig config;
         try {
-            config = new ServerConfig(args.string("host", "127.0.0.1"), args.integer("port", ServerConfig.DEFAULT_PORT),
-                    args.integer("max-body-bytes", ServerConfig.DEFAULT_MAX_BODY_BYTES), new ServerConfig.Timeouts(
-                            seconds(args, "header-timeout-s", t.header()), seconds(args, "body-timeout-s", t.body()),
-                            seconds(args, "idle-timeout-s", t.idle()), seconds(args, "write-timeout-s", t.write())),
-                    keys);
+            config = new ServerConfig(host, port, maxBodyBytes, new ServerConfig.Timeouts(
+                    Duration.ofSeconds(headerTimeoutS), Duration.ofSeconds(bodyTimeoutS),
+                    Duration.ofSeconds(idleTimeoutS), Duration.ofSeconds(writeTimeoutS)), keys);
         } catch (IllegalArgumentException e) {
-            throw new CliArgs.UsageException("serve: " + e.getMessage());
+            throw new UsageException("serve: " + e.getMessage());
         }
-        ModelOptions model = ModelOptions.from(args, defaultModel, "auto", ModelOptions.servingThreads());
-        Engine.Limits d = Engine.Limits.DEFAULT;
+        ModelOptions model = modelOptions.validate();
         Engine.Limits limits;
         try {
-            limits = new Engine.Limits(args.integer("max-running", d.maxRunning()),
-                    args.integer("max-waiting", d.maxWaiting()), args.integer("budget-min-layer", 0),
-                    Duration.ofSeconds(args.integer("stall-timeout-s", (int) d.stallTimeout().toSeconds())),
-                    Duration.ofMillis(args.longValue("max-queue-wait-ms", d.maxQueueWait().toMillis())));
+            limits = new Engine.Limits(maxRunning, maxWaiting, budgetMinLayer, Duration.ofSeconds(stallTimeoutS),
+                    Duration.ofMillis(maxQueueWaitMs));
         } catch (IllegalArgumentException e) {
-            throw new CliArgs.UsageException("serve: " + e.getMessage());
+            throw new UsageException("serve: " + e.getMessage());
         }
-        int drainSeconds = args.integer("drain-timeout-s", 30);
+        int drainSeconds = drainTimeoutS;
         if (drainSeconds < 0) {
-            throw new CliArgs.UsageException("serve: --drain-timeout-s: expected >= 0, found " + drainSeconds);
+            throw new UsageException("serve: --drain-timeout-s: expected >= 0, found " + drainSeconds);
         }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
-        ModeOptions defaultMode = ModeArgs.from(args);
-        PolicyRegistry policies = ModeArgs.policies(args, System.getenv());
+        ModeOptions defaultMode = modeFlags.modeOptions("serve");
+        PolicyRegistry policies = modeFlags.policies(System.getenv());
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
-                ChatTemplate.forModel(model.model()), limits, defaultMode, CascadeArgs.from(args), policies);
+                ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve"), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {
             out.println("offramp: draining (up to " + drainSeconds + " s for the requests in flight)");
@@ -94,60 +170,57 @@ final class ServeCommand {
             }
             resolved.toMode(engine.awaitLoaded().config(), policies);
             int layers = engine.awaitLoaded().config().layers();
-            if (args.has("cascade-small-layers") && args.integer("cascade-small-layers", 0) >= layers) {
+            if (cascade.smallLayers != null && cascade.smallLayers >= layers) {
                 throw new IllegalArgumentException("--cascade-small-layers: expected 1.." + (layers - 1)
-                        + " for this " + layers + "-layer model, found " + args.integer("cascade-small-layers", 0));
+                        + " for this " + layers + "-layer model, found " + cascade.smallLayers);
             }
         } catch (IllegalArgumentException e) {
             server.close();
-            throw new CliArgs.UsageException("serve: default mode: " + e.getMessage());
+            throw new UsageException("serve: default mode: " + e.getMessage());
         }
         out.println("offramp: ready, serving " + engine.modelId());
         server.awaitClose();  // a drain ends here: the command returns and the process exits 0
         out.println("offramp: stopped");
+        return 0;
     }
 
     /**
      * The keys of {@code --api-key}, {@code --api-key-file} and {@code OFFRAMP_API_KEY}, together. The environment
      * or a file keeps a key out of the process list, where {@code --api-key} is visible to every user of the machine.
      */
-    private static ApiKeys apiKeys(CliArgs args, String fromEnvironment) {
+    private ApiKeys apiKeys(String fromEnvironment) {
         List<String> keys = new ArrayList<>();
-        if (args.has("api-key")) {
-            keys.add(args.string("api-key", null));
+        if (apiKey != null) {
+            keys.add(apiKey);
         }
         if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
             keys.add(fromEnvironment);
         }
-        if (args.has("api-key-file")) {
-            Path file = args.path("api-key-file", null);
+        if (apiKeyFile != null) {
+            Path file = apiKeyFile;
             try {
                 List<String> read = ApiKeys.readFile(file);
                 if (read.isEmpty()) {
-                    throw new CliArgs.UsageException("serve: --api-key-file " + file + ": expected at least one key, "
+                    throw new UsageException("serve: --api-key-file " + file + ": expected at least one key, "
                             + "found none");
                 }
                 keys.addAll(read);
             } catch (java.io.IOException e) {
-                throw new CliArgs.UsageException("serve: --api-key-file " + file + ": cannot be read");
+                throw new UsageException("serve: --api-key-file " + file + ": cannot be read");
             }
         }
-        String routes = args.string("api-key-routes", "v1");
+        String routes = apiKeyRoutes == null ? "v1" : apiKeyRoutes;
         if (!routes.equals("v1") && !routes.equals("all")) {
-            throw new CliArgs.UsageException("serve: --api-key-routes: expected v1 or all, found " + routes);
+            throw new UsageException("serve: --api-key-routes: expected v1 or all, found " + routes);
         }
-        if (args.has("api-key-routes") && keys.isEmpty()) {
-            throw new CliArgs.UsageException("serve: --api-key-routes: expected an API key, found none");
+        if (apiKeyRoutes != null && keys.isEmpty()) {
+            throw new UsageException("serve: --api-key-routes: expected an API key, found none");
         }
         try {
             return ApiKeys.of(keys, routes.equals("all"));
         } catch (IllegalArgumentException e) {
-            throw new CliArgs.UsageException("serve: " + e.getMessage());
+            throw new UsageException("serve: " + e.getMessage());
         }
-    }
-
-    private static Duration seconds(CliArgs args, String name, Duration fallback) {
-        return Duration.ofSeconds(args.longValue(name, fallback.toSeconds()));
     }
 
     /**

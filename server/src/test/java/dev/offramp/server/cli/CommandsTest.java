@@ -56,6 +56,9 @@ class CommandsTest {
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("prompt_ids").toString()).isEqualTo("[403,407]");
         assertThat(j.get("exit_layers").toString()).isEqualTo("[2,2,2,2]");
+        JsonNode twice = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "403,407",
+                "--max-tokens", "9", "--max-tokens", "4", "--mode", "static", "--exit-layer", "2", "--json"));
+        assertThat(twice.get("ids")).as("an option given twice takes its last value").isEqualTo(j.get("ids"));
     }
 
     @Test
@@ -117,7 +120,10 @@ class CommandsTest {
         assertThat(noPrompt.err()).contains("exactly one of --prompt TEXT or --prompt-ids");
         Run unknown = run("generate", "--prompt", "x", "--bogus", "1");
         assertThat(unknown.status()).isEqualTo(2);
-        assertThat(unknown.err()).contains("unknown option --bogus");
+        assertThat(unknown.err()).contains("Unknown options: '--bogus'").contains("offramp generate --help");
+        Run notAnInt = run("generate", "--prompt", "x", "--max-tokens", "many");
+        assertThat(notAnInt.status()).isEqualTo(2);
+        assertThat(notAnInt.err()).contains("Invalid value for option '--max-tokens': 'many' is not an int");
         Run badMode = run("generate", "--prompt", "x", "--mode", "warp");
         assertThat(badMode.err()).contains("mode: expected one of full, static, early-exit, skip, "
                 + "self-speculative, found warp");
@@ -146,6 +152,42 @@ class CommandsTest {
         Run badKernel = run("generate", "--prompt", "x", "--kernels", "f16/linear/0t");
         assertThat(badKernel.status()).isEqualTo(2);
         assertThat(badKernel.err()).contains("kernel threads: expected a positive integer, found 0");
+    }
+
+    @Test
+    void everyCommandExplainsItself() {
+        for (String command : List.of("generate", "layers", "serve")) {
+            Run help = run(command, "--help");
+            assertThat(help.status()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: offramp " + command).contains("--model=PATH")
+                    .contains("--kernels=").contains("Default: ").contains("--version");
+            Run version = run(command, "--version");
+            assertThat(version.status()).isZero();
+            assertThat(version.out()).matches("offramp \\d+\\.\\d+\\.\\d+.*\\R");
+            assertThat(run(command, "-h").status()).isZero();
+        }
+        assertThat(run("layers", "--help").out()).contains("Default: f32");
+        assertThat(run("serve", "--help").out()).contains("--max-running=N").contains("Default: 16");
+        Run top = run("--help");
+        assertThat(top.status()).isZero();
+        assertThat(top.out()).contains("Commands:").contains("generate").contains("serve")
+                .contains("eval").contains("calibrate").contains("load").contains("Exit status: 0 success");
+        assertThat(run("help", "generate").out()).startsWith("Usage: offramp generate");
+        Run none = run();
+        assertThat(none.status()).isEqualTo(2);
+        assertThat(none.err()).contains("Commands:");
+    }
+
+    @Test
+    void theCommittedBashCompletionIsUpToDate() throws Exception {
+        java.io.PrintStream sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        String generated = picocli.AutoComplete.bash("offramp", Commands.commandLine(DEFAULT_MODEL, sink, sink));
+        java.nio.file.Files.writeString(Path.of("target/offramp-completion.bash"), generated);
+        // generate-completion prints the script with a line end after it.
+        assertThat(java.nio.file.Files.readString(Path.of("../offramp-completion.bash")).stripTrailing())
+                .as("regenerate: ./offramp generate-completion > offramp-completion.bash (target/ has this one)")
+                .isEqualTo(generated.stripTrailing());
+        assertThat(generated).contains("generate").contains("--prompt-ids").contains("--cascade-threshold");
     }
 
     @Test

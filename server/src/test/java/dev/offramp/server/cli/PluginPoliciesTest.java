@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offramp.model.cli.ModeFlags;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,12 +54,11 @@ class PluginPoliciesTest {
         assertThat(JSON.readTree(r.out()).get("exit_layers").toString()).endsWith("3,3,3,3,3]")
                 .isEqualTo(JSON.readTree(builtIn.out()).get("exit_layers").toString());
 
-        CliArgs none = new CliArgs("generate", new String[0], Set.of("plugins"), Set.of());
-        assertThat(ModeArgs.policies(none, Map.of("OFFRAMP_PLUGINS", plugins.toString())).names()).contains("halfway");
-        assertThat(ModeArgs.policies(none, Map.of()).names()).doesNotContain("halfway").contains("margin");
-        CliArgs flag = new CliArgs("generate", new String[] {"--plugins", plugins.toString()}, Set.of("plugins"),
-                Set.of());
-        assertThat(ModeArgs.policies(flag, Map.of("OFFRAMP_PLUGINS", dir.resolve("absent").toString())).names())
+        ModeFlags none = new ModeFlags();
+        assertThat(none.policies(Map.of("OFFRAMP_PLUGINS", plugins.toString())).names()).contains("halfway");
+        assertThat(none.policies(Map.of()).names()).doesNotContain("halfway").contains("margin");
+        ModeFlags flag = flags("--plugins", plugins.toString());
+        assertThat(flag.policies(Map.of("OFFRAMP_PLUGINS", dir.resolve("absent").toString())).names())
                 .as("--plugins wins over the environment").contains("halfway");
 
         Run unknown = run("generate", "--model", STORIES, "--prompt-ids", "1", "--policy", "halfway");
@@ -78,11 +77,17 @@ class PluginPoliciesTest {
 
     @Test
     void aPluginsPathThatIsNotADirectoryIsRefused() {
-        CliArgs args = new CliArgs("serve", new String[] {"--plugins", dir.resolve("absent").toString()},
-                Set.of("plugins"), Set.of());
-        assertThatThrownBy(() -> ModeArgs.policies(args, Map.of()))
+        ModeFlags flags = flags("--plugins", dir.resolve("absent").toString());
+        assertThatThrownBy(() -> flags.policies(Map.of()))
                 .hasMessageContaining("plug-ins: expected a directory of policy jars, found nothing at")
                 .hasMessageContaining("absent");
+    }
+
+    /** The mode options as picocli parses them from {@code args}. */
+    private static ModeFlags flags(String... args) {
+        ModeFlags flags = new ModeFlags();
+        new picocli.CommandLine(flags).parseArgs(args);
+        return flags;
     }
 
     private static List<Integer> exitLayers(ServeProcess serve, String policy) throws Exception {

@@ -1,0 +1,103 @@
+package dev.offramp.model.cli;
+
+import dev.offramp.model.DeviceChoice;
+import dev.offramp.model.DjlRuntime;
+import dev.offramp.model.KernelOptions;
+import dev.offramp.model.LoadedModel;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every model-loading command shares, as a picocli mixin: --model, --tokenizer, --device, --threads (the
+ * most intra-op threads a matrix product may use) and --kernels. A command sets its defaults by constructing it.
+ */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "PATH", description = "A Hugging Face folder, a llama2.c .bin or a GGUF "
+            + "file. Default: the embedded models/kjv-ee-12l.")
+    private Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "The tokenizer, when it is not beside or "
+            + "inside the model.")
+    private Path tokenizer;
+
+    @Option(names = "--device", paramLabel = "cpu|gpu|auto", description = "Where the model runs. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private String device = "auto";
+
+    @Option(names = "--threads", paramLabel = "N", description = "The most intra-op threads a matrix product may "
+            + "use. Default: ${DEFAULT-VALUE}.")
+    private int threads;
+
+    @Option(names = "--kernels", paramLabel = "auto|f32|f16|PRECISION/LAYOUT/Nt", description = "How the matrix "
+            + "products run: planned on this machine (auto), float32, float16, or one kernel. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private String kernels;
+
+    /**
+     * {@code defaultKernels}: what {@code --kernels} is when absent (auto, or f32 for reference tools);
+     * {@code defaultThreads}: what {@code --threads} is.
+     */
+    public ModelOptions(Path defaultModel, String defaultKernels, int defaultThreads) {
+        this.model = defaultModel;
+        this.kernels = defaultKernels;
+        this.threads = defaultThreads;
+    }
+
+    /** Auto kernels on every core: what a process that only computes (generate) wants. */
+    public ModelOptions(Path defaultModel) {
+        this(defaultModel, "auto", Runtime.getRuntime().availableProcessors());
+    }
+
+    public Path model() {
+        return model;
+    }
+
+    /** Null: the model's own. */
+    public Path tokenizer() {
+        return tokenizer;
+    }
+
+    public DeviceChoice device() {
+        return DeviceChoice.parse(device);
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public KernelOptions kernels() {
+        try {
+            return KernelOptions.parse(kernels, KernelOptions.userCacheDir());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** Checks --device and --kernels before anything is loaded. */
+    public ModelOptions validate() {
+        device();
+        kernels();
+        return this;
+    }
+
+    public LoadedModel load() {
+        return load(model);
+    }
+
+    /**
+     * Loads {@code path} with these options (the --tokenizer only for --model itself, however spelled), and says on
+     * stderr which kernels it runs on.
+     */
+    public LoadedModel load(Path path) {
+        long t0 = System.nanoTime();
+        KernelOptions k = kernels();
+        boolean main = path.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
+        LoadedModel m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device(), k);
+        System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
+                / 1e9) + "; kernels (--kernels " + k.label() + ", at most " + threads + " intra-op thread"
+                + (threads == 1 ? "" : "s") + "), "
+                + String.format("%.1f MiB of matrices:%n", m.transformer().matrixBytes() / 1048576.0)
+                + m.transformer().kernelPlan().table());
+        return m;
+    }
+}
