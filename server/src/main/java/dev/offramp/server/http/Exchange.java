@@ -185,8 +185,9 @@ final class Exchange {
     /** A stream is counted when it ends, by how it ended: one the engine cancelled is not the 200 it began as. */
     private void end(int status) {
         metrics.request(route, status);
-        channel.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.US_ASCII)));
-        finish(channel.writeAndFlush(new DefaultLastHttpContent()));
+        // [DONE] rides in the last chunk: one write, so the stream's end cannot be split from its last event
+        finish(channel.writeAndFlush(new DefaultLastHttpContent(
+                Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.US_ASCII))));
     }
 
     private HttpResponse headers(HttpResponse r) {

@@ -22,9 +22,12 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
     private final Json json;
     private final Metrics metrics;
     private final Executor validation;
+    private final io.netty.channel.group.ChannelGroup clients;  // the server's open connections
 
-    Initializer(ServerConfig config, Router router, Json json, Metrics metrics, Executor validation) {
+    Initializer(ServerConfig config, Router router, Json json, Metrics metrics, Executor validation,
+                io.netty.channel.group.ChannelGroup clients) {
         this.config = config;
+        this.clients = clients;
         this.router = router;
         this.json = json;
         this.metrics = metrics;
@@ -33,6 +36,7 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        clients.add(ch);  // removed by the group itself when the channel closes
         ch.pipeline()
                 // Outermost, so that it times the bytes' way out: a client that stops reading altogether is closed.
                 .addLast("write-timeout", new WriteTimeoutHandler(config.timeouts().write().toMillis(),

@@ -20,6 +20,9 @@ public final class Server implements AutoCloseable {
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Channel channel;
+    // every accepted connection, so that close() lets their last writes out before the event loops stop
+    private final io.netty.channel.group.ChannelGroup clients =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private boolean closed;  // close() runs once: a drain closes, then the shutdown hook or a try-with-resources
 
     public Server(ServerConfig config, Engine engine) {
@@ -39,9 +42,30 @@ public final class Server implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(config, router, json, engine.metrics(), engine.validation()))
+                .childHandler(new Initializer(config, router, json, engine.metrics(), engine.validation(), clients))
                 .bind(config.host(), config.port()).sync().channel();
         return this;
+    }
+
+    /**
+     * Waits (at most {@code limit}) until no open connection has bytes still queued: the engine's last writes (a
+     * stream's error event, its [DONE] and last chunk) were seen lost when the event loops stopped with them queued.
+     */
+    private void awaitFlushed(java.time.Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() - deadline < 0 && clients.stream().anyMatch(Server::pending)) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean pending(Channel ch) {
+        io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return ch.isActive() && out != null && out.totalPendingWriteBytes() > 0;
     }
 
     public int port() {
@@ -87,6 +111,7 @@ public final class Server implements AutoCloseable {
         }
         if (boss != null) {
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            awaitFlushed(java.time.Duration.ofSeconds(2));
             // A quiet period lets the engine's last writes (error events, [DONE]) reach the sockets.
             workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }
