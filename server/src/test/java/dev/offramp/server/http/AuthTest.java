@@ -3,9 +3,6 @@ package dev.offramp.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -24,10 +21,8 @@ class AuthTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024, ServerConfig.Timeouts.DEFAULT,
-                ApiKeys.of(List.of("sk-first-key", "sk-second-key"), false)), new Engine("stories260K.bin",
-                () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
+        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024, ServerConfig.Timeouts.DEFAULT,
+                ApiKeys.of(List.of("sk-first-key", "sk-second-key"), false)));
     }
 
     @AfterAll

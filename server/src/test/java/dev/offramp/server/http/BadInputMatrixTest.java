@@ -3,9 +3,6 @@ package dev.offramp.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -309,9 +306,7 @@ class BadInputMatrixTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine("stories260K.bin",
-                () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
+        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
     }
 
     @AfterAll

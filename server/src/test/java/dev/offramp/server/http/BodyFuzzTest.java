@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import dev.offramp.server.http.BadInputMatrixTest.Reply;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -69,9 +66,7 @@ class BodyFuzzTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine("stories260K.bin",
-                () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
+        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
     }
 
     @AfterAll

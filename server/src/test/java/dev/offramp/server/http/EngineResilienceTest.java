@@ -36,9 +36,7 @@ class EngineResilienceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine("stories260K.bin",
-                () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
+        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
     }
 
     @AfterAll

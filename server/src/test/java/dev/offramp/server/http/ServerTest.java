@@ -33,10 +33,16 @@ class ServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine("stories260K.bin",
-                () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
+        server = stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
         reference = LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU);
+    }
+
+    /** A started server on stories260K with {@code config}, its model loaded: what the HTTP tests run against. */
+    static Server stories(ServerConfig config) throws InterruptedException {
+        Server s = new Server(config, new Engine("stories260K.bin",
+                () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
+        s.engine().awaitLoaded();
+        return s;
     }
 
     @AfterAll
