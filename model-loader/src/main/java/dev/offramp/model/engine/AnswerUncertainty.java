@@ -36,8 +36,9 @@ public final class AnswerUncertainty {
             float[] logits = step.exitLogitsAll(0);  // [fed.length * vocab]
             for (int i = 0; i < n; i++) {
                 int off = (prompt.length - 1 + i) * vocab;
-                logProbs[i] = SignalMath.logProb(logits, off, vocab, answer[i]);
-                top1[i] = Math.exp(SignalMath.logProb(logits, off, vocab, SignalMath.argmax(logits, off, vocab)));
+                double lse = SignalMath.logSumExp(logits, off, vocab);  // one softmax pass for both
+                logProbs[i] = logits[off + answer[i]] - lse;
+                top1[i] = Math.exp(logits[off + SignalMath.argmax(logits, off, vocab)] - lse);
             }
         }
         return new TokenUncertainty(logProbs, top1);

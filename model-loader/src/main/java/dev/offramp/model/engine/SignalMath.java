@@ -82,12 +82,17 @@ public final class SignalMath {
 
     /** log softmax(row)[target] of the logits row {@code [off, off + n)}, in nats. */
     public static double logProb(float[] logits, int off, int n, int target) {
+        return logits[off + target] - logSumExp(logits, off, n);
+    }
+
+    /** log sum exp of the logits row {@code [off, off + n)}: log softmax(row)[i] = row[i] minus this. */
+    public static double logSumExp(float[] logits, int off, int n) {
         double max = logits[off + argmax(logits, off, n)];
         double sum = 0;
         for (int i = 0; i < n; i++) {
             sum += Math.exp(logits[off + i] - max);
         }
-        return logits[off + target] - max - Math.log(sum);
+        return max + Math.log(sum);
     }
 
     /** cos(a, b) over {@code [off, off + n)} of both: CALM's hidden-state saturation, cos(h_l, h_{l-1}). */
