@@ -88,6 +88,8 @@ public final class Transformer implements AutoCloseable {
         return config;
     }
 
+    private long steps;
+
     /** A new, empty sequence with its KV cache preallocated to the context length. */
     public Sequence newSequence() {
         return new Sequence(manager, config);
@@ -103,7 +105,16 @@ public final class Transformer implements AutoCloseable {
      * layer, in position order), followed by one row per input.
      */
     public Step step(List<PendingRow> carried, List<StepInput> inputs) {
+        steps++;
         return new Step(this, manager.newSubManager(), carried, inputs);
+    }
+
+    /**
+     * Forward steps started on this model, on its engine thread (a batch starts one per iteration): what a test
+     * counts to see that nothing else runs between a batch's steps.
+     */
+    public long steps() {
+        return steps;
     }
 
     NDManager manager() {

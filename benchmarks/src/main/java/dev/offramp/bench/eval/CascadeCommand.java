@@ -1,7 +1,7 @@
 package dev.offramp.bench.eval;
 
 import dev.offramp.model.ModelLoadException;
-import dev.offramp.model.engine.AnswerUncertainty;
+import dev.offramp.model.engine.CascadeRunner;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
@@ -57,6 +57,23 @@ public final class CascadeCommand {
 
     private CascadeCommand() {}
 
+    /** A member of one model, run here in turn: greedy in {@code mode}. */
+    private static CascadeRunner.Member<GenerationResult> member(Generator gen, int[] prompt, int tokens, Mode mode) {
+        return new CascadeRunner.Member<>() {
+            @Override
+            public String name() {
+                return mode.name();
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<GenerationResult> answer(boolean scored) {
+                GenerationRequest req = GenerationRequest.greedy(prompt, tokens, mode);
+                return java.util.concurrent.CompletableFuture.completedFuture(gen.generate(scored ? req.scoredAs(mode)
+                        : req));
+            }
+        };
+    }
+
     public static void main(String[] args) {
         Harness.main(args, USAGE, CascadeCommand::run);
     }
@@ -78,15 +95,19 @@ public final class CascadeCommand {
                             + small);
                 }
                 Generator gen = new Generator(s.model.transformer(), System::nanoTime);
+                // The served cascade's runner, told to defer always (threshold -inf): both members' answers, the
+                // small one's uncertainty as its decoding saw it; the rules' curves are drawn from those.
+                CascadeRunner<GenerationResult> runner = new CascadeRunner<>(new ChowSum(), Double.NEGATIVE_INFINITY,
+                        GenerationResult::uncertainty, failure -> false);
                 List<TokenUncertainty> uncertainty = new ArrayList<>();
                 boolean[] agrees = new boolean[s.prompts.size()];
                 for (int i = 0; i < s.prompts.size(); i++) {
                     int[] prompt = s.prompts.get(i);
-                    GenerationResult a = gen.generate(GenerationRequest.greedy(prompt, options.newTokens(),
-                            new Mode.Static(small)));
-                    GenerationResult b = gen.generate(GenerationRequest.greedy(prompt, options.newTokens()));
-                    agrees[i] = Arrays.equals(a.ids(), b.ids());
-                    uncertainty.add(AnswerUncertainty.of(s.model.transformer(), small, prompt, a.ids()));
+                    List<GenerationResult> answers = runner.run(List.of(member(gen, prompt, options.newTokens(),
+                            new Mode.Static(small)), member(gen, prompt, options.newTokens(), new Mode.Full())))
+                            .join().answers();
+                    agrees[i] = Arrays.equals(answers.get(0).ids(), answers.get(1).ids());
+                    uncertainty.add(answers.get(0).uncertainty());
                 }
                 int half = s.prompts.size() / 2;
                 boolean[] trainDiffers = new boolean[half];

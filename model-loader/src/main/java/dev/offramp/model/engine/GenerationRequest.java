@@ -6,10 +6,20 @@ package dev.offramp.model.engine;
  * @param topP      nucleus sampling: draw from the smallest set of tokens whose probability reaches topP (1: all)
  * @param topK      draw from the k most probable tokens (0: all)
  * @param stopAtEos stop when the model produces one of its stop ids (the stop id is not returned)
+ * @param scored    record each generated token's log-probability and top-1 probability at temperature 1, from the
+ *                  logits it was chosen from (what a cascade's deferral rule reads; full and static modes only)
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, float temperature, float topP, int topK, long seed,
-                                Mode mode, boolean stopAtEos) {
+                                Mode mode, boolean stopAtEos, boolean scored) {
     public GenerationRequest {
+        if (mode instanceof Mode.Cascade) {
+            throw new IllegalArgumentException("mode cascade: expected one of its members' modes (full or static); "
+                    + "a cascade runs over members, not as one model's request");
+        }
+        if (scored && !(mode instanceof Mode.Full || mode instanceof Mode.Static)) {
+            throw new IllegalArgumentException("scored: expected mode full or static (a cascade member), found "
+                    + mode.name());
+        }
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("prompt: expected at least one token, found none");
         }
@@ -23,6 +33,16 @@ public record GenerationRequest(int[] promptIds, int maxTokens, float temperatur
             throw new IllegalArgumentException("top_k: expected 0 (off) or a positive number, found " + topK);
         }
         promptIds = promptIds.clone();
+    }
+
+    public GenerationRequest(int[] promptIds, int maxTokens, float temperature, float topP, int topK, long seed,
+                             Mode mode, boolean stopAtEos) {
+        this(promptIds, maxTokens, temperature, topP, topK, seed, mode, stopAtEos, false);
+    }
+
+    /** This request, recording its answer's uncertainty as it is generated. */
+    public GenerationRequest scoredAs(Mode member) {
+        return new GenerationRequest(promptIds, maxTokens, temperature, topP, topK, seed, member, stopAtEos, true);
     }
 
     /** Sampling over the whole vocabulary (no top-p, no top-k). */

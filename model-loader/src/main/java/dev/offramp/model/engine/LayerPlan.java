@@ -197,6 +197,9 @@ final class LayerPlan implements Plan {
             int pick = s.sampler.sample(logits);
             next = vocab == null ? pick : vocab[pick];
         }
+        if (s.out.scored()) {
+            s.out.score(finalLogits != null ? finalLogits : logits, next);  // full or static: never pruned
+        }
         propagated = 0;
         if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE) {
             step.propagateKv(me);

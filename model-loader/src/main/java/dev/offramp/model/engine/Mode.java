@@ -84,6 +84,17 @@ public sealed interface Mode {
         }
     }
 
+    /**
+     * A cascade (Gupta et al. 2024): the deployment's members answer in turn, each unless its deferral rule defers
+     * the request to the next ({@link CascadeRunner}). Not one model's request: the members are the server's or the
+     * command line's, and each runs full or static.
+     */
+    record Cascade() implements Mode {
+        public String name() {
+            return "cascade";
+        }
+    }
+
     /** What fills the K/V of the layers a token skipped by exiting early. */
     enum KvStrategy {
         /** CALM: the exited hidden state goes through the skipped layers' K/V projections. Approximate. */

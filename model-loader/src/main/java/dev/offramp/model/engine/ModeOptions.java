@@ -62,6 +62,7 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
             case "early-exit" -> new Mode.EarlyExit(policies.parse(require(policy, "early-exit", "a policy")),
                     kv == null ? Mode.KvStrategy.RECOMPUTE : Mode.KvStrategy.parse(kv), prune == null ? 0 : prune);
             case "skip" -> new Mode.Skip(require(speedup, "skip", "a target speed-up"));
+            case "cascade" -> new Mode.Cascade();  // the deployment's members, rule and threshold
             case "self-speculative" -> new Mode.SelfSpeculative(exitLayer == null ? 0 : positive(exitLayer,
                     "exit layer"), draft == null ? 0 : positive(draft, "draft"), draftStop == null ? 0f : draftStop);
             default -> throw new IllegalArgumentException("mode: expected one of " + NAMES + ", found " + name);

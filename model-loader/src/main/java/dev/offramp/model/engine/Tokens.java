@@ -1,6 +1,7 @@
 package dev.offramp.model.engine;
 
 import dev.offramp.model.ModelConfig;
+import dev.offramp.policy.calibrate.TokenUncertainty;
 import java.util.Arrays;
 
 /** The generated tokens of one request and what they cost, with the stop rules in one place. */
@@ -19,6 +20,8 @@ final class Tokens {
     long drafts;          // self-speculative rounds that drafted
     long[] acceptedAt = new long[0];  // per draft position (0 = a round's first draft): drafts accepted there
     long prunedChecks;
+    private final double[] logProbs;  // a scored request's: per token, as chosen (null otherwise)
+    private final double[] top1;
 
     Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
         this.listener = listener;
@@ -26,6 +29,25 @@ final class Tokens {
         this.exits = new int[req.maxTokens()];
         this.stopAtEos = req.stopAtEos();
         this.config = config;
+        this.logProbs = req.scored() ? new double[req.maxTokens()] : null;
+        this.top1 = req.scored() ? new double[req.maxTokens()] : null;
+    }
+
+    boolean scored() {
+        return logProbs != null;
+    }
+
+    /**
+     * The next token's uncertainty under the full-vocabulary {@code logits} it is chosen from (softmax at temperature
+     * 1): kept if {@link #add} appends it. A cascade reads it instead of a second, teacher-forced pass.
+     */
+    void score(float[] logits, int id) {
+        if (done()) {
+            return;
+        }
+        double lse = SignalMath.logSumExp(logits, 0, logits.length);
+        logProbs[n] = logits[id] - lse;
+        top1[n] = Math.exp(logits[SignalMath.argmax(logits, 0, logits.length)] - lse);
     }
 
     /**
@@ -72,6 +94,7 @@ final class Tokens {
 
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone());
+                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone(), logProbs == null ? null
+                : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)));
     }
 }

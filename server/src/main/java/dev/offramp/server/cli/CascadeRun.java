@@ -3,7 +3,7 @@ package dev.offramp.server.cli;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
-import dev.offramp.model.engine.Deferral;
+import dev.offramp.model.engine.CascadeRunner;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
@@ -14,10 +14,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code generate --mode cascade}: members in order, each a model or its first K layers; each answers unless the rule
- * scores its answer's uncertainty above the threshold, and the last answers whatever reaches it (Gupta et al. 2024).
+ * {@code generate --mode cascade}: members in order, each a model or its first K layers, run in turn by the
+ * {@link CascadeRunner} (each answers unless the rule scores its answer's uncertainty above the threshold).
  * Members of one model share its tokenizer and get the prompt's ids; a member with another tokenizer gets the prompt
  * as text (text-level hand-off), so {@code --prompt-ids} needs one model throughout.
  */
@@ -38,11 +39,14 @@ final class CascadeRun implements AutoCloseable {
         }
     }
 
-    /** What the cascade did: the member that answered (its index) and each tried member's score. */
-    record Trace(List<String> members, int answeredBy, List<Double> scores, long extraLayers) {}
+    /** What the cascade did: the member that answered (its index), each scored member's score, and why. */
+    record Trace(List<String> members, int answeredBy, List<Double> scores, String reason) {}
 
     /** The answer, in the answering member's tokens, and what every member cost (layers summed over all). */
     record Result(LoadedModel answeredBy, GenerationResult result, Trace trace) {}
+
+    /** One member's answer and the model that gave it. */
+    private record Answer(LoadedModel model, GenerationResult result) {}
 
     private final Map<Path, LoadedModel> models = new LinkedHashMap<>();
     private final ModelOptions options;
@@ -53,13 +57,8 @@ final class CascadeRun implements AutoCloseable {
 
     Result run(List<Member> members, String promptText, int[] promptIds, int maxTokens, float temperature, long seed,
                DeferralRule rule, double threshold) {
-        List<Double> scores = new ArrayList<>();
-        long layers = 0;
-        long extra = 0;
-        long checks = 0;
-        long nanos = 0;
-        for (int i = 0; i < members.size(); i++) {
-            Member m = members.get(i);
+        List<CascadeRunner.Member<Answer>> run = new ArrayList<>();
+        for (Member m : members) {
             if (promptText == null && !key(m.model()).equals(key(members.get(0).model()))) {
                 throw new UsageException("generate: --prompt-ids are one tokenizer's ids; a cascade across "
                         + "models hands the prompt over as text: give --prompt");
@@ -72,26 +71,34 @@ final class CascadeRun implements AutoCloseable {
             int[] prompt = promptText != null ? model.tokenizer().encode(promptText) : promptIds;
             Mode mode = m.layers() == null || m.layers() == model.config().layers() ? new Mode.Full()
                     : new Mode.Static(m.layers());
-            GenerationResult r = new Generator(model.transformer(), System::nanoTime)
-                    .generate(new GenerationRequest(prompt, maxTokens, temperature, seed, mode, true));
-            layers += r.layersComputed();
-            checks += r.exitChecks();
-            nanos += r.decodeNanos();
-            boolean last = i == members.size() - 1;
-            if (!last) {
-                Deferral d = Deferral.decide(model.transformer(), m.layers() == null ? model.config().layers()
-                        : m.layers(), rule, threshold, prompt, r.ids());
-                scores.add(d.score());
-                extra += d.extraLayers();
-                layers += d.extraLayers();
-                if (d.deferred()) {
-                    continue;
+            run.add(new CascadeRunner.Member<>() {  // in turn, on this thread
+                @Override
+                public String name() {
+                    return m.name();
                 }
-            }
-            return new Result(model, r.withCost(layers, checks, nanos), new Trace(members.stream().map(Member::name).toList(), i, scores,
-                    extra));
+
+                @Override
+                public CompletableFuture<Answer> answer(boolean scored) {
+                    GenerationRequest req = new GenerationRequest(prompt, maxTokens, temperature, seed, mode, true);
+                    return CompletableFuture.completedFuture(new Answer(model, new Generator(model.transformer(),
+                            System::nanoTime).generate(scored ? req.scoredAs(mode) : req)));
+                }
+            });
         }
-        throw new IllegalStateException("a cascade has at least one member");
+        CascadeRunner.Outcome<Answer> out = new CascadeRunner<Answer>(rule, threshold, a -> a.result().uncertainty(),
+                failure -> false).run(run).join();
+        long layers = 0;
+        long checks = 0;
+        long nanos = 0;
+        for (Answer a : out.answers()) {
+            layers += a.result().layersComputed();
+            checks += a.result().exitChecks();
+            nanos += a.result().decodeNanos();
+        }
+        List<Double> scores = out.tried().stream().map(CascadeRunner.Tried::score).filter(s -> !s.isNaN()).toList();
+        GenerationResult kept = out.answer().result();
+        return new Result(out.answer().model(), kept.withCost(layers, checks, nanos), new Trace(members.stream()
+                .map(Member::name).toList(), out.answeredBy(), scores, out.reason()));
     }
 
     /** The --model (loaded once, shared with any member that names it). */

@@ -59,10 +59,6 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     private CascadeArgs cascade = new CascadeArgs();
 
-    @Option(names = "--cascade-members", paramLabel = "PATH[:K],PATH...", description = "--mode cascade across "
-            + "models: each member a model or its first K layers, smallest first.")
-    private String cascadeMembers;
-
     @Mixin
     private ModelOptions modelOptions;
 
@@ -82,7 +78,7 @@ final class GenerateCommand implements Callable<Integer> {
         PolicyRegistry policies = modeFlags.policies(System.getenv());
         modelOptions.validate();
         boolean cascading = "cascade".equals(modeOptions.mode());
-        if (cascading != (cascade.rule != null || cascadeMembers != null)) {
+        if (cascading != cascade.any()) {
             throw new UsageException("generate: --mode cascade and the --cascade-* flags go together");
         }
         try (CascadeRun models = new CascadeRun(modelOptions)) {
@@ -91,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
             CascadeRun.Trace trace = null;
             String ran = "cascade";  // the mode that ran, defaults filled in
             if (cascading) {
-                CascadeRun.Result c = models.run(cascade.members("generate", cascadeMembers, modelOptions.model()),
+                CascadeRun.Result c = models.run(cascade.members("generate", modelOptions.model()),
                         prompt, prompt != null ? null : Ids.parse("generate", promptIds), maxTokens, temperature,
                         seed, cascade.rule("generate"), cascade.threshold);
                 model = c.answeredBy();

@@ -143,7 +143,7 @@ final class ServeCommand implements Callable<Integer> {
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
         PolicyRegistry policies = modeFlags.policies(System.getenv());
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
-                ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve"), policies);
+                ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve", model), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {
             out.println("offramp: draining (up to " + drainSeconds + " s for the requests in flight)");
@@ -169,14 +169,15 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("offramp: default mode " + note);
             }
             resolved.toMode(engine.awaitLoaded().config(), policies);
-            int layers = engine.awaitLoaded().config().layers();
-            if (cascade.smallLayers != null && cascade.smallLayers >= layers) {
-                throw new IllegalArgumentException("--cascade-small-layers: expected 1.." + (layers - 1)
-                        + " for this " + layers + "-layer model, found " + cascade.smallLayers);
-            }
         } catch (IllegalArgumentException e) {
             server.close();
             throw new UsageException("serve: default mode: " + e.getMessage());
+        }
+        try {
+            engine.checkCascade();  // its members loaded, each K within its model
+        } catch (IllegalArgumentException e) {
+            server.close();
+            throw new UsageException("serve: --cascade-members: " + e.getMessage());
         }
         out.println("offramp: ready, serving " + engine.modelId());
         server.awaitClose();  // a drain ends here: the command returns and the process exits 0

@@ -28,7 +28,7 @@ final class ChatHandler implements Route.Handler {
             ex.startStream();
             ex.event(chunk(id, created, model, new Wire.Delta("assistant", ""), null, null, null));
         }, delta -> ex.event(chunk(id, created, model, new Wire.Delta(null, delta), null, null, null)));
-        Replies.submit(engine, new Job(k, sink, ex, ex.arrival()),
+        Replies.submit(engine, ex, k, sink,
                 out -> new Wire.ChatCompletion(id, OBJECT, created, model,
                         List.of(new Wire.ChatChoice(0, new Wire.ChatMessage("assistant", out.text()),
                                 out.finishReason(), out.summary())), out.usage(), out.budget()),

@@ -23,7 +23,7 @@ final class CompletionsHandler implements Route.Handler {
         Job.Sink sink = !k.stream() ? Job.NO_SINK : Job.Sink.text(ex::startStream, delta -> ex.event(
                 new Wire.Completion(id, OBJECT, created, model, List.of(new Wire.Choice(0, delta, null, null)), null,
                         null)));
-        Replies.submit(engine, new Job(k, sink, ex, ex.arrival()),
+        Replies.submit(engine, ex, k, sink,
                 out -> new Wire.Completion(id, OBJECT, created, model,
                         List.of(new Wire.Choice(0, out.text(), out.finishReason(), out.summary())), out.usage(),
                         out.budget()),

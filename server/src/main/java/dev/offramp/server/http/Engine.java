@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -67,7 +68,7 @@ public final class Engine implements AutoCloseable {
     private final String modelId;
     private final ChatTemplate chat;
     private final ModeOptions defaultMode;
-    private final Cascade cascade;
+    private final ServedCascade cascade;
     private final PolicyRegistry policies;
     private final Limits limits;
     private final Metrics metrics;
@@ -90,22 +91,32 @@ public final class Engine implements AutoCloseable {
      * @param cascade     the cascade requests may choose ({@code early_exit.mode = cascade}), or null
      */
     public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
-                  ModeOptions defaultMode, Cascade cascade) {
+                  ModeOptions defaultMode, ServedCascade.Spec cascade) {
         this(modelId, loader, chat, limits, defaultMode, cascade, PolicyRegistry.standard());
     }
 
-    /** @param policies the policies requests' specs may name (built-in and plug-in), one registry for all */
+    /**
+     * @param policies the policies requests' specs may name (built-in and plug-in), one registry for all
+     * @param cascade  its members of other models get engines of their own here, with this one's limits, in this
+     *                 one's metrics
+     */
     public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
-                  ModeOptions defaultMode, Cascade cascade, PolicyRegistry policies) {
+                  ModeOptions defaultMode, ServedCascade.Spec cascade, PolicyRegistry policies) {
+        this(modelId, loader, chat, limits, defaultMode, cascade, policies, new Metrics(modelId));
+    }
+
+    private Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+                   ModeOptions defaultMode, ServedCascade.Spec cascade, PolicyRegistry policies, Metrics metrics) {
         this.modelId = modelId;
         this.policies = policies;
-        this.cascade = cascade;
         this.defaultMode = defaultMode;
         this.chat = chat;
         this.limits = limits;
-        this.metrics = new Metrics(modelId);
-        if (cascade != null) {
-            metrics.cascadeMember(cascade.small());
+        this.metrics = metrics;
+        this.cascade = cascade == null ? null : ServedCascade.of(cascade, (id, load) -> new Engine(id, load,
+                ChatTemplate.plain(), limits, ModeOptions.NONE, null, policies, metrics.member(id)));
+        if (this.cascade != null) {
+            metrics.cascadeMembers(this.cascade.names());
         }
         // Bounded like admission: a request waiting for validation is one more the server has taken on.
         this.validation = new ThreadPoolExecutor(VALIDATION_THREADS, VALIDATION_THREADS, 0, TimeUnit.SECONDS,
@@ -117,7 +128,7 @@ public final class Engine implements AutoCloseable {
                     metrics.rejected("queue_full");
                     throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
                 });
-        this.thread = new Thread(() -> run(loader), "offramp-engine");
+        this.thread = new Thread(() -> run(loader), "offramp-engine-" + modelId);
         thread.setDaemon(true);
         thread.start();
     }
@@ -184,7 +195,8 @@ public final class Engine implements AutoCloseable {
 
     /** Loaded and taking work: false while loading, after a failed load and from the start of a drain. */
     public boolean ready() {
-        return !draining && model.isDone() && !model.isCompletedExceptionally();
+        return !draining && model.isDone() && !model.isCompletedExceptionally()
+                && (cascade == null || cascade.ready());
     }
 
     /** Refuses new work (503) from now on; what was accepted runs to its end. */
@@ -198,12 +210,19 @@ public final class Engine implements AutoCloseable {
 
     /** Nothing accepted is running or waiting. */
     boolean idle() {
-        return admitted.get() == 0;
+        return admitted.get() == 0 && (cascade == null || cascade.idle());
     }
 
     /** Waits for the model; rethrows its load failure. */
     public LoadedModel awaitLoaded() {
         return model.join();
+    }
+
+    /** Waits for the cascade's members to load and checks them against their models (nothing without a cascade). */
+    public void checkCascade() {
+        if (cascade != null) {
+            cascade.check(this);
+        }
     }
 
     /** 404 unless {@code requested} is absent or this engine's model id. */
@@ -223,14 +242,37 @@ public final class Engine implements AutoCloseable {
         if (draining) {
             throw shuttingDown();
         }
+        checkRunning();
+        job.prepared = RequestPlan.prepare(awaitLoaded(), job.knobs, defaultMode, cascade != null, policies);
+        if (job.prepared.cascade()) {
+            cascade.submit(this, job);  // its members' jobs are admitted by their engines
+            return;
+        }
+        admit(job, true);
+    }
+
+    /**
+     * A cascade member's job: {@code job}'s request in the member's mode, tokenized by this engine's model
+     * ({@code servedModel}: the model the request was checked against, so prompt ids are its ids). Taken during a
+     * drain too: it belongs to a request accepted before.
+     */
+    void submitMember(Job job, Mode mode, boolean scored, boolean servedModel) {
+        checkRunning();
+        job.prepared = RequestPlan.member(awaitLoaded(), job.knobs, mode, scored, servedModel);
+        admit(job, false);
+    }
+
+    private void checkRunning() {
         if (model.isCompletedExceptionally() || closing || !alive()) {
             throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "model_unavailable",
                     "model " + modelId + (closing ? " is shutting down" : model.isCompletedExceptionally()
                             ? " failed to load" : " is not running"));
         }
-        job.prepared = Generation.prepare(awaitLoaded(), job.knobs, defaultMode, cascade, policies);
+    }
+
+    private void admit(Job job, boolean newWork) {
         int accepted = admitted.incrementAndGet();
-        if (draining) {
+        if (newWork && draining) {
             // Checked again once counted: a drain that began meanwhile may already have seen the engine idle.
             admitted.decrementAndGet();
             throw shuttingDown();
@@ -246,6 +288,9 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (cascade != null) {
+            cascade.engines().forEach(Engine::close);  // their jobs end with 503 as this one's do
+        }
         closing = true;
         validation.shutdown();  // what it still holds runs and is refused with a 503
         try {

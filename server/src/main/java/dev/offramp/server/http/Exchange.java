@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * One request and the way back to its client. The body is copied off the pooled buffer on arrival, so an exchange
  * may be answered from any thread: Netty runs every write on the channel's event loop, in the order written.
  */
-final class Exchange {
+final class Exchange implements Job.Client {
     static final String REQUEST_ID = "X-Request-Id";
     static final String BUDGET_OUTCOME = "X-Latency-Budget-Outcome";
     private static final int LINGER_SECONDS = 2;
@@ -78,7 +78,8 @@ final class Exchange {
         return arrival;
     }
 
-    Long budgetMs() {
+    @Override
+    public Long budgetMs() {
         return budgetMs;
     }
 
@@ -100,13 +101,14 @@ final class Exchange {
         }
     }
 
-    /** Whether the client has gone away. */
-    boolean disconnected() {
+    @Override
+    public boolean disconnected() {
         return !channel.isActive();
     }
 
-    Channel channel() {
-        return channel;
+    @Override
+    public boolean writable() {
+        return channel.isWritable();
     }
 
     void respond(HttpResponseStatus status, Object message) {

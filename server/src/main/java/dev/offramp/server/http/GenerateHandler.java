@@ -31,16 +31,15 @@ final class GenerateHandler implements Route.Handler {
             }
 
             @Override
-            public void token(int tokenId, int exitLayer, LayerSignals signals, String delta) {
-                Wire.TokenOut t = new Wire.TokenOut(tokenId, engine.awaitLoaded().tokenizer().decode(
-                        new int[] {tokenId}), exitLayer, Wire.Signals.of(signals));
+            public void token(int tokenId, int exitLayer, LayerSignals signals, String piece, String delta) {
+                Wire.TokenOut t = new Wire.TokenOut(tokenId, piece, exitLayer, Wire.Signals.of(signals));
                 tokens.add(t);
                 if (k.stream()) {
                     ex.event(t);
                 }
             }
         };
-        Replies.submit(engine, new Job(k, sink, ex, ex.arrival()), out -> trace(id, out, tokens),
+        Replies.submit(engine, ex, k, sink, out -> trace(id, out, tokens),
                 out -> List.of(trace(id, out, tokens)));
     }
 

@@ -4,21 +4,35 @@ import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Slot;
 import dev.offramp.policy.LayerSignals;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
- * One accepted generation on its way through the engine: what it asks for, where its tokens go, and its deadline.
+ * One accepted generation on its way through an engine: what it asks for, where its tokens go, and its deadline.
  * Made on the validation pool; from {@link Engine#submit} on, only the engine thread touches its mutable fields.
  */
 final class Job {
+    /** What the engine may ask of a job's client, whatever carries it: whether it left, whether it is reading. */
+    interface Client {
+        boolean disconnected();
+
+        /** False while a stream's client is not reading what was already sent. */
+        boolean writable();
+
+        /** The request's latency budget in milliseconds, or null. */
+        Long budgetMs();
+    }
+
     /** Told when generation starts (checks passed) and of each token as it is produced, on the engine thread. */
     interface Sink {
         void start();
 
-        void token(int id, int exitLayer, LayerSignals signals, String textDelta);
+        /** {@code piece}: the token's own text; {@code textDelta}: the answer's new text (maybe empty). */
+        void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta);
 
         /** A text stream: {@code start}, then each non-empty delta of text (a token may complete no character). */
-        static Sink text(Runnable start, java.util.function.Consumer<String> delta) {
+        static Sink text(Runnable start, Consumer<String> delta) {
             return new Sink() {
                 @Override
                 public void start() {
@@ -26,7 +40,7 @@ final class Job {
                 }
 
                 @Override
-                public void token(int id, int exitLayer, LayerSignals signals, String textDelta) {
+                public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {
                     if (!textDelta.isEmpty()) {
                         delta.accept(textDelta);
                     }
@@ -40,7 +54,7 @@ final class Job {
         public void start() {}
 
         @Override
-        public void token(int id, int exitLayer, LayerSignals signals, String textDelta) {}
+        public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {}
     };
 
     /** Where the time went, in milliseconds: waiting to join the batch, up to the first token, after it. */
@@ -49,16 +63,23 @@ final class Job {
     /** The latency budget and whether it was met; null for a request that had none. */
     record Budget(long budgetMs, String outcome) {}
 
-    /**
-     * What a cascade did: the member that answered first, the rule's score of its answer, whether the request was
-     * deferred to the whole model, and the fraction of this server's cascade requests deferred so far.
-     */
-    record CascadeOutcome(String small, String rule, double threshold, double score, boolean deferred,
-                          double deferredFraction) {}
+    /** A member the cascade asked: its rule score (null when not scored) and whether it deferred, or its failure. */
+    record Tried(String member, Double score, boolean deferred, @com.fasterxml.jackson.annotation.JsonInclude(
+            com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String failure) {}
 
-    /** What came out: {@code tail} is the text not yet handed to the sink's deltas; {@code cascade} null if none. */
+    /**
+     * What a cascade did: the member that answered and why, every member asked, the rule, whether the first member's
+     * answer was deferred, and the fraction of this server's cascade requests deferred so far.
+     */
+    record CascadeOutcome(String answeredBy, String reason, List<Tried> tried, String rule, double threshold,
+                          boolean deferred, double deferredFraction) {}
+
+    /**
+     * What came out: {@code tail} is the text not yet handed to the sink's deltas; {@code cascade} null if none;
+     * {@code result} has no ids for an answer from a remote member (its tokens are another model's).
+     */
     record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
-                   String mode, Timing timing, Budget budget, CascadeOutcome cascade) {
+                   String mode, Timing timing, Budget budget, CascadeOutcome cascade, Wire.Usage usage) {
         double meanExitLayer() {
             return Arrays.stream(result.exitLayers()).average().orElse(0);
         }
@@ -66,20 +87,15 @@ final class Job {
         Wire.ExitSummary summary() {
             return new Wire.ExitSummary(mode, meanExitLayer(), result.layersComputed(), result.exitChecks());
         }
-
-        Wire.Usage usage() {
-            return Wire.Usage.of(promptIds.length, result.ids().length);
-        }
     }
 
     final Knobs knobs;
     final Sink sink;
-    final Exchange exchange;
+    final Client client;
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
     final long budgetNanos;        // 0: no budget
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
-    Generation.Prepared prepared;  // set by Engine#submit, before the job is queued
-
+    RequestPlan.Prepared prepared; // set by Engine#submit, before the job is queued
 
     // Engine thread only.
     Slot slot;
@@ -92,18 +108,13 @@ final class Job {
     long heldSince;                // when its stream stopped being writable; 0 while writable
     String cancelReason;           // set when the engine cancels it
     Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
-    Cascade cascade;               // a cascade request: its members and rule
-    dev.offramp.model.engine.GenerationRequest deferred;  // what the whole model runs if deferred
-    GenerationResult first;        // the small member's answer, once it is done
-    long firstExtraLayers;         // the uncertainty pass over that answer
-    CascadeOutcome cascadeOutcome;
 
-    Job(Knobs knobs, Sink sink, Exchange exchange, long arrival) {
+    Job(Knobs knobs, Sink sink, Client client, long arrival) {
         this.knobs = knobs;
         this.sink = sink;
-        this.exchange = exchange;
+        this.client = client;
         this.arrival = arrival;
-        this.budgetNanos = exchange.budgetMs() == null ? 0 : exchange.budgetMs() * 1_000_000L;
+        this.budgetNanos = client.budgetMs() == null ? 0 : client.budgetMs() * 1_000_000L;
     }
 
     boolean hasBudget() {
@@ -116,6 +127,6 @@ final class Job {
 
     /** A streamed response whose client stopped reading: the engine holds its tokens back. */
     boolean blocked() {
-        return knobs.stream() && !exchange.channel().isWritable();
+        return knobs.stream() && !client.writable();
     }
 }

@@ -39,8 +39,8 @@ final class Metrics implements AutoCloseable {
             10, 30, 60);
     private static final Duration[] TOKEN_BUCKETS = durations(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
             1);
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final PrometheusMeterRegistry registry;
+    private final JvmGcMetrics gc;  // null for a member's metrics: the process is measured once
     private final String model;
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger waiting = new AtomicInteger();
@@ -50,10 +50,18 @@ final class Metrics implements AutoCloseable {
     private final Map<String, Timer> interToken = new ConcurrentHashMap<>();
 
     Metrics(String model) {
+        this(model, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), true);
+    }
+
+    /** Another model's metrics in this registry (a cascade member's engine): one scrape shows every model. */
+    Metrics member(String model) {
+        return new Metrics(model, registry, false);
+    }
+
+    private Metrics(String model, PrometheusMeterRegistry registry, boolean process) {
         this.model = model;
-        // promtool's lint refuses these two names (an abbreviated unit; a _count suffix on a gauge).
-        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
-                || id.getName().equals("system.cpu.count")));
+        this.registry = registry;
+        this.gc = process ? new JvmGcMetrics() : null;
         Gauge.builder("offramp.requests.running", running, AtomicInteger::get).tag("model", model)
                 .description("Requests in the running batch").register(registry);
         Gauge.builder("offramp.requests.waiting", waiting, AtomicInteger::get).tag("model", model)
@@ -69,6 +77,9 @@ final class Metrics implements AutoCloseable {
         OUTCOMES.forEach(o -> budgetOutcome(o).increment(0));
         CANCEL_REASONS.forEach(r -> cancelledCounter(r).increment(0));
         REJECT_REASONS.forEach(r -> rejectedCounter(r).increment(0));
+        if (!process) {
+            return;
+        }
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -180,18 +191,32 @@ final class Metrics implements AutoCloseable {
         paths.forEach(p -> requestCounter(p, 200));
     }
 
-    /** The served cascade's deferral counter at 0. */
-    void cascadeMember(String from) {
-        deferrals(from, "full");
+    /** The served cascade's counters at 0: a deferral from each member to the next, an answer by each. */
+    void cascadeMembers(List<String> members) {
+        for (int i = 0; i < members.size(); i++) {
+            answered(members.get(i));
+            if (i + 1 < members.size()) {
+                deferrals(members.get(i), members.get(i + 1));
+            }
+        }
     }
 
     void cascadeDeferral(String from, String to) {
         deferrals(from, to).increment();
     }
 
+    void cascadeAnswered(String member) {
+        answered(member).increment();
+    }
+
     private Counter deferrals(String from, String to) {
         return Counter.builder("offramp.cascade.deferrals").tags("model", model, "from", from, "to", to)
                 .description("Cascade requests handed from one member to the next").register(registry);
+    }
+
+    private Counter answered(String member) {
+        return Counter.builder("offramp.cascade.answered").tags("model", model, "member", member)
+                .description("Cascade requests answered, by the member whose answer was kept").register(registry);
     }
 
     void cancelled(String reason) {
@@ -237,7 +262,9 @@ final class Metrics implements AutoCloseable {
 
     @Override
     public void close() {
-        gc.close();
-        registry.close();
+        if (gc != null) {  // the registry's owner
+            gc.close();
+            registry.close();
+        }
     }
 }

@@ -12,10 +12,11 @@ import java.util.function.Function;
 final class Replies {
     private Replies() {}
 
-    static void submit(Engine engine, Job job, Function<Job.Outcome, Object> whole,
+    /** Submits a job of {@code ex}'s request (its client), then answers {@code ex} when it is done. */
+    static void submit(Engine engine, Exchange ex, Knobs knobs, Job.Sink sink, Function<Job.Outcome, Object> whole,
                        Function<Job.Outcome, List<Object>> lastEvents) {
+        Job job = new Job(knobs, sink, ex, ex.arrival());
         engine.submit(job);
-        Exchange ex = job.exchange;
         job.done.whenComplete((out, failure) -> {
             if (failure != null) {
                 ex.fail(failure);

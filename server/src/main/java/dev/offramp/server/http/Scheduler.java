@@ -2,7 +2,6 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Batch;
-import dev.offramp.model.engine.Deferral;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.TokenListener;
 import java.util.ArrayList;
@@ -32,8 +31,6 @@ final class Scheduler {
     private final BudgetController budget;
     private final List<Job> running = new ArrayList<>();
     private final int layers;
-    private long cascades;
-    private long deferrals;
 
     Scheduler(LoadedModel model, Engine.Limits limits, Metrics metrics,
               BlockingQueue<Job> waiting, Runnable released, LongSupplier nanoTime) {
@@ -119,22 +116,19 @@ final class Scheduler {
 
     private void join(Job j) {
         metrics.waiting.decrementAndGet();
-        if (j.exchange.disconnected()) {
+        if (j.client.disconnected()) {
             metrics.cancelled("client_disconnected");
             released.run();
             j.done.completeExceptionally(ApiException.cancelled("client_disconnected"));
             return;
         }
         try {
-            Generation.Prepared p = j.prepared;  // checked and tokenized on the validation pool
+            RequestPlan.Prepared p = j.prepared;  // checked and tokenized on the validation pool
             j.prompt = p.promptIds();
             j.mode = p.mode();
             j.text = new TextStream(model.tokenizer(), j.knobs.stop());
             j.joined = nanoTime.getAsLong();
-            j.cascade = p.cascade();
-            j.deferred = p.deferred();
-            // A cascade's small member answers in silence: its tokens go out only if its answer is kept.
-            j.slot = batch.join(p.request(), j.cascade != null ? TokenListener.NONE : listener(j));
+            j.slot = batch.join(p.request(), listener(j));
         } catch (RuntimeException | Error e) {
             released.run();
             j.done.completeExceptionally(e);
@@ -162,7 +156,7 @@ final class Scheduler {
             j.lastToken = now;
             metrics.exitLayer(j.mode, exitLayer, layers);
             try {
-                j.sink.token(id, exitLayer, signals, j.text.push(id));
+                j.sink.token(id, exitLayer, signals, model.tokenizer().decode(new int[] {id}), j.text.push(id));
             } catch (RuntimeException | Error e) {
                 j.failure = e;  // inside the step: the job stops here instead of being cancelled
                 return false;
@@ -176,7 +170,7 @@ final class Scheduler {
         long now = nanoTime.getAsLong();
         boolean any = false;
         for (Job j : running) {
-            if (j.exchange.disconnected()) {
+            if (j.client.disconnected()) {
                 cancel(j, "client_disconnected");
                 any = true;  // the step frees it
                 continue;
@@ -220,10 +214,6 @@ final class Scheduler {
                 kvTokens += j.slot.cachedTokens();
                 continue;
             }
-            if (j.failure == null && j.cancelReason == null && j.cascade != null && j.first == null && deferred(j)) {
-                kvTokens += j.slot.cachedTokens();
-                continue;  // the whole model answers it now, in the batch
-            }
             it.remove();
             metrics.running.decrementAndGet();
             released.run();
@@ -240,35 +230,8 @@ final class Scheduler {
         metrics.kvUsage((double) kvTokens / ((long) limits.maxRunning() * model.config().contextLength()));
     }
 
-    /**
-     * The small member has answered: scores its answer's uncertainty and either defers the request to the whole model
-     * (joining the batch; true) or hands the answer's tokens to the client (false).
-     */
-    private boolean deferred(Job j) {
-        GenerationResult small = j.slot.result();
-        j.first = small;
-        Deferral d = Deferral.decide(model.transformer(), j.cascade.smallLayers(), j.cascade.rule(),
-                j.cascade.threshold(), j.prompt, small.ids());
-        j.firstExtraLayers = d.extraLayers();
-        cascades++;
-        deferrals += d.deferred() ? 1 : 0;
-        j.cascadeOutcome = new Job.CascadeOutcome(j.cascade.small(), j.cascade.rule().name(), j.cascade.threshold(),
-                d.score(), d.deferred(), (double) deferrals / cascades);
-        if (d.deferred()) {
-            metrics.cascadeDeferral(j.cascade.small(), "full");
-            j.slot = batch.join(j.deferred, listener(j));
-            return true;
-        }
-        TokenListener out = listener(j);
-        int[] ids = small.ids();
-        for (int i = 0; i < ids.length && out.onToken(ids[i], small.exitLayers()[i], null); i++) {
-            // each kept token goes out as if just generated
-        }
-        return false;
-    }
-
     private Job.Outcome outcome(Job j, long now) {
-        GenerationResult r = j.first == null ? j.slot.result() : cascadeResult(j);
+        GenerationResult r = j.slot.result();
         String tail = j.text.finish();
         String finish = j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
         long first = j.firstToken == 0 ? now : j.firstToken;
@@ -288,19 +251,8 @@ final class Scheduler {
         metrics.layers(j.mode, r.layersComputed(), skipped);
         metrics.speculative(j.mode, r.drafted(), r.accepted(), r.drafts(), r.acceptedByPosition());
         metrics.requestDuration(j.mode, now - j.arrival);
-        return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b, j.cascadeOutcome);
-    }
-
-    /** The answer that was kept, with every layer the cascade ran: small member, uncertainty pass, large member. */
-    private static GenerationResult cascadeResult(Job j) {
-        GenerationResult small = j.first;
-        long layersRun = small.layersComputed() + j.firstExtraLayers;
-        if (!j.cascadeOutcome.deferred()) {
-            return small.withCost(layersRun, small.exitChecks(), small.decodeNanos());
-        }
-        GenerationResult large = j.slot.result();
-        return large.withCost(layersRun + large.layersComputed(), small.exitChecks() + large.exitChecks(),
-                small.decodeNanos() + large.decodeNanos());
+        return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b, null,
+                Wire.Usage.of(j.prompt.length, r.ids().length));
     }
 
     private void failRunning(Throwable e) {

@@ -218,9 +218,10 @@ class CommandsTest {
         assertThat(kept.get("cascade").get("members").toString()).isEqualTo("[\"stories260K.bin:3\",\"stories260K.bin\"]");
         assertThat(deferred.get("ids")).isEqualTo(full.get("ids"));
         assertThat(deferred.get("cascade").get("answered_by").asInt()).isEqualTo(1);
-        assertThat(deferred.get("layers_computed").asLong()).as("both members and the uncertainty pass")
-                .isEqualTo(small.get("layers_computed").asLong() + full.get("layers_computed").asLong()
-                        + deferred.get("cascade").get("extra_layers").asLong());
+        assertThat(deferred.get("layers_computed").asLong()).as("both members; the rule read what decoding saw")
+                .isEqualTo(small.get("layers_computed").asLong() + full.get("layers_computed").asLong());
+        assertThat(deferred.get("cascade").get("reason").asText()).isEqualTo("the last member answers what reaches it");
+        assertThat(kept.get("cascade").get("reason").asText()).contains("quantile-0.1 score").contains("<= threshold 2");
         assertThat(run("generate", "--model", STORIES.toString(), "--prompt", "a", "--mode", "cascade").status())
                 .isEqualTo(2);
 

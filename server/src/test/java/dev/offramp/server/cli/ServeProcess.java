@@ -53,10 +53,21 @@ final class ServeProcess implements AutoCloseable {
             throw new AssertionError("serve did not become ready:\n" + String.join("\n", output));
         }
         // Keep draining what it prints, so that it never blocks on a full pipe.
-        Thread drain = new Thread(() -> out.lines().forEach(line -> { }), "serve-output");
+        Thread drain = new Thread(() -> {
+            try {
+                out.lines().forEach(line -> { });
+            } catch (java.io.UncheckedIOException e) {
+                // the process was stopped: its output is closed
+            }
+        }, "serve-output");
         drain.setDaemon(true);
         drain.start();
         return new ServeProcess(process, base);
+    }
+
+    /** {@code http://127.0.0.1:PORT}. */
+    String base() {
+        return base;
     }
 
     /** POSTs {@code json} to {@code path} (e.g. /v1/completions). */

@@ -90,7 +90,7 @@ class EngineResilienceTest {
             public void start() {}
 
             @Override
-            public void token(int id, int exitLayer, LayerSignals signals, String textDelta) {
+            public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {
                 if (otherStreaming.getCount() == 0) {
                     throw new StackOverflowError("thrown by the test");
                 }

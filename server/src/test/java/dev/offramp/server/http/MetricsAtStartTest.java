@@ -59,8 +59,9 @@ class MetricsAtStartTest {
         String text = scrape();
         assertThat(text).contains("offramp_budget_outcome_total{model=\"stories260K.bin\",outcome=\"missed\"} 0.0")
                 .contains("offramp_requests_cancelled_total{model=\"stories260K.bin\",reason=\"client_stalled\"} 0.0")
-                .contains("offramp_cascade_deferrals_total{from=\"layers-1-3\",model=\"stories260K.bin\","
-                        + "to=\"full\"} 0.0")
+                .contains("offramp_cascade_deferrals_total{from=\"stories260K.bin:3\",model=\"stories260K.bin\","
+                        + "to=\"stories260K.bin\"} 0.0")
+                .contains("offramp_cascade_answered_total{member=\"stories260K.bin\",model=\"stories260K.bin\"} 0.0")
                 .contains("offramp_requests_rejected_total{model=\"stories260K.bin\",reason=\"queue_full\"} 0.0")
                 .contains("offramp_speculative_drafts_total{mode=\"self-speculative\",model=\"stories260K.bin\"} 0.0")
                 .contains("offramp_speculative_accepted_tokens_per_position_total{mode=\"self-speculative\","

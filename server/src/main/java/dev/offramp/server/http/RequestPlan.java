@@ -10,26 +10,70 @@ import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.policy.PolicySpecException;
 
 /** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
-final class Generation {
+final class RequestPlan {
     /** Tokens a cut through the text can add to a prefix's count beyond the whole's (merges spanning the cut). */
     private static final int CUT_MARGIN = 64;
 
-    private Generation() {}
+    private RequestPlan() {}
 
-    /**
-     * The prompt ids, what the engine is asked to generate, and the mode's name; for a cascade, the served cascade
-     * and the request its large member runs when the small member's answer is deferred.
-     */
-    record Prepared(int[] promptIds, GenerationRequest request, String mode, Cascade cascade,
-                    GenerationRequest deferred) {}
+    /** The prompt ids, what the engine is asked to generate (null for a cascade: its members run), the mode's name. */
+    record Prepared(int[] promptIds, GenerationRequest request, String mode) {
+        boolean cascade() {
+            return request == null;
+        }
+    }
 
     /**
      * @param defaultMode what runs when the request has no {@code early_exit} object
-     * @param cascade     the served cascade, or null when none is configured
+     * @param cascade     whether this server runs a cascade a request may choose
      * @param policies    the policies a spec may name
      */
-    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, Cascade cascade,
+    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, boolean cascade,
                             PolicyRegistry policies) {
+        int[] prompt = prompt(m, k);
+        checkAgainstModel(k.earlyExit(), m.config());
+        ModeOptions asked = (k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit())
+                .withDefaults(m.profile());  // a mode named without knobs takes the model's own defaults
+        Mode mode;
+        try {
+            mode = asked.toMode(m.config(), policies);
+        } catch (PolicySpecException e) {
+            throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw modeError(e.getMessage());
+        }
+        if (mode instanceof Mode.Cascade) {
+            if (!cascade) {
+                throw ApiException.invalid("early_exit.mode", "early_exit.mode: cascade is not configured on this "
+                        + "server (serve --cascade-members PATH[:K],… or --cascade-small-layers K, with "
+                        + "--cascade-rule RULE --cascade-threshold T)");
+            }
+            if (!asked.equals(new ModeOptions("cascade", null, null, null, null, null, null, null))) {
+                throw ApiException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the server "
+                        + "configures its members, rule and threshold)");
+            }
+            return new Prepared(prompt, null, "cascade");
+        }
+        return new Prepared(prompt, request(prompt, k, mode), mode.name());
+    }
+
+    /**
+     * A cascade member's part of a request: its prompt in the member's tokens, run in the member's mode (full or
+     * static), scored unless it is the last member. Ids are one tokenizer's: only a member of the served model takes
+     * {@code prompt_ids}.
+     */
+    static Prepared member(LoadedModel m, Knobs k, Mode mode, boolean scored, boolean servedModel) {
+        if (k.promptIds() != null && !servedModel) {
+            throw ApiException.invalid("prompt_ids", "prompt_ids: are one tokenizer's ids, and this cascade hands "
+                    + "the prompt to a member with its own tokenizer as text: send prompt");
+        }
+        int[] prompt = prompt(m, k);
+        GenerationRequest r = request(prompt, k, mode);
+        return new Prepared(prompt, scored ? r.scoredAs(mode) : r, mode.name());
+    }
+
+    /** The prompt's ids, checked against the model: vocabulary, context, room for max_tokens, top_k. */
+    private static int[] prompt(LoadedModel m, Knobs k) {
         ModelConfig c = m.config();
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
         int[] prompt = k.promptIds() != null ? k.promptIds()
@@ -54,30 +98,7 @@ final class Generation {
             throw ApiException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
                     + k.topK());
         }
-        checkAgainstModel(k.earlyExit(), c);
-        ModeOptions asked = (k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit())
-                .withDefaults(m.profile());  // a mode named without knobs takes the model's own defaults
-        if ("cascade".equals(asked.mode())) {
-            if (cascade == null) {
-                throw ApiException.invalid("early_exit.mode", "early_exit.mode: cascade is not configured on this "
-                        + "server (serve --cascade-small-layers K --cascade-rule RULE --cascade-threshold T)");
-            }
-            if (!asked.equals(new ModeOptions("cascade", null, null, null, null, null, null, null))) {
-                throw ApiException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the server "
-                        + "configures its members, rule and threshold)");
-            }
-            return new Prepared(prompt, request(prompt, k, new Mode.Static(cascade.smallLayers())), "cascade",
-                    cascade, request(prompt, k, new Mode.Full()));
-        }
-        Mode mode;
-        try {
-            mode = asked.toMode(c, policies);
-        } catch (PolicySpecException e) {
-            throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw modeError(e.getMessage());
-        }
-        return new Prepared(prompt, request(prompt, k, mode), mode.name(), null, null);
+        return prompt;
     }
 
     /**
@@ -98,7 +119,6 @@ final class Generation {
         return tokenizer.encode(text);
     }
 
-    /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
     /**
      * The mode parser's "knob: expected X, found Y" as the error about {@code early_exit.knob}; a message about no
      * one knob ("mode static: expected exit_layer, found none") stays about {@code early_exit}.
@@ -112,6 +132,7 @@ final class Generation {
         return ApiException.invalid("early_exit", "early_exit: " + message);
     }
 
+    /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
     private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
         if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
             throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
