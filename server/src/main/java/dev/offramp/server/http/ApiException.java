@@ -3,7 +3,10 @@ package dev.offramp.server.http;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 
-/** A request that cannot be served as asked: the status and the OpenAI-style error fields it maps to. */
+/**
+ * A request the HTTP layer refuses (its body, headers, route or key): the status and the OpenAI-style error fields.
+ * What the serving side refuses is a {@link ServingException}.
+ */
 public final class ApiException extends RuntimeException {
     private final HttpResponseStatus status;
     private final String type;
@@ -46,26 +49,6 @@ public final class ApiException extends RuntimeException {
                 sent ? "Incorrect API key provided: expected Authorization: Bearer with a key this server accepts"
                         : "You didn't provide an API key: expected Authorization: Bearer YOUR_KEY",
                 Map.of("WWW-Authenticate", "Bearer"));
-    }
-
-    /** 429 with {@code Retry-After}: the running batch and the waiting line are both full. */
-    public static ApiException overloaded(int maxRunning, int maxWaiting) {
-        return new ApiException(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "overloaded",
-                "server busy: " + maxRunning + " requests running and " + maxWaiting + " waiting; retry later",
-                Map.of("Retry-After", "1"));
-    }
-
-    /** The engine stopped a generation because its client left or stopped reading ({@code reason}). */
-    static ApiException cancelled(String reason) {
-        return new ApiException(HttpResponseStatus.valueOf(Metrics.CANCELLED_STATUS, "Client Closed Request"),
-                "server_error", null, reason, "generation cancelled: " + reason);
-    }
-
-    /** 503 with {@code Retry-After}: the job waited in the queue longer than the server allows. */
-    static ApiException queueTimeout(long waitedMs) {
-        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "queue_timeout",
-                "server busy: waited " + waitedMs + " ms in the queue, longer than allowed; retry later",
-                Map.of("Retry-After", "1"));
     }
 
     public static ApiException tooLarge(int limit) {

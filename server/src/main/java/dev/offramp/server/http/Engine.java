@@ -4,7 +4,6 @@ import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -123,10 +122,10 @@ public final class Engine implements AutoCloseable {
                 new ArrayBlockingQueue<>(limits.maxRunning() + limits.maxWaiting()), daemon("offramp-validate"),
                 (task, pool) -> {
                     if (pool.isShutdown()) {
-                        throw shuttingDown();
+                        throw ServingException.shuttingDown();
                     }
                     metrics.rejected("queue_full");
-                    throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
+                    throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
                 });
         this.thread = new Thread(() -> run(loader), "offramp-engine-" + modelId);
         thread.setDaemon(true);
@@ -151,11 +150,6 @@ public final class Engine implements AutoCloseable {
             // The scheduler fails a request for whatever it can cause; reaching here is a fault of the engine itself.
             LOG.error("the engine thread stopped; /health now answers 503", e);
         }
-    }
-
-    static ApiException shuttingDown() {
-        return new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "shutting_down",
-                "the server is shutting down");
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -228,7 +222,7 @@ public final class Engine implements AutoCloseable {
     /** 404 unless {@code requested} is absent or this engine's model id. */
     void checkModel(String requested) {
         if (requested != null && !requested.equals(modelId)) {
-            throw ApiException.notFound("model", "model_not_found",
+            throw ServingException.notFound("model", "model_not_found",
                     "model: expected " + modelId + ", found " + requested);
         }
     }
@@ -240,7 +234,7 @@ public final class Engine implements AutoCloseable {
      */
     void submit(Job job) {
         if (draining) {
-            throw shuttingDown();
+            throw ServingException.shuttingDown();
         }
         checkRunning();
         job.prepared = RequestPlan.prepare(awaitLoaded(), job.knobs, defaultMode, cascade != null, policies);
@@ -264,9 +258,8 @@ public final class Engine implements AutoCloseable {
 
     private void checkRunning() {
         if (model.isCompletedExceptionally() || closing || !alive()) {
-            throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "server_error", null, "model_unavailable",
-                    "model " + modelId + (closing ? " is shutting down" : model.isCompletedExceptionally()
-                            ? " failed to load" : " is not running"));
+            throw ServingException.unavailable("model " + modelId + (closing ? " is shutting down"
+                    : model.isCompletedExceptionally() ? " failed to load" : " is not running"));
         }
     }
 
@@ -275,12 +268,12 @@ public final class Engine implements AutoCloseable {
         if (newWork && draining) {
             // Checked again once counted: a drain that began meanwhile may already have seen the engine idle.
             admitted.decrementAndGet();
-            throw shuttingDown();
+            throw ServingException.shuttingDown();
         }
         if (accepted > limits.maxRunning() + limits.maxWaiting()) {
             admitted.decrementAndGet();
             metrics.rejected("queue_full");
-            throw ApiException.overloaded(limits.maxRunning(), limits.maxWaiting());
+            throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
         }
         metrics.waiting.incrementAndGet();
         waiting.add(job);

@@ -33,6 +33,9 @@ public final class Errors {
             return new Mapped(e.status(), new Body(new Detail(shorten(e.getMessage()), e.type(), shorten(e.param()),
                     e.code())), e.headers());
         }
+        if (t instanceof ServingException e) {
+            return serving(e);
+        }
         if (t instanceof IllegalArgumentException) {
             // The engine and the policy grammar say what was wrong in "expected X, found Y" form.
             return new Mapped(HttpResponseStatus.BAD_REQUEST,
@@ -43,6 +46,26 @@ public final class Errors {
         return new Mapped(HttpResponseStatus.INTERNAL_SERVER_ERROR, new Body(new Detail(
                 "internal error: the server could not complete this request (request id " + requestId + ")",
                 "server_error", null, "internal_error")), Map.of());
+    }
+
+    /** The serving side's reasons as HTTP: 429 and 503s that say when to retry, 499 for a client that left. */
+    private static Mapped serving(ServingException e) {
+        HttpResponseStatus status = switch (e.reason()) {
+            case INVALID -> HttpResponseStatus.BAD_REQUEST;
+            case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
+            case OVERLOADED -> HttpResponseStatus.TOO_MANY_REQUESTS;
+            case QUEUE_TIMEOUT, UNAVAILABLE, SHUTTING_DOWN -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case CANCELLED -> HttpResponseStatus.valueOf(Metrics.CANCELLED_STATUS, "Client Closed Request");
+        };
+        String type = switch (e.reason()) {
+            case INVALID, NOT_FOUND -> "invalid_request_error";
+            case OVERLOADED -> "rate_limit_error";
+            default -> "server_error";
+        };
+        Map<String, String> headers = e.reason() == ServingException.Reason.OVERLOADED
+                || e.reason() == ServingException.Reason.QUEUE_TIMEOUT ? Map.of("Retry-After", "1") : Map.of();
+        return new Mapped(status, new Body(new Detail(shorten(e.getMessage()), type, shorten(e.param()), e.code())),
+                headers);
     }
 
     private static String shorten(String s) {

@@ -38,18 +38,18 @@ final class RequestPlan {
         try {
             mode = asked.toMode(m.config(), policies);
         } catch (PolicySpecException e) {
-            throw ApiException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
+            throw ServingException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw modeError(e.getMessage());
         }
         if (mode instanceof Mode.Cascade) {
             if (!cascade) {
-                throw ApiException.invalid("early_exit.mode", "early_exit.mode: cascade is not configured on this "
+                throw ServingException.invalid("early_exit.mode", "early_exit.mode: cascade is not configured on this "
                         + "server (serve --cascade-members PATH[:K],… or --cascade-small-layers K, with "
                         + "--cascade-rule RULE --cascade-threshold T)");
             }
             if (!asked.equals(new ModeOptions("cascade", null, null, null, null, null, null, null))) {
-                throw ApiException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the server "
+                throw ServingException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the server "
                         + "configures its members, rule and threshold)");
             }
             return new Prepared(prompt, null, "cascade");
@@ -64,7 +64,7 @@ final class RequestPlan {
      */
     static Prepared member(LoadedModel m, Knobs k, Mode mode, boolean scored, boolean servedModel) {
         if (k.promptIds() != null && !servedModel) {
-            throw ApiException.invalid("prompt_ids", "prompt_ids: are one tokenizer's ids, and this cascade hands "
+            throw ServingException.invalid("prompt_ids", "prompt_ids: are one tokenizer's ids, and this cascade hands "
                     + "the prompt to a member with its own tokenizer as text: send prompt");
         }
         int[] prompt = prompt(m, k);
@@ -80,22 +80,22 @@ final class RequestPlan {
                 : encodeWithin(m.tokenizer(), k.prompt(), c.contextLength(), promptParam);
         for (int id : prompt) {
             if (id < 0 || id >= c.vocab()) {
-                throw ApiException.invalid(promptParam, "prompt_ids: expected ids in 0.." + (c.vocab() - 1)
+                throw ServingException.invalid(promptParam, "prompt_ids: expected ids in 0.." + (c.vocab() - 1)
                         + ", found " + id);
             }
         }
         if (prompt.length == 0 || prompt.length > c.contextLength()) {
-            throw ApiException.invalid(promptParam, promptParam + ": expected 1.." + c.contextLength()
+            throw ServingException.invalid(promptParam, promptParam + ": expected 1.." + c.contextLength()
                     + " tokens (the context length), found " + prompt.length);
         }
         int room = c.contextLength() - prompt.length + 1;
         if (k.maxTokens() > room) {
-            throw ApiException.invalid(k.maxTokensName(), k.maxTokensName() + ": expected at most " + room
+            throw ServingException.invalid(k.maxTokensName(), k.maxTokensName() + ": expected at most " + room
                     + " for a prompt of " + prompt.length + " tokens in a context of " + c.contextLength()
                     + ", found " + k.maxTokens());
         }
         if (k.topK() > c.vocab()) {
-            throw ApiException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
+            throw ServingException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
                     + k.topK());
         }
         return prompt;
@@ -112,7 +112,7 @@ final class RequestPlan {
             int cut = (int) chars - (Character.isHighSurrogate(text.charAt((int) chars - 1)) ? 1 : 0);
             int tokens = tokenizer.encode(text.substring(0, cut)).length;
             if (tokens > context + CUT_MARGIN) {
-                throw ApiException.invalid(param, param + ": expected 1.." + context + " tokens (the context "
+                throw ServingException.invalid(param, param + ": expected 1.." + context + " tokens (the context "
                         + "length), found more than " + (tokens - CUT_MARGIN) + " in its first " + cut + " characters");
             }
         }
@@ -123,27 +123,27 @@ final class RequestPlan {
      * The mode parser's "knob: expected X, found Y" as the error about {@code early_exit.knob}; a message about no
      * one knob ("mode static: expected exit_layer, found none") stays about {@code early_exit}.
      */
-    private static ApiException modeError(String message) {
+    private static ServingException modeError(String message) {
         int colon = message.indexOf(": ");
         String knob = colon < 0 ? "" : message.substring(0, colon);
         if (Knobs.EARLY_EXIT_FIELDS.contains(knob)) {
-            return ApiException.invalid("early_exit." + knob, "early_exit." + message);
+            return ServingException.invalid("early_exit." + knob, "early_exit." + message);
         }
-        return ApiException.invalid("early_exit", "early_exit: " + message);
+        return ServingException.invalid("early_exit", "early_exit: " + message);
     }
 
     /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
     private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
         if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
-            throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
+            throw ServingException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
                     + " (the model's layers), found " + e.exitLayer());
         }
         if (e.speedup() != null && e.speedup() > c.layers()) {
-            throw ApiException.invalid("early_exit.speedup", "early_exit.speedup: expected 1.." + c.layers()
+            throw ServingException.invalid("early_exit.speedup", "early_exit.speedup: expected 1.." + c.layers()
                     + " (the model's layers), found " + e.speedup());
         }
         if (e.prune() != null && e.prune() > c.vocab()) {
-            throw ApiException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) .. " + c.vocab()
+            throw ServingException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) .. " + c.vocab()
                     + " (the vocabulary), found " + e.prune());
         }
     }

@@ -56,7 +56,7 @@ final class Scheduler {
                 }
             }
         } finally {
-            ApiException down = Engine.shuttingDown();
+            ServingException down = ServingException.shuttingDown();
             failRunning(down);
             for (Job j; (j = waiting.poll()) != null; ) {
                 metrics.waiting.decrementAndGet();
@@ -99,7 +99,7 @@ final class Scheduler {
                 metrics.waiting.decrementAndGet();
                 metrics.rejected("queue_timeout");
                 released.run();
-                j.done.completeExceptionally(ApiException.queueTimeout((now - j.arrival) / 1_000_000));
+                j.done.completeExceptionally(ServingException.queueTimeout((now - j.arrival) / 1_000_000));
             }
         }
     }
@@ -119,7 +119,7 @@ final class Scheduler {
         if (j.client.disconnected()) {
             metrics.cancelled("client_disconnected");
             released.run();
-            j.done.completeExceptionally(ApiException.cancelled("client_disconnected"));
+            j.done.completeExceptionally(ServingException.cancelled("client_disconnected"));
             return;
         }
         try {
@@ -222,7 +222,7 @@ final class Scheduler {
                 continue;
             }
             if (j.cancelReason != null) {
-                j.done.completeExceptionally(ApiException.cancelled(j.cancelReason));
+                j.done.completeExceptionally(ServingException.cancelled(j.cancelReason));
                 continue;
             }
             j.done.complete(outcome(j, now));
