@@ -127,6 +127,8 @@ public final class Engine implements AutoCloseable {
                     metrics.rejected("queue_full");
                     throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
                 });
+        // Admitted jobs are running or waiting; the queue holds the waiting ones (one joining is counted running).
+        metrics.occupancy(this::running, waiting::size);
         this.thread = new Thread(() -> run(loader), "offramp-engine-" + modelId);
         thread.setDaemon(true);
         thread.start();
@@ -202,6 +204,11 @@ public final class Engine implements AutoCloseable {
         return draining;
     }
 
+    /** Accepted jobs not waiting: in the batch, or joining it. */
+    int running() {
+        return Math.max(0, admitted.get() - waiting.size());
+    }
+
     /** Nothing accepted is running or waiting. */
     boolean idle() {
         return admitted.get() == 0 && (cascade == null || cascade.idle());
@@ -275,7 +282,6 @@ public final class Engine implements AutoCloseable {
             metrics.rejected("queue_full");
             throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
         }
-        metrics.waiting.incrementAndGet();
         waiting.add(job);
     }
 

@@ -1,7 +1,7 @@
 package dev.offramp.server.http;
 
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.WriteTimeoutHandler;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * The pipeline of every connection: write timeout → HTTP codec → read deadlines → body aggregation with a size
  * limit → routing.
  */
-final class Initializer extends ChannelInitializer<SocketChannel> {
+final class Initializer extends ChannelInitializer<Channel> {
     /** Netty's defaults, named: beyond them a request is answered 414 (request line) or 431 (headers). */
     static final int MAX_LINE_BYTES = 4096;
     static final int MAX_HEADER_BYTES = 8192;
@@ -35,7 +35,7 @@ final class Initializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel ch) {
+    protected void initChannel(Channel ch) {
         clients.add(ch);  // removed by the group itself when the channel closes
         ch.pipeline()
                 // Outermost, so that it times the bytes' way out: a client that stops reading altogether is closed.

@@ -18,7 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 /**
  * The Prometheus metrics of ARCHITECTURE.md's contracts (names in base units; labels model, mode, route, status,
@@ -42,8 +42,6 @@ final class Metrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gc;  // null for a member's metrics: the process is measured once
     private final String model;
-    final AtomicInteger running = new AtomicInteger();
-    final AtomicInteger waiting = new AtomicInteger();
     private volatile double kvUsage;
     // The per-token meters, by mode: looked up once, not rebuilt for every token.
     private final Map<String, DistributionSummary> exitLayers = new ConcurrentHashMap<>();
@@ -62,10 +60,6 @@ final class Metrics implements AutoCloseable {
         this.model = model;
         this.registry = registry;
         this.gc = process ? new JvmGcMetrics() : null;
-        Gauge.builder("offramp.requests.running", running, AtomicInteger::get).tag("model", model)
-                .description("Requests in the running batch").register(registry);
-        Gauge.builder("offramp.requests.waiting", waiting, AtomicInteger::get).tag("model", model)
-                .description("Requests accepted and waiting to join the batch").register(registry);
         Gauge.builder("offramp.kv.cache.usage.ratio", this, m -> m.kvUsage).tag("model", model)
                 .description("KV cache positions in use over the positions the running limit can hold")
                 .register(registry);
@@ -87,6 +81,18 @@ final class Metrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /**
+     * The running and waiting gauges, read from the engine's own ledgers (what admission counts and the queue), so
+     * that no second count of the same requests can drift from them.
+     */
+    void occupancy(IntSupplier running, IntSupplier waiting) {
+        // Strong references: Micrometer holds a gauge's object weakly, and these lambdas have no other holder.
+        Gauge.builder("offramp.requests.running", running, IntSupplier::getAsInt).strongReference(true)
+                .tag("model", model).description("Requests in the running batch").register(registry);
+        Gauge.builder("offramp.requests.waiting", waiting, IntSupplier::getAsInt).strongReference(true)
+                .tag("model", model).description("Requests accepted and waiting to join the batch").register(registry);
     }
 
     void kvUsage(double ratio) {

@@ -59,7 +59,6 @@ final class Scheduler {
             ServingException down = ServingException.shuttingDown();
             failRunning(down);
             for (Job j; (j = waiting.poll()) != null; ) {
-                metrics.waiting.decrementAndGet();
                 j.done.completeExceptionally(down);
             }
             batch.close();
@@ -96,7 +95,6 @@ final class Scheduler {
         long now = nanoTime.getAsLong();
         for (Job j : waiting) {
             if (now - j.arrival > limit && waiting.remove(j)) {
-                metrics.waiting.decrementAndGet();
                 metrics.rejected("queue_timeout");
                 released.run();
                 j.done.completeExceptionally(ServingException.queueTimeout((now - j.arrival) / 1_000_000));
@@ -115,7 +113,6 @@ final class Scheduler {
     }
 
     private void join(Job j) {
-        metrics.waiting.decrementAndGet();
         if (j.client.disconnected()) {
             metrics.cancelled("client_disconnected");
             released.run();
@@ -135,7 +132,6 @@ final class Scheduler {
             return;
         }
         running.add(j);
-        metrics.running.incrementAndGet();
         try {
             j.sink.start();
         } catch (RuntimeException | Error e) {
@@ -215,7 +211,6 @@ final class Scheduler {
                 continue;
             }
             it.remove();
-            metrics.running.decrementAndGet();
             released.run();
             if (j.failure != null) {
                 j.done.completeExceptionally(j.failure);
@@ -258,7 +253,6 @@ final class Scheduler {
     private void failRunning(Throwable e) {
         for (Job j : running) {
             j.slot.cancel();
-            metrics.running.decrementAndGet();
             released.run();
             j.done.completeExceptionally(e);
         }

@@ -95,10 +95,10 @@ class DrainTest {
     }
 
     private static void awaitRunning(Server server, int n) throws InterruptedException {
-        for (int i = 0; i < 6000 && server.engine().metrics().running.get() < n; i++) {
+        for (int i = 0; i < 6000 && server.engine().running() < n; i++) {
             Thread.sleep(5);
         }
-        assertThat(server.engine().metrics().running.get()).isEqualTo(n);
+        assertThat(server.engine().running()).isEqualTo(n);
     }
 
     private static HttpRequest post(Server server, String body) {

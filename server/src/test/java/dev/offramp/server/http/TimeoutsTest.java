@@ -99,10 +99,10 @@ class TimeoutsTest {
         Job held = new Job(k, Job.Sink.text(() -> {}, delta -> {}), ex, ex.arrival());
         server.engine().submit(held);
         try {
-            for (int i = 0; i < 3000 && server.engine().metrics().running.get() == 0; i++) {
+            for (int i = 0; i < 3000 && server.engine().running() == 0; i++) {
                 Thread.sleep(10);
             }
-            assertThat(server.engine().metrics().running.get()).isEqualTo(1);
+            assertThat(server.engine().running()).isEqualTo(1);
             HttpResponse<String> r = ServerTest.CLIENT.send(java.net.http.HttpRequest.newBuilder(
                             EngineResilienceTest.uri(server, "/v1/completions"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
