@@ -46,18 +46,23 @@ try {
   await page.waitForSelector("#output .token", { timeout: 120_000 });
   const streaming = await page.evaluate(() => document.body.dataset.state);  // "running" if the trace was not in yet
   await page.waitForSelector("body:is([data-state=done], [data-state=error])", { timeout: 120_000 });
-  await page.hover("#output .token >> nth=0");
 
   const tokens = await page.$$eval("#output .token", (els) => els.map((e) => ({
     text: e.textContent,
     layer: Number(e.dataset.exitLayer),
     colour: getComputedStyle(e).backgroundColor,
-    title: e.title,
+    tip: e.dataset.tip,
+    signals: e.dataset.signals ? JSON.parse(e.dataset.signals) : null,
   })));
   const legend = await page.$$eval("#legend .swatch", (els) => els.map((e) => ({
     layer: Number(e.dataset.layer),
     colour: getComputedStyle(e).backgroundColor,
   })));
+  // Hover the first token a policy let leave early (its tooltip has signals), else the first; the screenshot shows it.
+  const hovered = Math.max(0, tokens.findIndex((t) => t.signals && t.layer < legend.length));
+  await page.hover(`#output .token >> nth=${hovered}`);
+  await page.waitForSelector("#tip:not([hidden])", { timeout: 10_000 });
+  const tip = await page.textContent("#tip");
   // Pixels the chart drew: nonzero once bars and the tokens/s line are on the canvas.
   const chartPixels = await page.$eval("#chart", (c) => {
     const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
@@ -74,8 +79,8 @@ try {
     return el ? { outcome: el.dataset.outcome, text: el.textContent } : null;
   });
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ state, policies, spec, streaming, tokens, legend, chartPixels, summary, budget,
-    requests, errors }));
+  console.log(JSON.stringify({ state, policies, spec, streaming, tokens, legend, hovered, tip, chartPixels, summary,
+    budget, requests, errors }));
 } finally {
   await browser.close();
 }

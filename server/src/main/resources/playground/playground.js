@@ -56,8 +56,10 @@ function tooltip(t, index) {
         lines.push(`${name}: ${Number.isInteger(v) ? v : v.toFixed(4)}`);
       }
     }
+  } else if (t.exit_layer >= depth()) {
+    lines.push("full depth: no policy check let it leave earlier");
   } else {
-    lines.push("no check let it leave early: it ran to the mode's depth (signals are traced where a token exits)");
+    lines.push("no policy signals: its mode or the latency budget set this depth");
   }
   return lines.join("\n");
 }
@@ -80,10 +82,28 @@ function addToken(t) {
   el.dataset.index = String(index);
   el.dataset.exitLayer = String(t.exit_layer);
   el.style.backgroundColor = layerColour(t.exit_layer, depth());
-  el.title = tooltip(t, index);
+  el.dataset.tip = tooltip(t, index);
+  if (t.signals) {
+    el.dataset.signals = JSON.stringify(t.signals);  // what a policy decided on, where one did
+  }
   el.textContent = t.text;
   $("output").append(el);
   drawChart();
+}
+
+// The hovered token's signals in a box below it: shown at once, line by line, and in screenshots (a title is not).
+function showTip(event) {
+  const tip = $("tip");
+  const token = event.target.closest ? event.target.closest(".token") : null;
+  if (!token) {
+    tip.hidden = true;
+    return;
+  }
+  tip.textContent = token.dataset.tip;
+  const box = token.getBoundingClientRect();
+  tip.style.left = `${Math.round(box.left + window.scrollX)}px`;
+  tip.style.top = `${Math.round(box.bottom + window.scrollY + 4)}px`;
+  tip.hidden = false;
 }
 
 // Bars: the exit layer of each token (left axis, 1..L); line: tokens/s (right axis).
@@ -258,6 +278,7 @@ async function generate(event) {
   state.times = [];
   state.rates = [];
   $("output").replaceChildren();
+  $("tip").hidden = true;
   const prompt = document.createElement("span");
   prompt.className = "prompt";
   prompt.textContent = $("prompt").value;
@@ -312,6 +333,8 @@ async function generate(event) {
 
 async function start() {
   $("form").addEventListener("submit", generate);
+  $("output").addEventListener("mouseover", showTip);
+  $("output").addEventListener("mouseleave", () => { $("tip").hidden = true; });
   $("mode").addEventListener("change", showMode);
   $("policy").addEventListener("change", () => {
     const card = state.policies.find((p) => p.name === $("policy").value);

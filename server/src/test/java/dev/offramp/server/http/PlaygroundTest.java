@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The playground end to end in headless Chromium (Debian's {@code chromium}, driven by {@code playwright-core} from
  * {@code server/src/test/node/playground.mjs}): the page loads its policies, a prompt is typed, a policy picked from
- * the server's list, and the streamed tokens carry their exit layers and the legend's colours. Its screenshot lands
- * in {@code server/target/playground.png}. A missing browser or package skips the test, unless
- * {@code OFFRAMP_REQUIRE_CLIENTS=1} (CI), where it fails.
+ * the server's list, and the streamed tokens carry their exit layers, the legend's colours and (hovered) their
+ * signals. Its screenshot lands in {@code server/target/playground.png}. A missing browser or package skips the
+ * test, unless {@code OFFRAMP_REQUIRE_CLIENTS=1} (CI), where it fails.
  */
 class PlaygroundTest {
     static final String SCRIPT = "server/src/test/node/playground.mjs";
@@ -92,13 +92,21 @@ class PlaygroundTest {
             assertThat(t.get("text").asText()).isEqualTo(served.get("text").asText());
             assertThat(layer).as("token %d", i).isEqualTo(served.get("exit_layer").asInt()).isBetween(1, 5);
             assertThat(t.get("colour").asText()).as("token %d at layer %d", i, layer).isEqualTo(legend.get(layer - 1));
-            assertThat(t.get("title").asText()).contains("exit layer " + layer + " of 5");
-            if (layer < 5) {  // an early exit shows the signal its policy decided on
-                assertThat(t.get("title").asText()).contains("top-1 probability: ");
+            assertThat(t.get("tip").asText()).contains("exit layer " + layer + " of 5");
+            // No budget cap at 60 s: every early exit is confidence's, and shows the signal it decided on.
+            if (layer < 5) {
+                assertThat(t.get("signals").get("top1_prob").asDouble()).isEqualTo(
+                        served.get("signals").get("top1_prob").asDouble()).isGreaterThanOrEqualTo(0.9);
+                assertThat(t.get("tip").asText()).contains("top-1 probability: ");
             }
             layers.add(layer);
         }
         assertThat(layers).as("exit layers of the stream").hasSizeGreaterThan(1);
+        // Hovering the first early exit shows its tooltip: its layer and signals.
+        int hovered = page.get("hovered").asInt();
+        assertThat(tokens.get(hovered).get("layer").asInt()).isLessThan(5);
+        assertThat(page.get("tip").asText()).isEqualTo(tokens.get(hovered).get("tip").asText())
+                .contains("top-1 probability: ");
 
         assertThat(page.get("chartPixels").asInt()).as("the chart drew").isPositive();
         assertThat(page.get("summary").asText()).startsWith(tokens.size() + " tokens, mode early-exit");
