@@ -94,23 +94,65 @@ public final class PolicyRegistry {
     }
 
     private static List<PolicyFactory> builtIns() {
+        String calm = "Schuster et al. 2022, \"Confident Adaptive Language Modeling\" (CALM)";
         return List.of(
-                PolicyFactory.withLayerKeys("confidence", List.of("threshold"),
+                PolicyFactory.withLayerKeys("confidence", new PolicyDoc("Exits once the top-1 softmax probability "
+                                + "reaches the threshold.", calm, "confidence:threshold=0.9,min_layer=3",
+                                List.of(PolicyDoc.Key.required("threshold", "the top-1 probability to reach, in "
+                                        + "(0, 1]"))),
                         p -> ThresholdPolicy.confidence(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys("margin", List.of("threshold"),
+                PolicyFactory.withLayerKeys("margin", new PolicyDoc("Exits once the gap between the top-1 and top-2 "
+                                + "softmax probabilities reaches the threshold (CALM's softmax response).", calm,
+                                "margin:threshold=0.1,min_layer=3,every=3",
+                                List.of(PolicyDoc.Key.required("threshold", "the top-1 minus top-2 gap to reach, in "
+                                        + "[0, 1]"))),
                         p -> ThresholdPolicy.margin(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys("entropy", List.of("threshold"),
+                PolicyFactory.withLayerKeys("entropy", new PolicyDoc("Exits once the entropy of the exit's softmax "
+                                + "falls to the threshold.", "Xin et al. 2020, \"DeeBERT: Dynamic Early Exiting for "
+                                + "Accelerating BERT Inference\"", "entropy:threshold=1.0,min_layer=3",
+                                List.of(PolicyDoc.Key.required("threshold", "the entropy to fall to, in nats, >= 0"))),
                         p -> ThresholdPolicy.entropy(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys("saturation", List.of("threshold"),
+                PolicyFactory.withLayerKeys("saturation", new PolicyDoc("Exits once consecutive layers' hidden states "
+                                + "are nearly parallel; needs no LM head.", calm + "; Tang et al. 2023, \"You Need "
+                                + "Multiple Exiting\" (MuE)", "saturation:threshold=0.95,min_layer=3",
+                                List.of(PolicyDoc.Key.required("threshold", "the cosine of h_l and h_(l-1) to reach, "
+                                        + "in [-1, 1]"))),
                         p -> ThresholdPolicy.saturation(p.number("threshold"), p.layers())),
-                PolicyFactory.withLayerKeys(PatiencePolicy.NAME, List.of("layers"),
+                PolicyFactory.withLayerKeys(PatiencePolicy.NAME, new PolicyDoc("Exits once that many consecutive "
+                                + "checked layers agree on the top token.", "Zhou et al. 2020, \"BERT Loses "
+                                + "Patience: Fast and Robust Inference with Early Exit\" (PABEE)",
+                                "patience:layers=2,min_layer=2",
+                                List.of(PolicyDoc.Key.optional("layers", "2", "how many checked layers must agree, "
+                                        + ">= 1"))),
                         p -> new PatiencePolicy(p.integer("layers", 2), p.layers())),
-                PolicyFactory.withLayerKeys(ConsistencyPolicy.NAME, List.of("threshold", "window"),
+                PolicyFactory.withLayerKeys(ConsistencyPolicy.NAME, new PolicyDoc("Exits once enough of the last "
+                                + "checked layers agree with the current top token.", "Xie et al. 2024, "
+                                + "\"Calibrating Reasoning in Language Models with Internal Consistency\"",
+                                "consistency:threshold=0.8,window=4",
+                                List.of(PolicyDoc.Key.optional("threshold", "0.8", "the fraction of the window that "
+                                                + "must agree, in (0, 1]"),
+                                        PolicyDoc.Key.optional("window", "4", "how many of the last checked layers "
+                                                + "are compared, >= 1"))),
                         p -> new ConsistencyPolicy(p.number("threshold", 0.8f), p.integer("window", 4), p.layers())),
-                PolicyFactory.withLayerKeys(DecayingPolicy.NAME, List.of("threshold", "tau", "horizon"),
+                PolicyFactory.withLayerKeys(DecayingPolicy.NAME, new PolicyDoc("Exits once the top-1 probability "
+                                + "reaches a threshold that decays along the sequence: clamp(0.9·threshold + "
+                                + "0.1·exp(−tau·t/horizon)) at position t.", calm, "decaying:threshold=0.9",
+                                List.of(PolicyDoc.Key.required("threshold", "the threshold λ the decay tends to, in "
+                                                + "(0, 1]"),
+                                        PolicyDoc.Key.optional("tau", "4", "the decay rate τ, >= 0"),
+                                        PolicyDoc.Key.optional("horizon", "64", "the sequence length N the decay is "
+                                                + "measured over, >= 1"))),
                         p -> new DecayingPolicy(p.number("threshold"), p.number("tau", 4), p.integer("horizon", 64),
                                 p.layers())),
-                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer"))));
+                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer")),
+                        new PolicyDoc("Every token exits at that layer: the first layers as a sub-model.",
+                                "Kavehzadeh et al. 2024, \"Sorted LLaMA\" (SoFT, sorted fine-tuning)",
+                                "static:layer=3", List.of(PolicyDoc.Key.required("layer", "the exit layer, >= 1")))));
+    }
+
+    /** The leaf policies' factories, in registration order (built-ins first): what {@code GET /v1/policies} lists. */
+    public List<PolicyFactory> factories() {
+        return names.stream().map(factories::get).toList();
     }
 
     /** The leaf policy names, in registration order. */

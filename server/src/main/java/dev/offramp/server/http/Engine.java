@@ -181,6 +181,11 @@ public final class Engine implements AutoCloseable {
         return created;
     }
 
+    /** The policies requests may name: what {@code GET /v1/policies} lists. */
+    PolicyRegistry policies() {
+        return policies;
+    }
+
     ChatTemplate chatTemplate() {
         return chat;
     }
