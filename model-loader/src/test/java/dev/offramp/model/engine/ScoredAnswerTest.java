@@ -7,8 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
-import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
+import dev.offramp.model.ForcedPass;
 import dev.offramp.model.Transformer;
 import dev.offramp.policy.calibrate.TokenUncertainty;
 import java.nio.file.Path;
@@ -67,18 +66,18 @@ class ScoredAnswerTest {
         int vocab = tf.config().vocab();
         double[] lp = new double[n];
         double[] top = new double[n];
-        try (Sequence seq = tf.newSequence(); Step step = tf.step(seq, fed)) {
-            for (int l = 1; l <= depth; l++) {
-                step.runLayer(l);
+        ForcedPass.run(tf, fed, depth, layer -> {
+            if (layer.layer() < depth) {
+                return;
             }
-            float[] logits = step.exitLogitsAll(0);
+            float[] logits = layer.logits();
             for (int i = 0; i < n; i++) {
                 int off = (prompt.length - 1 + i) * vocab;
                 double lse = SignalMath.logSumExp(logits, off, vocab);
                 lp[i] = logits[off + answer[i]] - lse;
                 top[i] = Math.exp(logits[off + SignalMath.argmax(logits, off, vocab)] - lse);
             }
-        }
+        });
         return new TokenUncertainty(lp, top);
     }
 }

@@ -1,9 +1,8 @@
 package dev.offramp.server.cli;
 
+import dev.offramp.model.ForcedPass;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.ModelConfig;
-import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
@@ -58,13 +57,13 @@ final class LayersCommand implements Callable<Integer> {
             int t = ids.length;
             float[] hidden = new float[c.layers() * t * c.hidden()];
             float[] logits = new float[c.layers() * t * c.vocab()];
-            try (Sequence seq = tf.newSequence(); Step step = tf.step(seq, ids)) {
-                for (int l = 1; l <= c.layers(); l++) {
-                    step.runLayer(l);
-                    System.arraycopy(step.hidden(0), 0, hidden, (l - 1) * t * c.hidden(), t * c.hidden());
-                    System.arraycopy(step.exitLogitsAll(0), 0, logits, (l - 1) * t * c.vocab(), t * c.vocab());
+            ForcedPass.run(tf, ids, c.layers(), layer -> {
+                int l = layer.layer();
+                if (l > 0) {
+                    System.arraycopy(layer.hidden(), 0, hidden, (l - 1) * t * c.hidden(), t * c.hidden());
+                    System.arraycopy(layer.logits(), 0, logits, (l - 1) * t * c.vocab(), t * c.vocab());
                 }
-            }
+            });
             Path file = out;
             SafetensorsWriter.write(file, List.of(
                     HostTensor.of("layer_hidden", new long[] {c.layers(), t, c.hidden()}, hidden),
