@@ -24,6 +24,7 @@
 #   OFFRAMP_KV --kv   OFFRAMP_PRUNE --prune   OFFRAMP_SPEEDUP --speedup   OFFRAMP_DRAFT --draft
 #   OFFRAMP_DRAFT_STOP --draft-stop   OFFRAMP_CASCADE_SMALL_LAYERS --cascade-small-layers
 #   OFFRAMP_CASCADE_RULE --cascade-rule   OFFRAMP_CASCADE_THRESHOLD --cascade-threshold
+#   OFFRAMP_CASCADE_MEMBERS --cascade-members   OFFRAMP_CASCADE_REMOTE_TIMEOUT_S --cascade-remote-timeout-s
 # JVM and paths:
 #   OFFRAMP_HEAP (default 1g): a fixed, pre-touched heap, -Xms = -Xmx and -XX:+AlwaysPreTouch (ARCHITECTURE.md's measured
 #     flags); OFFRAMP_JAVA_OPTS replaces those flags entirely, as it does for ./offramp.
@@ -114,6 +115,8 @@ if [ "$command" = serve ]; then
     option OFFRAMP_CASCADE_SMALL_LAYERS --cascade-small-layers
     option OFFRAMP_CASCADE_RULE --cascade-rule
     option OFFRAMP_CASCADE_THRESHOLD --cascade-threshold
+    option OFFRAMP_CASCADE_MEMBERS --cascade-members
+    option OFFRAMP_CASCADE_REMOTE_TIMEOUT_S --cascade-remote-timeout-s
   )" || exit 2
   old_ifs=$IFS
   IFS='

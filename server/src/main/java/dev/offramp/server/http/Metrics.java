@@ -60,6 +60,11 @@ final class Metrics implements AutoCloseable {
         this.model = model;
         this.registry = registry;
         this.gc = process ? new JvmGcMetrics() : null;
+        if (process) {
+            // promtool's lint refuses these two names (an abbreviated unit; a _count suffix on a gauge).
+            registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                    || id.getName().equals("system.cpu.count")));
+        }
         Gauge.builder("offramp.kv.cache.usage.ratio", this, m -> m.kvUsage).tag("model", model)
                 .description("KV cache positions in use over the positions the running limit can hold")
                 .register(registry);
