@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.PluginOptions;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -57,6 +58,9 @@ final class GenerateCommand implements Callable<Integer> {
     private ModeFlags modeFlags = new ModeFlags();
 
     @Mixin
+    private PluginOptions plugins = new PluginOptions();
+
+    @Mixin
     private CascadeArgs cascade = new CascadeArgs();
 
     @Option(names = "--cascade-members", paramLabel = "PATH[:K],PATH...", description = "--mode cascade across "
@@ -79,7 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         }
         ModeOptions modeOptions = modeFlags.modeOptions("generate");
-        PolicyRegistry policies = modeFlags.policies(System.getenv());
+        PolicyRegistry policies = plugins.policies(System.getenv());
         modelOptions.validate();
         boolean cascading = "cascade".equals(modeOptions.mode());
         if (cascading != (cascade.rule != null || cascadeMembers != null)) {

@@ -1,6 +1,7 @@
 package dev.offramp.server.cli;
 
 import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.PluginOptions;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -23,8 +24,8 @@ import picocli.CommandLine.Option;
 
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = "The HTTP server (OpenAI's completions and chat, /v1/generate, /metrics) on one model until "
-                + "SIGTERM or SIGINT, which drain the requests in flight.")
+        description = {"The HTTP server on one model: OpenAI's completions and chat, /v1/generate, /metrics.",
+                       "It serves until SIGTERM or SIGINT, which drain the requests in flight."})
 final class ServeCommand implements Callable<Integer> {
     private static final ServerConfig.Timeouts T = ServerConfig.Timeouts.DEFAULT;
     private static final Engine.Limits D = Engine.Limits.DEFAULT;
@@ -94,6 +95,9 @@ final class ServeCommand implements Callable<Integer> {
     private ModeFlags modeFlags = new ModeFlags();
 
     @Mixin
+    private PluginOptions plugins = new PluginOptions();
+
+    @Mixin
     private CascadeArgs cascade = new CascadeArgs();
 
     @Mixin
@@ -141,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
-        PolicyRegistry policies = modeFlags.policies(System.getenv());
+        PolicyRegistry policies = plugins.policies(System.getenv());
         Engine engine = new Engine(model.model().getFileName().toString(), model::load,
                 ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve"), policies);
         Server server = new Server(config, engine).start();
