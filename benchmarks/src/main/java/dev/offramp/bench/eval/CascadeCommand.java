@@ -106,7 +106,7 @@ public final class CascadeCommand implements Callable<Integer> {
                     uncertainty.add(AnswerUncertainty.of(s.model.transformer(), small, prompt, a.ids()));
                     agreed += agrees[i] ? 1 : 0;
                     bar.step();
-                    bar.figure(String.format(Locale.ROOT, "the small member agrees on %.3f", agreed / (i + 1.0)));
+                    bar.figure(String.format(Locale.ROOT, "small member agrees %.3f", agreed / (i + 1.0)));
                 }
             }
             int half = s.prompts.size() / 2;

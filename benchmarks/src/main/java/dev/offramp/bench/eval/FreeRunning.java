@@ -42,7 +42,7 @@ final class FreeRunning {
         }
     }
 
-    /** {@code task}: the progress bar's name; it counts prompts and shows the agreement and speed so far. */
+    /** {@code task}: the progress bar's name; it counts prompts and shows the agreement per token and speed so far. */
     FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode, Progress progress, String task) {
         Tally full = new Tally();
         Tally m = new Tally();
@@ -54,7 +54,7 @@ final class FreeRunning {
                 m.add(r, promptLayers(mode, prompt.length, layers));
                 m.sameChoice += sameChoice(prompt, r.ids());
                 bar.step();
-                bar.figure(String.format(Locale.ROOT, "agreement/token %.3f, %.1f tok/s",
+                bar.figure(String.format(Locale.ROOT, "agreement %.3f, %.1f tok/s",
                         (double) m.sameChoice / m.tokens, m.tokensPerSecond()));
             }
         }

@@ -59,7 +59,7 @@ final class TeacherForcing {
                 }
                 count += end - start;
                 bar.step();
-                bar.figure(String.format(Locale.ROOT, "agreement %.3f, mean exit layer %.2f", (double) agree / count,
+                bar.figure(String.format(Locale.ROOT, "agreement %.3f, exit layer %.2f", (double) agree / count,
                         (double) exitLayers / count));
             }
         }

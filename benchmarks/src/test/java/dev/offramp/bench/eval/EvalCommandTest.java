@@ -69,7 +69,7 @@ class EvalCommandTest {
             assertThat(r.status()).as(r.err()).isZero();
         }
         assertThat(terminal.err()).contains("loading stories260K.bin").contains("free-running").contains("2/2")
-                .contains("agreement/token 1.000").contains("teacher-forced").contains("mean exit layer 5.00");
+                .contains("agreement 1.000").contains("teacher-forced").contains("exit layer 5.00");
         for (BenchCli.Run quiet : List.of(piped, json)) {
             assertThat(quiet.err()).doesNotContain("\r").doesNotContain("free-running")
                     .doesNotContain("teacher-forced").doesNotContain("loading stories260K.bin");
