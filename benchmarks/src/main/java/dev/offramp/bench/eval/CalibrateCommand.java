@@ -1,7 +1,7 @@
 package dev.offramp.bench.eval;
 
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.ExitKnobs;
-import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Mode;
@@ -72,18 +72,15 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-    private final PrintStream out;
-    private final Progress progress;
 
-    public CalibrateCommand(Path defaultModel, Path defaultText, PrintStream out, Progress progress) {
+    public CalibrateCommand(CliContext context) {
         // The first half by default: the second stays unseen, to test the certificate on.
-        this.harness = new HarnessOptions(defaultModel, defaultText, "first", 50, 64);
-        this.out = out;
-        this.progress = progress;
+        this.harness = new HarnessOptions(context, "first", 50, 64);
     }
 
     @Override
     public Integer call() {
+        PrintStream out = harness.out();
         String template = policy.contains("{t}") ? policy : policy + ":threshold={t}";
         String name = template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
         if (values == null && !GRIDS.containsKey(name)) {
@@ -97,7 +94,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                     + epsilon + " and " + delta);
         }
         PValue pValue = pValue(pValueName);
-        try (EvalSession s = EvalSession.open(harness, progress)) {
+        try (EvalSession s = EvalSession.open(harness, harness.progress())) {
             List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
             for (String v : grid) {
                 modes.add(s.mode(new ModeOptions("early-exit", template.replace("{t}", v), null, knobs.kv(),

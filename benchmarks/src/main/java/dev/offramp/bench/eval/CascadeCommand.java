@@ -1,5 +1,6 @@
 package dev.offramp.bench.eval;
 
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.AnswerUncertainty;
@@ -59,8 +60,6 @@ public final class CascadeCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-    private final PrintStream out;
-    private final Progress progress;
 
     /** One rule's curve on the evaluation prompts. */
     record RuleCurve(String rule, List<CascadeCurvePoint> points) {
@@ -76,17 +75,16 @@ public final class CascadeCommand implements Callable<Integer> {
         }
     }
 
-    public CascadeCommand(Path defaultModel, Path defaultText, PrintStream out, Progress progress) {
+    public CascadeCommand(CliContext context) {
         // Short answers by default: answer-level agreement over long continuations is almost never exact.
-        this.harness = new HarnessOptions(defaultModel, defaultText, "all", 400, 8);
-        this.out = out;
-        this.progress = progress;
+        this.harness = new HarnessOptions(context, "all", 400, 8);
     }
 
     @Override
     public Integer call() {
+        PrintStream out = harness.out();
         System.setProperty("java.awt.headless", "true");
-        try (EvalSession s = EvalSession.open(harness, progress)) {
+        try (EvalSession s = EvalSession.open(harness, harness.progress())) {
             int layers = s.model.config().layers();
             if (small < 1 || small >= layers) {
                 throw new IllegalArgumentException("--small-layers: expected 1.." + (layers - 1) + ", found "
@@ -95,7 +93,7 @@ public final class CascadeCommand implements Callable<Integer> {
             Generator gen = new Generator(s.model.transformer(), System::nanoTime);
             List<TokenUncertainty> uncertainty = new ArrayList<>();
             boolean[] agrees = new boolean[s.prompts.size()];
-            try (Progress.Bar bar = progress.start("cascade", s.prompts.size())) {
+            try (Progress.Bar bar = harness.progress().start("cascade", s.prompts.size())) {
                 int agreed = 0;
                 for (int i = 0; i < s.prompts.size(); i++) {
                     int[] prompt = s.prompts.get(i);

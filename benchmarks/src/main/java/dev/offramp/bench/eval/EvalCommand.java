@@ -1,14 +1,13 @@
 package dev.offramp.bench.eval;
 
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.ModeFlags;
-import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.StaticPolicy;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,20 +35,17 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-    private final PrintStream out;
-    private final Progress progress;
 
-    public EvalCommand(Path defaultModel, Path defaultText, PrintStream out, Progress progress) {
-        this.harness = new HarnessOptions(defaultModel, defaultText, "all", 50, 64);
-        this.out = out;
-        this.progress = progress;
+    public EvalCommand(CliContext context) {
+        this.harness = new HarnessOptions(context, "all", 50, 64);
     }
 
     @Override
     public Integer call() {
+        PrintStream out = harness.out();
         HarnessOptions.atLeast("--teacher-tokens", teacherTokens, 0);
         ModeOptions knobs = modeFlags.modeOptions("eval");
-        try (EvalSession s = EvalSession.open(harness, progress.unless(json))) {
+        try (EvalSession s = EvalSession.open(harness, harness.progress().unless(json))) {
             Mode mode = s.mode(knobs);
             s.warmUp(mode);
             FreeRunResult free = s.freeRunning(mode, "free-running");

@@ -1,9 +1,12 @@
 package dev.offramp.bench.eval;
 
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.PluginOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.policy.PolicyRegistry;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -12,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /**
  * What the evaluation commands run on and how much of it, a picocli mixin: the model options of every model-loading
- * command, the plug-in policies, the held-out text and the sizes. A command sets its defaults by constructing it.
+ * command, the plug-in policies, the held-out text and the sizes; and where their output and progress go. A command
+ * sets its defaults by constructing it.
  */
 final class HarnessOptions {
     @Option(names = "--text", paramLabel = "FILE", description = "The held-out text prompts are cut from. Default: "
@@ -45,11 +49,14 @@ final class HarnessOptions {
     @Mixin
     private PluginOptions plugins = new PluginOptions();
 
+    private final CliContext context;
     private final Path defaultText;
 
-    HarnessOptions(Path defaultModel, Path defaultText, String half, int prompts, int newTokens) {
-        this.model = new ModelOptions(defaultModel);
-        this.defaultText = defaultText;
+    HarnessOptions(CliContext context, String half, int prompts, int newTokens) {
+        this.context = context;
+        this.model = new ModelOptions(context.defaultModel());
+        // The default model's held-out text, from the fixtures beside the checkout.
+        this.defaultText = context.home().resolve("../shared/data/kjv-fortunes-calibration.txt").normalize();
         this.half = half;
         this.prompts = prompts;
         this.newTokens = newTokens;
@@ -70,6 +77,14 @@ final class HarnessOptions {
         }
         model.validate();
         return this;
+    }
+
+    PrintStream out() {
+        return context.out();
+    }
+
+    Progress progress() {
+        return context.progress();
     }
 
     ModelOptions model() {

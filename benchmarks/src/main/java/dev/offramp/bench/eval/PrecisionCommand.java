@@ -6,11 +6,10 @@ import dev.offramp.model.LoadedModel;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
-import dev.offramp.model.cli.Progress;
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Sampler;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,20 +33,17 @@ public final class PrecisionCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-    private final PrintStream out;
-    private final Progress progress;
 
-    public PrecisionCommand(Path defaultModel, Path defaultText, PrintStream out, Progress progress) {
-        this.harness = new HarnessOptions(defaultModel, defaultText, "all", 50, 64);
-        this.out = out;
-        this.progress = progress;
+    public PrecisionCommand(CliContext context) {
+        this.harness = new HarnessOptions(context, "all", 50, 64);
     }
 
     @Override
     public Integer call() {
+        PrintStream out = harness.out();
         HarnessOptions.atLeast("--tokens", tokens, 2);
         // the session loads the model on --kernels and tokenizes the held-out text; the reference loads beside it
-        try (EvalSession s = EvalSession.open(harness, progress);
+        try (EvalSession s = EvalSession.open(harness, harness.progress());
              LoadedModel ref = LoadedModel.open(harness.model().model(), harness.model().tokenizer(),
                      DjlRuntime.start(harness.model().threads()), harness.model().device(),
                      KernelOptions.reference())) {

@@ -1,7 +1,7 @@
 package dev.offramp.bench.eval;
 
+import dev.offramp.model.cli.CliContext;
 import dev.offramp.model.cli.ExitKnobs;
-import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Mode;
@@ -46,24 +46,21 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-    private final PrintStream out;
-    private final Progress progress;
 
-    public SweepCommand(Path defaultModel, Path defaultText, PrintStream out, Progress progress) {
-        this.harness = new HarnessOptions(defaultModel, defaultText, "all", 50, 64);
-        this.out = out;
-        this.progress = progress;
+    public SweepCommand(CliContext context) {
+        this.harness = new HarnessOptions(context, "all", 50, 64);
     }
 
     @Override
     public Integer call() {
+        PrintStream out = harness.out();
         System.setProperty("java.awt.headless", "true");  // the plot is drawn off-screen, with or without a display
         if (!template.contains("{t}")) {
             throw new UsageException("sweep: --policy expected a spec with {t} where each value goes, found "
                     + template);
         }
         List<String> vs = values.stream().map(String::strip).toList();
-        try (EvalSession s = EvalSession.open(harness, progress)) {
+        try (EvalSession s = EvalSession.open(harness, harness.progress())) {
             List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
             for (String v : vs) {
                 modes.add(s.mode(new ModeOptions(null, template.replace("{t}", v), null, knobs.kv(), knobs.prune(),
