@@ -12,8 +12,9 @@ import java.util.List;
 public final class Commands implements CommandSet {
     @Override
     public List<Object> commands(CliContext c) {
-        return List.of(new GenerateCommand(c.defaultModel(), c.out()), new LayersCommand(c.defaultModel(), c.out()),
-                new ServeCommand(c.defaultModel(), c.out()));
+        return List.of(new GenerateCommand(c.defaultModel(), c.out(), c.progress()),
+                new LayersCommand(c.defaultModel(), c.out()),
+                new ServeCommand(c.defaultModel(), c.out(), c.progress()));
     }
 
     /** The whole command line in-process (tests): every module's commands, this default model, no progress bars. */

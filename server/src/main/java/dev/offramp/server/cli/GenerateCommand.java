@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.cli.ModeFlags;
 import dev.offramp.model.cli.PluginOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -71,10 +72,12 @@ final class GenerateCommand implements Callable<Integer> {
     private ModelOptions modelOptions;
 
     private final PrintStream out;
+    private final Progress progress;
 
-    GenerateCommand(Path defaultModel, PrintStream out) {
+    GenerateCommand(Path defaultModel, PrintStream out, Progress progress) {
         this.modelOptions = new ModelOptions(defaultModel);
         this.out = out;
+        this.progress = progress;
     }
 
     @Override
@@ -89,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (cascading != (cascade.rule != null || cascadeMembers != null)) {
             throw new UsageException("generate: --mode cascade and the --cascade-* flags go together");
         }
-        try (CascadeRun models = new CascadeRun(modelOptions)) {
+        try (CascadeRun models = new CascadeRun(modelOptions, progress.unless(json))) {
             LoadedModel model;
             GenerationResult r;
             CascadeRun.Trace trace = null;

@@ -2,6 +2,7 @@ package dev.offramp.server.cli;
 
 import dev.offramp.model.cli.ModeFlags;
 import dev.offramp.model.cli.PluginOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -104,10 +105,12 @@ final class ServeCommand implements Callable<Integer> {
     private ModelOptions modelOptions;
 
     private final PrintStream out;
+    private final Progress progress;
 
-    ServeCommand(Path defaultModel, PrintStream out) {
+    ServeCommand(Path defaultModel, PrintStream out, Progress progress) {
         this.modelOptions = new ModelOptions(defaultModel, "auto", servingThreads());
         this.out = out;
+        this.progress = progress;
     }
 
     /**
@@ -146,7 +149,7 @@ final class ServeCommand implements Callable<Integer> {
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
         PolicyRegistry policies = plugins.policies(System.getenv());
-        Engine engine = new Engine(model.model().getFileName().toString(), model::load,
+        Engine engine = new Engine(model.model().getFileName().toString(), () -> model.load(model.model(), progress),
                 ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve"), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {
