@@ -157,15 +157,36 @@ function _complete_offramp() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} generate" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} layers" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} serve" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} bench" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} eval" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} sweep" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} calibrate" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cascade" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} precision" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} load" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_offramp; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
   local cmds0=(generate)
   local cmds1=(layers)
   local cmds2=(serve)
-  local cmds3=(help)
+  local cmds3=(bench)
+  local cmds4=(eval)
+  local cmds5=(sweep)
+  local cmds6=(calibrate)
+  local cmds7=(cascade)
+  local cmds8=(precision)
+  local cmds9=(load)
+  local cmds10=(help)
 
-  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds10[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds9[@]}"; then _picocli_offramp_load; return $?; fi
+  if CompWordsContainsArray "${cmds8[@]}"; then _picocli_offramp_precision; return $?; fi
+  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_offramp_cascade; return $?; fi
+  if CompWordsContainsArray "${cmds6[@]}"; then _picocli_offramp_calibrate; return $?; fi
+  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_offramp_sweep; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_offramp_eval; return $?; fi
+  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_offramp_bench; return $?; fi
   if CompWordsContainsArray "${cmds2[@]}"; then _picocli_offramp_serve; return $?; fi
   if CompWordsContainsArray "${cmds1[@]}"; then _picocli_offramp_layers; return $?; fi
   if CompWordsContainsArray "${cmds0[@]}"; then _picocli_offramp_generate; return $?; fi
@@ -179,7 +200,7 @@ function _picocli_offramp() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve help"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -507,12 +528,550 @@ function _picocli_offramp_serve() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `bench` subcommand.
+function _picocli_offramp_bench() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--threads' '--kernels' '--device'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--device')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local currIndex
+    currIndex=$(currentPositionalIndex "bench" "${arg_opts}" "${flag_opts}")
+    if (( currIndex >= 0 && currIndex <= 2147483647 )); then
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      positionals=$( compgen -f -- "${curr_word}" ) # files
+    fi
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `eval` subcommand.
+function _picocli_offramp_eval() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--json' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--teacher-tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--mode')
+      return
+      ;;
+    '--policy')
+      return
+      ;;
+    '--exit-layer')
+      return
+      ;;
+    '--kv')
+      return
+      ;;
+    '--prune')
+      return
+      ;;
+    '--speedup')
+      return
+      ;;
+    '--draft')
+      return
+      ;;
+    '--draft-stop')
+      return
+      ;;
+    '--profile')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--teacher-tokens')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `sweep` subcommand.
+function _picocli_offramp_sweep() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--policy' '--values' '--out' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--policy')
+      return
+      ;;
+    '--values')
+      return
+      ;;
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--kv')
+      return
+      ;;
+    '--prune')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `calibrate` subcommand.
+function _picocli_offramp_calibrate() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--policy' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--policy')
+      return
+      ;;
+    '--epsilon')
+      return
+      ;;
+    '--delta')
+      return
+      ;;
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--values')
+      return
+      ;;
+    '--p-value')
+      return
+      ;;
+    '--kv')
+      return
+      ;;
+    '--prune')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `cascade` subcommand.
+function _picocli_offramp_cascade() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--small-layers' '--out' '--points' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--small-layers')
+      return
+      ;;
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--points')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `precision` subcommand.
+function _picocli_offramp_precision() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--tokens')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `load` subcommand.
+function _picocli_offramp_load() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--json' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--url' '--streams' '--requests-per-stream' '--max-tokens' '--prompts' '--early-exit'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--url')
+      return
+      ;;
+    '--streams')
+      return
+      ;;
+    '--requests-per-stream')
+      return
+      ;;
+    '--max-tokens')
+      return
+      ;;
+    '--prompts')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--early-exit')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `help` subcommand.
 function _picocli_offramp_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load"
   local flag_opts="'-h' '--help'"
   local arg_opts=""
 
@@ -533,3 +1092,4 @@ function _picocli_offramp_help() {
 # The `-o default` option means that if the function generated no matches, the
 # default Bash completions and the Readline default filename completions are performed.
 complete -F _complete_offramp -o default offramp offramp.sh offramp.bash
+

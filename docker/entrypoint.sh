@@ -1,6 +1,6 @@
 #!/bin/sh
 # Offramp's container entry point: maps OFFRAMP_* environment variables onto `serve`'s command-line options, then
-# execs the JVM with the launcher's classpath (server/target/classes + server/target/lib/*, as ./offramp runs it).
+# execs the JVM with the server's classpath (server/target/classes + server/target/lib/*: ./offramp's, less the benchmarks).
 #
 #   entrypoint.sh                        serve, configured by the environment
 #   entrypoint.sh [serve] --opt value …  serve; these options come after the mapped ones, so they win

@@ -1,6 +1,9 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.ModelLoadException;
+import dev.offramp.model.cli.CliContext;
+import dev.offramp.model.cli.ExitKnobs;
+import dev.offramp.model.cli.UsageException;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.Profile;
@@ -12,117 +15,129 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./offramp calibrate}: the most aggressive threshold of an early-exit policy whose risk — the fraction of
  * generated tokens that differ from full depth's greedy choice given the same prefix — is certified at most epsilon
  * with confidence 1 - delta, by Learn-then-Test (Angelopoulos et al. 2021): fixed-sequence testing from the most
  * conservative threshold down, each measured free-running on prompts from (by default) the first half of the text.
- * Writes a profile that {@code generate}, {@code eval} and {@code serve} load with {@code --profile}. Exit 0 on
- * success (also when nothing could be certified: the profile says so), 1 when a file cannot be read or written, 2 on
- * a usage error.
+ * Writes a profile that {@code generate}, {@code eval} and {@code serve} load with {@code --profile}. Exit 0 also when
+ * nothing could be certified: the profile says so.
  */
-public final class CalibrateCommand {
-    static final String USAGE = "usage: calibrate [--model PATH] [--text FILE] --policy NAME|SPEC_WITH_{t} --epsilon E "
-            + "--delta D --out PROFILE.json [--values v1,v2,... (most conservative first)] [--half first|second|all] "
-            + "[--kv recompute|propagate] [--prune K] [--p-value binomial|hoeffding-bentkus] [--prompts N] "
-            + "[--prompt-tokens P] [--new-tokens M] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] "
-            + "[--tokenizer PATH]";
+@Command(name = "calibrate", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"Certifies a policy threshold for a risk (writes PROFILE.json).",
+                       "Learn-then-Test: the most aggressive threshold whose risk (tokens unlike full depth's greedy "
+                               + "choice) is at most epsilon with confidence 1 - delta, tested most conservative "
+                               + "first; exit 0 also when none is certified (the profile says so)."})
+public final class CalibrateCommand implements Callable<Integer> {
     /** Each policy's threshold grid, most conservative (least exiting) first. */
     static final Map<String, String> GRIDS = Map.of(
             "confidence", "0.95,0.9,0.85,0.8,0.75,0.7,0.65,0.6,0.55,0.5,0.45,0.4,0.35,0.3,0.25,0.2",
             "margin", "0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.25,0.2,0.15,0.1,0.07,0.05,0.03",
             "entropy", "0.05,0.1,0.2,0.3,0.5,0.75,1.0,1.25,1.5,2.0,2.5,3.0",
             "saturation", "0.9999,0.999,0.998,0.995,0.99,0.98,0.97,0.95,0.9");
-    private static final Set<String> OPTIONS = options();
 
-    private CalibrateCommand() {}
+    @Option(names = "--policy", required = true, paramLabel = "NAME|SPEC_WITH_{t}", description = "The early-exit "
+            + "policy: a name (its threshold varies) or a spec with {t} where each value goes.")
+    private String policy;
 
-    public static void main(String[] args) {
-        Harness.main(args, USAGE, CalibrateCommand::run);
+    @Option(names = "--epsilon", required = true, paramLabel = "E", description = "The risk to certify, in (0, 1).")
+    private double epsilon;
+
+    @Option(names = "--delta", required = true, paramLabel = "D", description = "One minus the confidence, in (0, 1).")
+    private double delta;
+
+    @Option(names = "--out", required = true, paramLabel = "PROFILE.json", description = "Where the profile goes.")
+    private Path outFile;
+
+    @Option(names = "--values", split = ",", paramLabel = "V", description = "The thresholds, "
+            + "comma-separated, most conservative first. Default: a built-in grid for confidence, margin, entropy "
+            + "and saturation.")
+    private List<String> values;
+
+    @Option(names = "--p-value", paramLabel = "binomial|hoeffding-bentkus", description = "The p-value of each "
+            + "threshold's risk. Default: binomial.")
+    private String pValueName;
+
+    @Mixin
+    private ExitKnobs knobs = new ExitKnobs();
+
+    @Mixin
+    private HarnessOptions harness;
+
+
+    public CalibrateCommand(CliContext context) {
+        // The first half by default: the second stays unseen, to test the certificate on.
+        this.harness = new HarnessOptions(context, "first", 50, 64);
     }
 
-    static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
-        try {
-            Flags f = new Flags("calibrate", args, OPTIONS, Set.of());
-            String policy = f.required("policy");
-            String template = policy.contains("{t}") ? policy : policy + ":threshold={t}";
-            String name = template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
-            String grid = f.string("values") != null ? f.string("values") : GRIDS.get(name);
-            if (grid == null) {
-                throw new Flags.UsageException("calibrate: --values needed for policy " + name + "; built-in grids: "
-                        + GRIDS.keySet());
-            }
-            List<String> values = List.of(grid.split(",")).stream().map(String::strip).toList();
-            double epsilon = f.number("epsilon") == null ? Double.NaN : f.number("epsilon");
-            double delta = f.number("delta") == null ? Double.NaN : f.number("delta");
-            if (!(epsilon > 0 && epsilon < 1) || !(delta > 0 && delta < 1)) {
-                throw new Flags.UsageException("calibrate: --epsilon and --delta: expected values in (0, 1), found "
-                        + f.string("epsilon") + " and " + f.string("delta"));
-            }
-            PValue pValue = pValue(f.string("p-value"));
-            Path outFile = Path.of(f.required("out"));
-            // The first half by default: the second stays unseen, to test the certificate on.
-            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0,
-                    new EvalOptions.Defaults("first", EvalOptions.Defaults.EVAL.prompts(),
-                            EvalOptions.Defaults.EVAL.newTokens()));
-            try (EvalSession s = EvalSession.open(options)) {
-                List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
-                for (String v : values) {
-                    modes.add(s.mode(new ModeOptions("early-exit", template.replace("{t}", v), null, f.string("kv"),
-                            f.integer("prune"), null, null, null)));
-                }
-                s.warmUp(modes.get(0));
-                out.printf("%s on %s: %d prompts of %d tokens from the %s half of %s, %d new tokens each; "
-                        + "epsilon %s, delta %s, %s p-values%n", s.model.name(), s.engine, options.prompts(),
-                        options.promptTokens(), options.half(), options.text(), options.newTokens(), epsilon, delta,
-                        pValue.name().toLowerCase(Locale.ROOT));
-                out.println("threshold  risk     p-value   layers/token  speed-up");
-                List<RiskPoint> points = new ArrayList<>();
-                List<Profile.GridPoint> measured = new ArrayList<>();
-                long trials = (long) options.prompts() * options.newTokens();  // greedy, no stop id: all generated
-                for (int i = 0; i < values.size(); i++) {
-                    FreeRunResult r = s.freeRunning(modes.get(i));
-                    long errors = Math.round((1 - r.agreementPerToken()) * trials);
-                    double threshold = Double.parseDouble(values.get(i));
-                    double p = pValue.of(errors, trials, epsilon);
-                    points.add(new RiskPoint(threshold, errors, trials));
-                    measured.add(new Profile.GridPoint(threshold, errors, trials, p, r.speedup(), r.layersPerToken()));
-                    out.printf(Locale.ROOT, "%-9s  %.4f  %.2e  %12.2f  %7.2fx%n", values.get(i), (double) errors / trials,
-                            p, r.layersPerToken(), r.speedup());
-                    if (p > delta) {
-                        break;  // fixed-sequence testing stops at the first threshold it cannot certify
-                    }
-                }
-                LearnThenTest.Result chosen = LearnThenTest.calibrate(points, epsilon, delta, pValue);
-                Profile profile = new Profile(s.model.name(),
-                        chosen.certified() ? template.replace("{t}", values.get(chosen.chosen())) : null,
-                        f.string("kv") == null ? "recompute" : f.string("kv"),
-                        f.integer("prune") == null ? 0 : f.integer("prune"), epsilon, delta,
-                        pValue.name().toLowerCase(Locale.ROOT),
-                        new Profile.Data(options.text().toString(), options.half(), options.prompts(),
-                                options.promptTokens(), options.newTokens(), trials),
-                        chosen.certified() ? (Double) chosen.point().risk() : null, measured);
-                write(profile, outFile);
-                out.println(chosen.certified()
-                        ? "certified: " + profile.policy() + " (risk " + String.format(Locale.ROOT, "%.4f",
-                        profile.risk()) + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote " + outFile
-                        : "no threshold certified at epsilon " + epsilon + ", delta " + delta + "; wrote " + outFile);
-            }
-            return 0;
-        } catch (Flags.UsageException | IllegalArgumentException e) {
-            err.println(e.getMessage().startsWith("calibrate:") ? e.getMessage() : "calibrate: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (ModelLoadException | UncheckedIOException e) {
-            err.println("calibrate: " + e.getMessage());
-            return 1;
+    @Override
+    public Integer call() {
+        PrintStream out = harness.out();
+        String template = policy.contains("{t}") ? policy : policy + ":threshold={t}";
+        String name = template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
+        if (values == null && !GRIDS.containsKey(name)) {
+            throw new UsageException("calibrate: --values needed for policy " + name + "; built-in grids: "
+                    + GRIDS.keySet());
         }
+        List<String> grid = (values != null ? values : List.of(GRIDS.get(name).split(","))).stream()
+                .map(String::strip).toList();
+        if (!(epsilon > 0 && epsilon < 1) || !(delta > 0 && delta < 1)) {
+            throw new UsageException("calibrate: --epsilon and --delta: expected values in (0, 1), found "
+                    + epsilon + " and " + delta);
+        }
+        PValue pValue = pValue(pValueName);
+        try (EvalSession s = EvalSession.open(harness, harness.progress())) {
+            List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
+            for (String v : grid) {
+                modes.add(s.mode(new ModeOptions("early-exit", template.replace("{t}", v), null, knobs.kv(),
+                        knobs.prune(), null, null, null)));
+            }
+            s.warmUp(modes.get(0));
+            out.printf("%s on %s: %d prompts of %d tokens from the %s half of %s, %d new tokens each; "
+                    + "epsilon %s, delta %s, %s p-values%n", s.model.name(), s.engine, harness.prompts(),
+                    harness.promptTokens(), harness.half(), harness.text(), harness.newTokens(), epsilon, delta,
+                    pValue.name().toLowerCase(Locale.ROOT));
+            out.println("threshold  risk     p-value   layers/token  speed-up");
+            List<RiskPoint> points = new ArrayList<>();
+            List<Profile.GridPoint> measured = new ArrayList<>();
+            long trials = (long) harness.prompts() * harness.newTokens();  // greedy, no stop id: all generated
+            for (int i = 0; i < grid.size(); i++) {
+                FreeRunResult r = s.freeRunning(modes.get(i), "threshold " + grid.get(i) + " (" + (i + 1) + " of "
+                        + grid.size() + ")");
+                long errors = Math.round((1 - r.agreementPerToken()) * trials);
+                double threshold = Double.parseDouble(grid.get(i));
+                double p = pValue.of(errors, trials, epsilon);
+                points.add(new RiskPoint(threshold, errors, trials));
+                measured.add(new Profile.GridPoint(threshold, errors, trials, p, r.speedup(), r.layersPerToken()));
+                out.printf(Locale.ROOT, "%-9s  %.4f  %.2e  %12.2f  %7.2fx%n", grid.get(i), (double) errors / trials,
+                        p, r.layersPerToken(), r.speedup());
+                if (p > delta) {
+                    break;  // fixed-sequence testing stops at the first threshold it cannot certify
+                }
+            }
+            LearnThenTest.Result chosen = LearnThenTest.calibrate(points, epsilon, delta, pValue);
+            Profile profile = new Profile(s.model.name(),
+                    chosen.certified() ? template.replace("{t}", grid.get(chosen.chosen())) : null,
+                    knobs.kv() == null ? "recompute" : knobs.kv(), knobs.prune() == null ? 0 : knobs.prune(),
+                    epsilon, delta, pValue.name().toLowerCase(Locale.ROOT),
+                    new Profile.Data(harness.text().toString(), harness.half(), harness.prompts(),
+                            harness.promptTokens(), harness.newTokens(), trials),
+                    chosen.certified() ? (Double) chosen.point().risk() : null, measured);
+            write(profile, outFile);
+            out.println(chosen.certified()
+                    ? "certified: " + profile.policy() + " (risk " + String.format(Locale.ROOT, "%.4f",
+                    profile.risk()) + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote " + outFile
+                    : "no threshold certified at epsilon " + epsilon + ", delta " + delta + "; wrote " + outFile);
+        }
+        return 0;
     }
 
     private static PValue pValue(String name) {
@@ -132,7 +147,7 @@ public final class CalibrateCommand {
         if (name.equals("hoeffding-bentkus")) {
             return PValue.HOEFFDING_BENTKUS;
         }
-        throw new Flags.UsageException("calibrate: --p-value: expected binomial or hoeffding-bentkus, found " + name);
+        throw new UsageException("calibrate: --p-value: expected binomial or hoeffding-bentkus, found " + name);
     }
 
     private static void write(Profile profile, Path file) {
@@ -144,11 +159,5 @@ public final class CalibrateCommand {
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the profile: " + e.getMessage(), e);
         }
-    }
-
-    private static Set<String> options() {
-        Set<String> all = new HashSet<>(EvalOptions.NAMES);
-        all.addAll(Set.of("policy", "values", "kv", "prune", "out", "epsilon", "delta", "p-value"));
-        return Set.copyOf(all);
     }
 }

@@ -1,6 +1,8 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.ModelLoadException;
+import dev.offramp.model.cli.CliContext;
+import dev.offramp.model.cli.Progress;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.CascadeRunner;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
@@ -21,10 +23,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./offramp cascade}: a two-member cascade of one model — its first k layers (a static sub-model) answer first,
@@ -32,14 +36,30 @@ import java.util.Set;
  * per-token top-1 probability, and a logistic regression over those quantiles trained on the first half of the
  * prompts), the curve of deferral rate against agreement with the large member's answer and cost. Curves are measured
  * on the second half of the prompts, which the learned rule never saw. Writes {@code PREFIX.csv} and
- * {@code PREFIX.png}. Exit 0 on success, 1 when a file cannot be read or written, 2 on a usage error.
+ * {@code PREFIX.png}.
  */
-public final class CascadeCommand {
-    static final String USAGE = "usage: cascade [--model PATH] [--text FILE] --small-layers K --out PREFIX "
-            + "[--points N] [--prompts N] [--prompt-tokens P] [--new-tokens M] [--half all|first|second] "
-            + "[--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] [--tokenizer PATH]";
+@Command(name = "cascade", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"Measures a cascade's small member against the whole model.",
+                       "The first K layers answer, the whole model answers what is deferred: per deferral rule, "
+                               + "agreement and cost against the deferral rate (PREFIX.csv, PREFIX.png)."})
+public final class CascadeCommand implements Callable<Integer> {
     static final double[] QUANTILES = {0.0, 0.1, 0.25, 0.5};
-    private static final Set<String> OPTIONS = options();
+
+    @Option(names = "--small-layers", required = true, paramLabel = "K", description = "The small member: the "
+            + "model's first K layers (1..L-1).")
+    private int small;
+
+    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "Writes PREFIX.csv and "
+            + "PREFIX.png.")
+    private Path prefix;
+
+    @Option(names = "--points", paramLabel = "N", description = "Thresholds per rule's curve. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int points = 40;
+
+    @Mixin
+    private HarnessOptions harness;
+
 
     /** One rule's curve on the evaluation prompts. */
     record RuleCurve(String rule, List<CascadeCurvePoint> points) {
@@ -55,7 +75,10 @@ public final class CascadeCommand {
         }
     }
 
-    private CascadeCommand() {}
+    public CascadeCommand(CliContext context) {
+        // Short answers by default: answer-level agreement over long continuations is almost never exact.
+        this.harness = new HarnessOptions(context, "all", 400, 8);
+    }
 
     /** A member of one model, run here in turn: greedy in {@code mode}. */
     private static CascadeRunner.Member<GenerationResult> member(Generator gen, int[] prompt, int tokens, Mode mode) {
@@ -74,88 +97,76 @@ public final class CascadeCommand {
         };
     }
 
-    public static void main(String[] args) {
-        Harness.main(args, USAGE, CascadeCommand::run);
-    }
-
-    static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
+    @Override
+    public Integer call() {
+        PrintStream out = harness.out();
         System.setProperty("java.awt.headless", "true");
-        try {
-            Flags f = new Flags("cascade", args, OPTIONS, Set.of());
-            int small = f.integer("small-layers", 0);
-            Path prefix = Path.of(f.required("out"));
-            int points = f.integer("points", 40);
-            // Short answers by default: answer-level agreement over long continuations is almost never exact.
-            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0,
-                    new EvalOptions.Defaults("all", 400, 8));
-            try (EvalSession s = EvalSession.open(options)) {
-                int layers = s.model.config().layers();
-                if (small < 1 || small >= layers) {
-                    throw new IllegalArgumentException("--small-layers: expected 1.." + (layers - 1) + ", found "
-                            + small);
-                }
-                Generator gen = new Generator(s.model.transformer(), System::nanoTime);
-                // The served cascade's runner, told to defer always (threshold -inf): both members' answers, the
-                // small one's uncertainty as its decoding saw it; the rules' curves are drawn from those.
-                CascadeRunner<GenerationResult> runner = new CascadeRunner<>(new ChowSum(), Double.NEGATIVE_INFINITY,
-                        GenerationResult::uncertainty, failure -> false);
-                List<TokenUncertainty> uncertainty = new ArrayList<>();
-                boolean[] agrees = new boolean[s.prompts.size()];
+        try (EvalSession s = EvalSession.open(harness, harness.progress())) {
+            int layers = s.model.config().layers();
+            if (small < 1 || small >= layers) {
+                throw new IllegalArgumentException("--small-layers: expected 1.." + (layers - 1) + ", found "
+                        + small);
+            }
+            Generator gen = new Generator(s.model.transformer(), System::nanoTime);
+            // The served cascade's runner, told to defer always (threshold -inf): both members' answers, the small
+            // one's uncertainty as its decoding saw it; the rules' curves are drawn from those.
+            CascadeRunner<GenerationResult> runner = new CascadeRunner<>(new ChowSum(), Double.NEGATIVE_INFINITY,
+                    GenerationResult::uncertainty, failure -> false);
+            List<TokenUncertainty> uncertainty = new ArrayList<>();
+            boolean[] agrees = new boolean[s.prompts.size()];
+            try (Progress.Bar bar = harness.progress().start("cascade", s.prompts.size())) {
+                int agreed = 0;
                 for (int i = 0; i < s.prompts.size(); i++) {
                     int[] prompt = s.prompts.get(i);
-                    List<GenerationResult> answers = runner.run(List.of(member(gen, prompt, options.newTokens(),
-                            new Mode.Static(small)), member(gen, prompt, options.newTokens(), new Mode.Full())))
+                    List<GenerationResult> answers = runner.run(List.of(member(gen, prompt, harness.newTokens(),
+                            new Mode.Static(small)), member(gen, prompt, harness.newTokens(), new Mode.Full())))
                             .join().answers();
                     agrees[i] = Arrays.equals(answers.get(0).ids(), answers.get(1).ids());
                     uncertainty.add(answers.get(0).uncertainty());
+                    agreed += agrees[i] ? 1 : 0;
+                    bar.step();
+                    bar.figure(String.format(Locale.ROOT, "small member agrees %.3f", agreed / (i + 1.0)));
                 }
-                int half = s.prompts.size() / 2;
-                boolean[] trainDiffers = new boolean[half];
-                for (int i = 0; i < half; i++) {
-                    trainDiffers[i] = !agrees[i];
-                }
-                List<DeferralRule> rules = new ArrayList<>(List.of(new ChowSum(), new ChowAverage()));
-                for (double q : QUANTILES) {
-                    rules.add(new QuantileRule(q));
-                }
-                rules.add(LearnedRule.fit(uncertainty.subList(0, half), trainDiffers, 1e-2));
-                boolean[] testAgrees = Arrays.copyOfRange(agrees, half, agrees.length);
-                List<RuleCurve> curves = new ArrayList<>();
-                for (DeferralRule rule : rules) {
-                    double[] scores = uncertainty.subList(half, uncertainty.size()).stream()
-                            .mapToDouble(rule::score).toArray();
-                    curves.add(new RuleCurve(rule.name(), CascadeCurve.sweep(scores, testAgrees, small, layers,
-                            points)));
-                }
-                double base = 0;
-                for (boolean a : testAgrees) {
-                    base += a ? 1 : 0;
-                }
-                out.printf(Locale.ROOT, "%s: first %d layers -> all %d; %d prompts of %d tokens, answers of %d tokens; "
-                                + "learned rule trained on %d, curves on %d; the small member alone agrees on %.3f%n",
-                        s.model.name(), small, layers, s.prompts.size(), options.promptTokens(), options.newTokens(),
-                        half, testAgrees.length, base / testAgrees.length);
-                out.println("| rule | area under agreement-vs-deferral | agreement at 25% deferred | at 50% |");
-                out.println("|---|---:|---:|---:|");
-                for (RuleCurve c : curves) {
-                    out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", c.rule(), c.area(), at(c, 0.25),
-                            at(c, 0.5));
-                }
-                double b = base / testAgrees.length;  // deferring at random: agreement rises linearly
-                out.printf(Locale.ROOT, "| (random deferral) | %.3f | %.3f | %.3f |%n", b + (1 - b) / 2,
-                        b + 0.25 * (1 - b), b + 0.5 * (1 - b));
-                write(curves, prefix, s.model.name() + ": first " + small + " layers -> " + layers + " layers; cost = "
-                        + small + " + deferral rate x " + layers + " layers per token", out);
             }
-            return 0;
-        } catch (Flags.UsageException | IllegalArgumentException e) {
-            err.println(e.getMessage().startsWith("cascade:") ? e.getMessage() : "cascade: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (ModelLoadException | UncheckedIOException e) {
-            err.println("cascade: " + e.getMessage());
-            return 1;
+            int half = s.prompts.size() / 2;
+            boolean[] trainDiffers = new boolean[half];
+            for (int i = 0; i < half; i++) {
+                trainDiffers[i] = !agrees[i];
+            }
+            List<DeferralRule> rules = new ArrayList<>(List.of(new ChowSum(), new ChowAverage()));
+            for (double q : QUANTILES) {
+                rules.add(new QuantileRule(q));
+            }
+            rules.add(LearnedRule.fit(uncertainty.subList(0, half), trainDiffers, 1e-2));
+            boolean[] testAgrees = Arrays.copyOfRange(agrees, half, agrees.length);
+            List<RuleCurve> curves = new ArrayList<>();
+            for (DeferralRule rule : rules) {
+                double[] scores = uncertainty.subList(half, uncertainty.size()).stream()
+                        .mapToDouble(rule::score).toArray();
+                curves.add(new RuleCurve(rule.name(), CascadeCurve.sweep(scores, testAgrees, small, layers,
+                        points)));
+            }
+            double base = 0;
+            for (boolean a : testAgrees) {
+                base += a ? 1 : 0;
+            }
+            out.printf(Locale.ROOT, "%s: first %d layers -> all %d; %d prompts of %d tokens, answers of %d tokens; "
+                            + "learned rule trained on %d, curves on %d; the small member alone agrees on %.3f%n",
+                    s.model.name(), small, layers, s.prompts.size(), harness.promptTokens(), harness.newTokens(),
+                    half, testAgrees.length, base / testAgrees.length);
+            out.println("| rule | area under agreement-vs-deferral | agreement at 25% deferred | at 50% |");
+            out.println("|---|---:|---:|---:|");
+            for (RuleCurve c : curves) {
+                out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", c.rule(), c.area(), at(c, 0.25),
+                        at(c, 0.5));
+            }
+            double b = base / testAgrees.length;  // deferring at random: agreement rises linearly
+            out.printf(Locale.ROOT, "| (random deferral) | %.3f | %.3f | %.3f |%n", b + (1 - b) / 2,
+                    b + 0.25 * (1 - b), b + 0.5 * (1 - b));
+            write(curves, prefix, s.model.name() + ": first " + small + " layers -> " + layers + " layers; cost = "
+                    + small + " + deferral rate x " + layers + " layers per token", out);
         }
+        return 0;
     }
 
     /** Agreement at the largest deferral rate not above {@code rate}. */
@@ -191,11 +202,5 @@ public final class CascadeCommand {
             throw new UncheckedIOException(prefix + ": cannot write the results: " + e.getMessage(), e);
         }
         out.println("wrote " + csv + " and " + png);
-    }
-
-    private static Set<String> options() {
-        Set<String> all = new HashSet<>(EvalOptions.NAMES);
-        all.addAll(Set.of("small-layers", "out", "points"));
-        return Set.copyOf(all);
     }
 }

@@ -1,59 +1,61 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.ModelLoadException;
+import dev.offramp.model.cli.CliContext;
+import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Mode;
+import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.StaticPolicy;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./offramp eval}: a mode's quality and speed against full depth on a calibration text, free-running (greedy,
- * interleaved with full depth) and teacher-forced. Exit 0 on success, 1 when the model or text cannot be read, 2 on a
- * usage error.
+ * interleaved with full depth) and teacher-forced.
  */
-public final class EvalCommand {
-    static final String USAGE = "usage: eval [--model PATH] [--text FILE] [--mode M] [--policy SPEC] [--exit-layer K] "
-            + "[--kv propagate|recompute] [--prune K] [--speedup R] [--draft D] [--draft-stop C] [--prompts N] "
-            + "[--prompt-tokens P] [--new-tokens M] [--teacher-tokens T] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] "
-            + "[--device cpu|gpu|auto] [--tokenizer PATH] [--profile PROFILE.json] [--half all|first|second] "
-            + "[--plugins DIR] [--json]";
-    private static final Set<String> OPTIONS = options();
+@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"Measures a mode against full depth on held-out text.",
+                       "Free-running (greedy, interleaved with full depth prompt by prompt) and teacher-forced: "
+                               + "agreement, layers per token, perplexity and speed-up, as a table or JSON."})
+public final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    private ModeFlags modeFlags = new ModeFlags();
 
-    private EvalCommand() {}
+    @Option(names = "--teacher-tokens", paramLabel = "T", description = "Teacher-forced positions of the text; 0 "
+            + "skips that part. Default: ${DEFAULT-VALUE}.")
+    private int teacherTokens = 20_000;
 
-    public static void main(String[] args) {
-        Harness.main(args, USAGE, EvalCommand::run);
+    @Option(names = "--json", description = "Print one JSON object instead of the table (and no progress bars).")
+    private boolean json;
+
+    @Mixin
+    private HarnessOptions harness;
+
+
+    public EvalCommand(CliContext context) {
+        this.harness = new HarnessOptions(context, "all", 50, 64);
     }
 
-    static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
-        try {
-            Flags f = new Flags("eval", args, OPTIONS, Set.of("json"));
-            int teacherTokens = f.integer("teacher-tokens", 20_000);
-            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, teacherTokens);
-            try (EvalSession s = EvalSession.open(options)) {
-                Mode mode = s.mode(EvalOptions.modeOptions(f));
-                s.warmUp(mode);
-                FreeRunResult free = s.freeRunning(mode);
-                ExitPolicy rule = teacherRule(mode, s.model.config().layers());
-                TeacherResult teacher = rule == null || options.teacherTokens() == 0 ? null
-                        : new TeacherForcing(s.model.transformer()).run(s.text.head(options.teacherTokens() + 1), rule);
-                EvalRun run = new EvalRun(s.model.name(), s.model.config().layers(), s.engine, options.threads(), mode,
-                        free, teacher);
-                out.println(f.flag("json") ? EvalReport.json(run) : EvalReport.table(run));
-            }
-            return 0;
-        } catch (Flags.UsageException | IllegalArgumentException e) {
-            err.println(e.getMessage().startsWith("eval:") ? e.getMessage() : "eval: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (ModelLoadException | UncheckedIOException e) {
-            err.println("eval: " + e.getMessage());
-            return 1;
+    @Override
+    public Integer call() {
+        PrintStream out = harness.out();
+        HarnessOptions.atLeast("--teacher-tokens", teacherTokens, 0);
+        ModeOptions knobs = modeFlags.modeOptions("eval");
+        try (EvalSession s = EvalSession.open(harness, harness.progress().unless(json))) {
+            Mode mode = s.mode(knobs);
+            s.warmUp(mode);
+            FreeRunResult free = s.freeRunning(mode, "free-running");
+            ExitPolicy rule = teacherRule(mode, s.model.config().layers());
+            TeacherResult teacher = rule == null || teacherTokens == 0 ? null : s.teacherForced(teacherTokens, rule);
+            EvalRun run = new EvalRun(s.model.name(), s.model.config().layers(), s.engine, harness.model().threads(),
+                    mode, free, teacher);
+            out.println(json ? EvalReport.json(run) : EvalReport.table(run));
         }
+        return 0;
     }
 
     /**
@@ -70,12 +72,5 @@ public final class EvalCommand {
             return e.policy();
         }
         return null;
-    }
-
-    private static Set<String> options() {
-        Set<String> all = new HashSet<>(EvalOptions.NAMES);
-        all.addAll(EvalOptions.MODE_NAMES);
-        all.add("teacher-tokens");
-        return Set.copyOf(all);
     }
 }

@@ -2,29 +2,37 @@ package dev.offramp.bench.eval;
 
 import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.cli.Progress;
+import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.PolicyRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.List;
 
-/** A loaded model with its calibration text tokenized and the prompts cut from it: what eval and sweep share. */
+/**
+ * A loaded model with its calibration text tokenized and the prompts cut from it: what the evaluation commands share,
+ * each long part shown as progress.
+ */
 final class EvalSession implements AutoCloseable {
-    final EvalOptions options;
+    final HarnessOptions options;
     final LoadedModel model;
     final String engine;
     final CalibrationText text;
     final List<int[]> prompts;
     private final PolicyRegistry policies;
+    private final Progress progress;
     private final FreeRunning freeRunning;
 
-    private EvalSession(EvalOptions options, LoadedModel model, String engine) {
+    private EvalSession(HarnessOptions options, LoadedModel model, PolicyRegistry policies, Progress progress) {
         this.options = options;
         this.model = model;
-        this.engine = engine;
-        this.policies = PolicyRegistry.withPlugins(options.plugins());
+        this.engine = DjlRuntime.start(options.model().threads()).describe(options.model().device());
+        this.policies = policies;
+        this.progress = progress;
         try {
             this.text = CalibrationText.tokenize(CalibrationText.half(Files.readString(options.text()),
                     options.half()), model.tokenizer(), model.config().bosId());
@@ -33,19 +41,20 @@ final class EvalSession implements AutoCloseable {
         }
         int context = model.config().contextLength();
         if (options.promptTokens() + options.newTokens() - 1 > context) {
-            throw new IllegalArgumentException("--prompt-tokens " + options.promptTokens() + " + --new-tokens "
+            throw new UsageException("--prompt-tokens " + options.promptTokens() + " + --new-tokens "
                     + options.newTokens() + ": expected at most the context length " + context + " in all");
         }
         this.prompts = text.prompts(options.prompts(), options.promptTokens());
         this.freeRunning = new FreeRunning(model.transformer(), System::nanoTime);
     }
 
-    static EvalSession open(EvalOptions options) {
-        DjlRuntime runtime = DjlRuntime.start(options.threads());
-        LoadedModel model = LoadedModel.open(options.model(), options.tokenizer(), runtime, options.device(),
-                options.kernels());
+    /** Validates the options, then loads the model on them and reads the text. */
+    static EvalSession open(HarnessOptions options, Progress progress) {
+        options.validate();
+        PolicyRegistry policies = options.policies();
+        LoadedModel model = options.model().load(options.model().model(), progress);
         try {
-            return new EvalSession(options, model, runtime.describe(options.device()));
+            return new EvalSession(options, model, policies, progress);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -67,9 +76,14 @@ final class EvalSession implements AutoCloseable {
         freeRunning.warmUp(prompts, options.newTokens(), mode, options.warmupTokens());
     }
 
-    /** The mode against full depth, interleaved on every prompt. */
-    FreeRunResult freeRunning(Mode mode) {
-        return freeRunning.run(prompts, options.newTokens(), mode);
+    /** The mode against full depth, interleaved on every prompt; {@code task} names it in the progress bar. */
+    FreeRunResult freeRunning(Mode mode, String task) {
+        return freeRunning.run(prompts, options.newTokens(), mode, progress, task);
+    }
+
+    /** The first {@code tokens} positions of the text teacher-forced through {@code rule}. */
+    TeacherResult teacherForced(int tokens, ExitPolicy rule) {
+        return new TeacherForcing(model.transformer()).run(text.head(tokens + 1), rule, progress);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.offramp.bench.eval;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
@@ -11,6 +12,7 @@ import dev.offramp.model.engine.Sampler;
 import dev.offramp.model.engine.SkipPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,15 +42,21 @@ final class FreeRunning {
         }
     }
 
-    FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode) {
+    /** {@code task}: the progress bar's name; it counts prompts and shows the agreement per token and speed so far. */
+    FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode, Progress progress, String task) {
         Tally full = new Tally();
         Tally m = new Tally();
-        for (int[] prompt : prompts) {
-            full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
-                    promptLayers(new Mode.Full(), prompt.length, layers));
-            GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
-            m.add(r, promptLayers(mode, prompt.length, layers));
-            m.sameChoice += sameChoice(prompt, r.ids());
+        try (Progress.Bar bar = progress.start(task, prompts.size())) {
+            for (int[] prompt : prompts) {
+                full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
+                        promptLayers(new Mode.Full(), prompt.length, layers));
+                GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
+                m.add(r, promptLayers(mode, prompt.length, layers));
+                m.sameChoice += sameChoice(prompt, r.ids());
+                bar.step();
+                bar.figure(String.format(Locale.ROOT, "agreement %.3f, %.1f tok/s",
+                        (double) m.sameChoice / m.tokens, m.tokensPerSecond()));
+            }
         }
         return new FreeRunResult(prompts.size(), prompts.get(0).length, newTokens,
                 Agreement.prefixRate(full.ids, m.ids), Agreement.overallRate(full.ids, m.ids),

@@ -6,57 +6,56 @@ import dev.offramp.model.LoadedModel;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
+import dev.offramp.model.cli.CliContext;
+import dev.offramp.model.cli.Version;
 import dev.offramp.model.engine.Sampler;
 import java.io.PrintStream;
-import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Locale;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * {@code ./offramp precision [--model M --text T] [--kernels K] [--tokens N] [--half H]}: the model on kernels K
- * against the reference kernels (float32, one thread) on held-out text, teacher-forced one token per step (the
- * decode path, so the one-row kernels are what is measured): per-token greedy agreement at full depth, both
- * perplexities and the largest logit difference relative to the largest logit.
+ * {@code ./offramp precision}: the model on kernels K against the reference kernels (float32, one thread) on held-out
+ * text, teacher-forced one token per step (the decode path, so the one-row kernels are what is measured): per-token
+ * greedy agreement at full depth, both perplexities and the largest logit difference relative to the largest logit.
  */
-final class PrecisionCommand {
-    static final String USAGE = "precision [--model PATH --text FILE] [--kernels auto|f16|…] [--tokens N] "
-            + "[--half all|first|second] [--threads N] [--device cpu|gpu|auto] [--tokenizer PATH]";
+@Command(name = "precision", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"Compares --kernels K with the float32 reference on held-out text.",
+                       "Teacher-forced one token per step: greedy agreement, both perplexities and the largest "
+                               + "logit difference relative to the largest logit."})
+public final class PrecisionCommand implements Callable<Integer> {
+    @Option(names = "--tokens", paramLabel = "N", description = "Held-out tokens compared (at least 2). "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int tokens = 2000;
 
-    private PrecisionCommand() {}
+    @Mixin
+    private HarnessOptions harness;
 
-    public static void main(String[] args) {
-        Harness.main(args, USAGE, PrecisionCommand::run);
+
+    public PrecisionCommand(CliContext context) {
+        this.harness = new HarnessOptions(context, "all", 50, 64);
     }
 
-    static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
-        try {
-            Set<String> names = new HashSet<>(EvalOptions.NAMES);
-            names.add("tokens");
-            Flags f = new Flags("precision", args, names, Set.of());
-            EvalOptions options = EvalOptions.from(f, defaultModel, defaultText, 0);
-            int tokens = f.integer("tokens", 2000);
-            if (tokens < 2) {
-                throw new IllegalArgumentException("--tokens: expected an integer >= 2, found " + tokens);
-            }
-            // the session loads the model on --kernels and tokenizes the held-out text; the reference loads beside it
-            try (EvalSession s = EvalSession.open(options);
-                 LoadedModel ref = LoadedModel.open(options.model(), options.tokenizer(),
-                         DjlRuntime.start(options.threads()), options.device(), KernelOptions.reference())) {
-                Result r = compare(ref.transformer(), s.model.transformer(), s.text.head(tokens + 1));
-                out.printf(Locale.ROOT, "%s, --kernels %s against f32/linear/1t, %d held-out tokens (%s):%n",
-                        ref.name(), options.kernels().label(), r.positions, options.text().getFileName());
-                out.printf(Locale.ROOT, "greedy agreement %.4f, perplexity %.4f vs %.4f (delta %+.4f), max "
-                        + "|logit diff| / max |logit| %.2e%n", r.agreement(), r.perplexity(true), r.perplexity(false),
-                        r.perplexity(false) - r.perplexity(true), r.maxRelDiff);
-                out.println(s.model.transformer().kernelPlan().table());
-            }
-            return 0;
-        } catch (Flags.UsageException | IllegalArgumentException e) {
-            err.println(e.getMessage().startsWith("precision:") ? e.getMessage() : "precision: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
+    @Override
+    public Integer call() {
+        PrintStream out = harness.out();
+        HarnessOptions.atLeast("--tokens", tokens, 2);
+        // the session loads the model on --kernels and tokenizes the held-out text; the reference loads beside it
+        try (EvalSession s = EvalSession.open(harness, harness.progress());
+             LoadedModel ref = LoadedModel.open(harness.model().model(), harness.model().tokenizer(),
+                     DjlRuntime.start(harness.model().threads()), harness.model().device(),
+                     KernelOptions.reference())) {
+            Result r = compare(ref.transformer(), s.model.transformer(), s.text.head(tokens + 1));
+            out.printf(Locale.ROOT, "%s, --kernels %s against f32/linear/1t, %d held-out tokens (%s):%n",
+                    ref.name(), harness.model().kernels().label(), r.positions, harness.text().getFileName());
+            out.printf(Locale.ROOT, "greedy agreement %.4f, perplexity %.4f vs %.4f (delta %+.4f), max "
+                    + "|logit diff| / max |logit| %.2e%n", r.agreement(), r.perplexity(true), r.perplexity(false),
+                    r.perplexity(false) - r.perplexity(true), r.maxRelDiff);
+            out.println(s.model.transformer().kernelPlan().table());
         }
+        return 0;
     }
 
     private static final class Result {

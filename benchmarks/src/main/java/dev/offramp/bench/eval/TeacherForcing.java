@@ -3,6 +3,7 @@ package dev.offramp.bench.eval;
 import dev.offramp.model.Sequence;
 import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.engine.SignalMath;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.LayerSignals;
@@ -12,6 +13,7 @@ import dev.offramp.policy.TokenState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Teacher-forced exits: the text runs through every layer in windows of 256 positions (each a fresh sequence), and
@@ -36,24 +38,30 @@ final class TeacherForcing {
     /** Per position of one window: the layer it left after, its argmax there and at L, and log p(next id) at each. */
     record Scores(int[] exitLayer, int[] exitArgmax, int[] fullArgmax, double[] exitLogProb, double[] fullLogProb) {}
 
-    /** Scores positions 0..n-2 of {@code ids} against their next id. */
-    TeacherResult run(int[] ids, ExitPolicy policy) {
+    /** Scores positions 0..n-2 of {@code ids} against their next id; {@code progress} counts the windows. */
+    TeacherResult run(int[] ids, ExitPolicy policy, Progress progress) {
         int window = Math.min(WINDOW, model.config().contextLength());
         long count = 0;
         long exitLayers = 0;
         long agree = 0;
         double exitNll = 0;
         double fullNll = 0;
-        for (int start = 0; start + 1 < ids.length; start += window) {
-            int end = Math.min(start + window, ids.length - 1);
-            Scores s = window(Arrays.copyOfRange(ids, start, end), Arrays.copyOfRange(ids, start + 1, end + 1), policy);
-            for (int t = 0; t < end - start; t++) {
-                exitLayers += s.exitLayer()[t];
-                agree += s.exitArgmax()[t] == s.fullArgmax()[t] ? 1 : 0;
-                exitNll -= s.exitLogProb()[t];
-                fullNll -= s.fullLogProb()[t];
+        try (Progress.Bar bar = progress.start("teacher-forced", (ids.length - 2 + window) / window)) {
+            for (int start = 0; start + 1 < ids.length; start += window) {
+                int end = Math.min(start + window, ids.length - 1);
+                Scores s = window(Arrays.copyOfRange(ids, start, end), Arrays.copyOfRange(ids, start + 1, end + 1),
+                        policy);
+                for (int t = 0; t < end - start; t++) {
+                    exitLayers += s.exitLayer()[t];
+                    agree += s.exitArgmax()[t] == s.fullArgmax()[t] ? 1 : 0;
+                    exitNll -= s.exitLogProb()[t];
+                    fullNll -= s.fullLogProb()[t];
+                }
+                count += end - start;
+                bar.step();
+                bar.figure(String.format(Locale.ROOT, "agreement %.3f, exit layer %.2f", (double) agree / count,
+                        (double) exitLayers / count));
             }
-            count += end - start;
         }
         return new TeacherResult(count, (double) exitLayers / count, Math.exp(exitNll / count),
                 Math.exp(fullNll / count), (double) agree / count);

@@ -5,33 +5,37 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.model.cli.Progress;
+import dev.offramp.model.cli.UsageException;
+import dev.offramp.model.cli.Version;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./offramp load}: a load generator for a running server. At each concurrency level c it runs c client threads,
  * each sending sequential streamed {@code POST /v1/completions} (greedy), and reports what users feel: throughput,
  * time to first token, inter-token latency and whole-request latency. Two untimed warm-up requests go first. It
- * measures; it is not a timed test, and nothing asserts a speed. Exit 0 on success, 1 when the prompts cannot be read
- * or the warm-up fails (no server, a rejected request body), 2 on a usage error.
+ * measures; it is not a timed test, and nothing asserts a speed. Exit 1 when the prompts cannot be read or the warm-up
+ * fails (no server, a rejected request body).
  */
-public final class LoadCommand {
-    static final String USAGE = "usage: load --url URL [--streams 1,4,16] [--requests-per-stream N] [--max-tokens N] "
-            + "[--prompts FILE] [--early-exit JSON_OBJECT] [--json]";
+@Command(name = "load", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"A load generator against a running server.",
+                       "Streamed completions at each concurrency level: throughput, time to first token, "
+                               + "inter-token latency and whole-request latency (p50, p99)."})
+public final class LoadCommand implements Callable<Integer> {
     static final List<String> DEFAULT_PROMPTS = List.of("And God said", "In the beginning", "The Lord is my shepherd",
             "Blessed are the meek", "And it came to pass", "Thus saith the Lord", "Let there be light",
             "Give us this day");
-    private static final Set<String> OPTIONS = Set.of("url", "streams", "requests-per-stream", "max-tokens", "prompts",
-            "early-exit");
     private static final int WARM_UP_REQUESTS = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,27 +43,46 @@ public final class LoadCommand {
     record Options(URI endpoint, List<Integer> streams, int perStream, int maxTokens, List<String> prompts,
                    ObjectNode earlyExit, boolean json) {}
 
-    private LoadCommand() {}
+    @Option(names = "--url", required = true, paramLabel = "URL", description = "The server, e.g. "
+            + "http://127.0.0.1:8080.")
+    private String url;
 
-    public static void main(String[] args) throws InterruptedException {
-        if (dev.offramp.model.cli.Cli.helpOrVersion(args, USAGE, System.out)) {
-            System.exit(0);
-        }
-        System.exit(run(args, System.out, System.err));
+    @Option(names = "--streams", split = ",", paramLabel = "N", description = "The concurrency levels, "
+            + "comma-separated, in order. Default: 1,4,16.")
+    private List<Integer> streams = List.of(1, 4, 16);
+
+    @Option(names = "--requests-per-stream", paramLabel = "N", description = "Requests each stream sends, one after "
+            + "another. Default: ${DEFAULT-VALUE}.")
+    private int perStream = 8;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Each request's max_tokens. "
+            + "Default: ${DEFAULT-VALUE}.")
+    private int maxTokens = 64;
+
+    @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line. Default: eight KJV "
+            + "openings.")
+    private Path promptsFile;
+
+    @Option(names = "--early-exit", paramLabel = "JSON_OBJECT", description = "Sent as each request's early_exit "
+            + "object, e.g. '{\"policy\":\"confidence:threshold=0.5\"}'. Default: the server's default mode.")
+    private String earlyExit;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table (and no progress bars).")
+    private boolean json;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Progress progress;
+
+    public LoadCommand(PrintStream out, PrintStream err, Progress progress) {
+        this.out = out;
+        this.err = err;
+        this.progress = progress;
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws InterruptedException {
-        Options o;
-        try {
-            o = parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println(e.getMessage().startsWith("load:") ? e.getMessage() : "load: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (IOException e) {
-            err.println("load: --prompts: cannot read " + e.getMessage());
-            return 1;
-        }
+    @Override
+    public Integer call() throws InterruptedException {
+        Options o = options();
         LoadGenerator gen = new LoadGenerator(o.endpoint(), o.prompts(), o.maxTokens(), o.earlyExit());
         for (int i = 0; i < WARM_UP_REQUESTS; i++) {
             RequestSample s = gen.send(o.prompts().get(i % o.prompts().size()));
@@ -69,9 +92,13 @@ public final class LoadCommand {
             }
         }
         List<LevelStats> levels = new ArrayList<>();
+        Progress bars = progress.unless(json);
         for (int c : o.streams()) {
             err.printf("load: %d stream(s) x %d request(s)...%n", c, o.perStream());
-            LevelStats level = gen.level(c, o.perStream());
+            LevelStats level;
+            try (Progress.Bar bar = bars.start(c + " stream(s)", (long) c * o.perStream())) {
+                level = gen.level(c, o.perStream(), bar);
+            }
             if (level.firstError() != null) {
                 err.printf("load: %d of %d failed at %d stream(s), first: %s%n", level.errors() + level.rejected(),
                         level.requests(), c, level.firstError());
@@ -82,57 +109,37 @@ public final class LoadCommand {
         return 0;
     }
 
-    static Options parse(String[] args) throws IOException {
-        Map<String, String> v = new HashMap<>();
-        boolean json = false;
-        for (int i = 0; i < args.length; i++) {
-            String key = args[i].startsWith("--") ? args[i].substring(2) : "";
-            if (key.equals("json")) {
-                json = true;
-            } else if (OPTIONS.contains(key) && i + 1 < args.length) {
-                v.put(key, args[++i]);
-            } else {
-                throw new IllegalArgumentException(OPTIONS.contains(key) ? "--" + key + " needs a value"
-                        : "unknown option " + args[i] + "; expected one of "
-                        + OPTIONS.stream().sorted().map(n -> "--" + n).toList() + " or --json");
-            }
-        }
-        String url = v.get("url");
-        if (url == null) {
-            throw new IllegalArgumentException("--url is required, e.g. --url http://127.0.0.1:8080");
-        }
+    /** The options checked, the prompts read. */
+    private Options options() {
         URI base = URI.create(url.replaceAll("/+$", ""));
         if (!("http".equals(base.getScheme()) || "https".equals(base.getScheme())) || base.getHost() == null) {
-            throw new IllegalArgumentException("--url: expected http://HOST:PORT, found " + url);
+            throw new UsageException("load: --url: expected http://HOST:PORT, found " + url);
         }
-        List<Integer> streams = new ArrayList<>();
-        for (String s : v.getOrDefault("streams", "1,4,16").split(",")) {
-            streams.add(positive("streams", s.strip()));
+        for (int s : streams) {
+            positive("streams", s);
         }
+        positive("requests-per-stream", perStream);
+        positive("max-tokens", maxTokens);
         List<String> prompts = DEFAULT_PROMPTS;
-        if (v.containsKey("prompts")) {
-            prompts = Files.readAllLines(Path.of(v.get("prompts"))).stream().filter(l -> !l.isBlank()).toList();
+        if (promptsFile != null) {
+            try {
+                prompts = Files.readAllLines(promptsFile).stream().filter(l -> !l.isBlank()).toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException("load: --prompts: cannot read " + e.getMessage(), e);
+            }
             if (prompts.isEmpty()) {
-                throw new IllegalArgumentException("--prompts: expected one prompt per line, found none in "
-                        + v.get("prompts"));
+                throw new UsageException("load: --prompts: expected one prompt per line, found none in "
+                        + promptsFile);
             }
         }
-        return new Options(URI.create(base + "/v1/completions"), List.copyOf(streams),
-                positive("requests-per-stream", v.getOrDefault("requests-per-stream", "8")),
-                positive("max-tokens", v.getOrDefault("max-tokens", "64")), prompts, earlyExit(v.get("early-exit")),
-                json);
+        return new Options(URI.create(base + "/v1/completions"), List.copyOf(streams), perStream, maxTokens, prompts,
+                earlyExit(earlyExit), json);
     }
 
-    private static int positive(String name, String value) {
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below with the expected form
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new UsageException("load: --" + name + ": expected an integer >= 1, found " + value);
         }
-        throw new IllegalArgumentException("--" + name + ": expected an integer >= 1, found " + value);
     }
 
     private static ObjectNode earlyExit(String text) {
@@ -147,7 +154,7 @@ public final class LoadCommand {
         } catch (JsonProcessingException e) {
             // reported below with the expected form
         }
-        throw new IllegalArgumentException("--early-exit: expected a JSON object such as "
+        throw new UsageException("load: --early-exit: expected a JSON object such as "
                 + "'{\"policy\":\"confidence:threshold=0.5\"}', found " + text);
     }
 

@@ -2,6 +2,7 @@ package dev.offramp.bench.load;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.model.cli.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -11,11 +12,13 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /** Sends streamed {@code POST /v1/completions} requests, one level of concurrency at a time. */
@@ -39,11 +42,16 @@ final class LoadGenerator {
         this.earlyExit = earlyExit;
     }
 
-    /** Runs {@code streams} client threads, each sending {@code perStream} requests one after another. */
-    LevelStats level(int streams, int perStream) throws InterruptedException {
+    /**
+     * Runs {@code streams} client threads, each sending {@code perStream} requests one after another; {@code bar}
+     * counts the requests done and shows the tokens per second so far.
+     */
+    LevelStats level(int streams, int perStream, Progress.Bar bar) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(streams);
         try {
             CountDownLatch go = new CountDownLatch(1);  // every thread exists before the clock starts
+            AtomicLong tokens = new AtomicLong();
+            long begun = System.nanoTime();  // for the live figure only; the level's clock starts below
             List<Future<List<RequestSample>>> clients = new ArrayList<>();
             for (int t = 0; t < streams; t++) {
                 int first = t * perStream;
@@ -51,7 +59,11 @@ final class LoadGenerator {
                     go.await();
                     List<RequestSample> mine = new ArrayList<>();
                     for (int i = 0; i < perStream; i++) {
-                        mine.add(send(prompts.get((first + i) % prompts.size())));
+                        RequestSample s = send(prompts.get((first + i) % prompts.size()));
+                        mine.add(s);
+                        bar.step();
+                        bar.figure(String.format(Locale.ROOT, "%.1f tok/s", tokens.addAndGet(s.tokens()) * 1e9
+                                / (System.nanoTime() - begun)));
                     }
                     return mine;
                 }));

@@ -2,10 +2,8 @@ package dev.offramp.bench.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.bench.BenchCli;
 import dev.offramp.model.engine.Profile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +18,12 @@ class CalibrateCommandTest {
 
     @Test
     void certifiesTheMostAggressiveThresholdBeforeTheFirstFailureAndWritesAProfile(@TempDir Path dir) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path file = dir.resolve("p.json");
         // 0.99 exits almost never (risk ~0), 0.01 exits at the first check (risk far above 0.2): certified, then not.
-        int code = calibrate(out, err, "--model", KJV, "--text", KJV_TEXT, "--policy", "confidence:threshold={t},min_layer=2",
+        BenchCli.Run r = BenchCli.run("calibrate", "--model", KJV, "--text", KJV_TEXT, "--policy", "confidence:threshold={t},min_layer=2",
                 "--values", "0.99,0.01,0.5", "--epsilon", "0.2", "--delta", "0.1", "--prompts", "6",
                 "--new-tokens", "12", "--warmup-tokens", "0", "--device", "cpu", "--out", file.toString());
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(r.status()).as(r.err()).isZero();
         Profile p = Profile.read(file);
         assertThat(p.policy()).isEqualTo("confidence:threshold=0.99,min_layer=2");
         assertThat(p.grid()).as("testing stopped at 0.01; 0.5 never ran").hasSize(2);
@@ -37,17 +33,16 @@ class CalibrateCommandTest {
         assertThat(p.data().half()).isEqualTo("first");
         assertThat(p.data().tokens()).isEqualTo(6 * 12);
         assertThat(p.modeOptions().policy()).isEqualTo(p.policy());
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("certified: confidence:threshold=0.99");
+        assertThat(r.out()).contains("certified: confidence:threshold=0.99");
     }
 
     @Test
     void nothingCertifiedIsSaidAndTheProfileRefusesToRun(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("p.json");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = calibrate(new ByteArrayOutputStream(), err, "--model", KJV, "--text", KJV_TEXT, "--policy", "margin",
+        BenchCli.Run r = BenchCli.run("calibrate", "--model", KJV, "--text", KJV_TEXT, "--policy", "margin",
                 "--values", "0.01", "--epsilon", "0.01", "--delta", "0.1", "--prompts", "2", "--new-tokens", "4",
                 "--warmup-tokens", "0", "--device", "cpu", "--out", file.toString());
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(r.status()).as(r.err()).isZero();
         Profile p = Profile.read(file);
         assertThat(p.policy()).isNull();
         assertThat(p.risk()).isNull();
@@ -56,10 +51,10 @@ class CalibrateCommandTest {
 
     @Test
     void badEpsilonIsAUsageError(@TempDir Path dir) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        assertThat(calibrate(new ByteArrayOutputStream(), err, "--policy", "margin", "--epsilon", "1.5", "--delta",
-                "0.1", "--out", dir.resolve("p.json").toString())).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--epsilon and --delta");
+        BenchCli.Run r = BenchCli.run("calibrate", "--policy", "margin", "--epsilon", "1.5", "--delta", "0.1",
+                "--out", dir.resolve("p.json").toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--epsilon and --delta");
     }
 
     @Test
@@ -70,10 +65,5 @@ class CalibrateCommandTest {
         assertThat(first + second).isEqualTo(text);
         assertThat(second).startsWith("<|endoftext|>");
         assertThat(CalibrationText.half(text, "all")).isEqualTo(text);
-    }
-
-    static int calibrate(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
-        return CalibrateCommand.run(args, Path.of(KJV), Path.of(KJV_TEXT), new PrintStream(out, true,
-                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 }

@@ -2,9 +2,7 @@ package dev.offramp.bench.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.offramp.bench.BenchCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,14 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 class CascadeCommandTest {
     @Test
     void writesACurvePerRuleFromNothingDeferredToEverything(@TempDir Path dir) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = CascadeCommand.run(new String[] {"--model", CalibrateCommandTest.KJV, "--text",
+        BenchCli.Run run = BenchCli.run("cascade", "--model", CalibrateCommandTest.KJV, "--text",
                 CalibrateCommandTest.KJV_TEXT, "--small-layers", "4", "--prompts", "24", "--new-tokens", "4",
-                "--points", "4", "--device", "cpu", "--out", dir.resolve("c").toString()},
-                Path.of(CalibrateCommandTest.KJV), Path.of(CalibrateCommandTest.KJV_TEXT),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+                "--points", "4", "--device", "cpu", "--out", dir.resolve("c").toString());
+        assertThat(run.status()).as(run.err()).isZero();
         List<String> csv = Files.readAllLines(dir.resolve("c.csv"));
         assertThat(csv.get(0)).isEqualTo("rule,threshold,deferral_rate,agreement,cost_layers_per_token");
         for (String rule : new String[] {"chow-sum", "chow-average", "quantile-0", "quantile-0.1", "quantile-0.25",
@@ -35,6 +29,6 @@ class CascadeCommandTest {
             assertThat(Double.parseDouble(rows.get(4)[4])).as(rule + ": cost 4 + 12").isEqualTo(16.0);
         }
         assertThat(Files.size(dir.resolve("c.png"))).isPositive();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("| learned |");
+        assertThat(run.out()).contains("| learned |");
     }
 }

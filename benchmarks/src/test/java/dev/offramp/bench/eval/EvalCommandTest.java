@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.offramp.bench.BenchCli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,11 +50,35 @@ class EvalCommandTest {
 
     @Test
     void anUnknownOptionIsAUsageError() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = EvalCommand.run(new String[] {"--text", TEXT, "--prompt", "x"}, Path.of(MODEL), Path.of(TEXT),
-                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option --prompt");
+        BenchCli.Run r = BenchCli.run("eval", "--text", TEXT, "--prompt", "x");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("Unknown options: '--prompt', 'x'").contains("Try 'offramp eval --help'");
+    }
+
+    @Test
+    void progressShowsOnATerminalOnlyAndNeverWithJson() throws Exception {
+        String[] args = {"eval", "--model", MODEL, "--text", TEXT, "--prompts", "2", "--new-tokens", "4",
+                "--teacher-tokens", "300", "--warmup-tokens", "0", "--device", "cpu", "--mode", "static",
+                "--exit-layer", "5"};
+        BenchCli.Run terminal = BenchCli.run(true, args);
+        BenchCli.Run piped = BenchCli.run(false, args);
+        List<String> withJson = new ArrayList<>(List.of(args));
+        withJson.add("--json");
+        BenchCli.Run json = BenchCli.run(true, withJson.toArray(String[]::new));
+        for (BenchCli.Run r : List.of(terminal, piped, json)) {
+            assertThat(r.status()).as(r.err()).isZero();
+        }
+        assertThat(terminal.err()).contains("loading stories260K.bin").contains("free-running").contains("2/2")
+                .contains("agreement 1.000").contains("teacher-forced").contains("exit layer 5.00");
+        for (BenchCli.Run quiet : List.of(piped, json)) {
+            assertThat(quiet.err()).doesNotContain("\r").doesNotContain("free-running")
+                    .doesNotContain("teacher-forced").doesNotContain("loading stories260K.bin");
+        }
+        // the bars went to stderr alone: stdout is the same table, its timings aside
+        assertThat(terminal.out().replaceAll("[0-9.]+", "#")).isEqualTo(piped.out().replaceAll("[0-9.]+", "#"))
+                .contains("agreement");
+        assertThat(new ObjectMapper().readTree(json.out()).get("free_running").get("agreement_per_token").asDouble())
+                .isEqualTo(1.0);
     }
 
     @Test
@@ -85,11 +107,9 @@ class EvalCommandTest {
         List<String> args = new ArrayList<>(List.of("--model", model, "--text", TEXT, "--prompts", "2",
                 "--new-tokens", "8", "--teacher-tokens", "512", "--warmup-tokens", "0", "--device", "cpu", "--json"));
         args.addAll(List.of(mode));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = EvalCommand.run(args.toArray(String[]::new), Path.of(model), Path.of(TEXT),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        return new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        args.add(0, "eval");
+        BenchCli.Run r = BenchCli.run(args.toArray(String[]::new));
+        assertThat(r.status()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.out());
     }
 }

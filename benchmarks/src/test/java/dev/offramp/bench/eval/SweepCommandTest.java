@@ -2,9 +2,7 @@ package dev.offramp.bench.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.offramp.bench.BenchCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,12 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepCommandTest {
     @Test
     void writesOneCsvRowPerValueAndAPlot(@TempDir Path dir) throws Exception {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = sweep(err, "--model", EvalCommandTest.MODEL, "--text", EvalCommandTest.TEXT,
+        BenchCli.Run r = BenchCli.run("sweep", "--model", EvalCommandTest.MODEL, "--text", EvalCommandTest.TEXT,
                 "--policy", "confidence:threshold={t},min_layer=2", "--values", "0.1,0.5,0.9", "--prompts", "2",
                 "--new-tokens", "4", "--warmup-tokens", "0", "--device", "cpu",
                 "--out", dir.resolve("conf").toString());
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(r.status()).as(r.err()).isZero();
 
         List<String> csv = Files.readAllLines(dir.resolve("conf.csv"));
         assertThat(csv.get(0)).isEqualTo(SweepCsv.HEADER);
@@ -36,15 +33,9 @@ class SweepCommandTest {
 
     @Test
     void aPolicyWithoutThePlaceholderIsAUsageError(@TempDir Path dir) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = sweep(err, "--text", EvalCommandTest.TEXT, "--policy", "confidence:threshold=0.5", "--values", "1",
+        BenchCli.Run r = BenchCli.run("sweep", "--text", EvalCommandTest.TEXT, "--policy", "confidence:threshold=0.5", "--values", "1",
                 "--out", dir.resolve("x").toString());
-        assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("{t}");
-    }
-
-    private static int sweep(ByteArrayOutputStream err, String... args) {
-        return SweepCommand.run(args, Path.of(EvalCommandTest.MODEL), Path.of(EvalCommandTest.TEXT),
-                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("{t}");
     }
 }

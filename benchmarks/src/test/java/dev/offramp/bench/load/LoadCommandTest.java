@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import dev.offramp.bench.BenchCli;
 import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,13 +122,32 @@ class LoadCommandTest {
 
     @Test
     void badFlagsAreUsageErrors() throws Exception {
-        assertUsage(load("--streams", "1"), "--url is required");
-        assertUsage(load("--url", url, "--bogus", "1"), "unknown option --bogus");
+        assertUsage(load("--streams", "1"), "Missing required option: '--url=URL'");
+        assertUsage(load("--url", url, "--bogus", "1"), "Unknown options: '--bogus', '1'");
         assertUsage(load("--url", url, "--streams", "1,0"), "--streams: expected an integer >= 1, found 0");
-        assertUsage(load("--url", url, "--max-tokens"), "--max-tokens needs a value");
+        assertUsage(load("--url", url, "--streams", "1,x"),
+                "Invalid value for option '--streams' (N): 'x' is not an int");
+        assertUsage(load("--url", url, "--max-tokens"), "Missing required parameter for option '--max-tokens' (N)");
         assertUsage(load("--url", url, "--early-exit", "[1]"), "--early-exit: expected a JSON object");
         assertUsage(load("--url", "ftp://x"), "--url: expected http://HOST:PORT, found ftp://x");
         assertThat(bodies).isEmpty();
+    }
+
+    @Test
+    void progressShowsOnATerminalOnlyAndNeverWithJson() throws Exception {
+        String[] args = {"load", "--url", url, "--streams", "2", "--requests-per-stream", "2", "--max-tokens", "5"};
+        BenchCli.Run terminal = BenchCli.run(true, args);
+        BenchCli.Run piped = BenchCli.run(false, args);
+        BenchCli.Run json = BenchCli.run(true, concat("load", "--url", url, "--streams", "2", "--requests-per-stream",
+                "2", "--json"));
+        for (BenchCli.Run r : List.of(terminal, piped, json)) {
+            assertThat(r.status()).as(r.err()).isZero();
+        }
+        assertThat(terminal.err()).contains("2 stream(s)").contains("4/4").contains("tok/s");
+        assertThat(piped.err()).doesNotContain("\r").doesNotContain("tok/s");
+        assertThat(json.err()).doesNotContain("\r").doesNotContain("tok/s");
+        assertThat(terminal.out().replaceAll("[0-9.]+", "#")).isEqualTo(piped.out().replaceAll("[0-9.]+", "#"));
+        assertThat(JSON.readTree(json.out()).get("levels").get(0).get("requests").asInt()).isEqualTo(4);
     }
 
     @Test
@@ -142,17 +160,21 @@ class LoadCommandTest {
 
     private static void assertUsage(Output o, String message) {
         assertThat(o.code).isEqualTo(2);
-        assertThat(o.err).contains("load: " + message).contains(LoadCommand.USAGE);
+        assertThat(o.err).contains(message).contains("Try 'offramp load --help' for usage.");
     }
 
     private record Output(int code, String out, String err) {}
 
-    private static Output load(String... args) throws InterruptedException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = LoadCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Output(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static Output load(String... args) {
+        BenchCli.Run r = BenchCli.run(concat("load", args));
+        return new Output(r.status(), r.out(), r.err());
+    }
+
+    static String[] concat(String first, String... rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
     }
 
     private static void sleep(long ms) {

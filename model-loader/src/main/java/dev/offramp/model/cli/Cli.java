@@ -3,6 +3,7 @@ package dev.offramp.model.cli;
 import dev.offramp.model.ModelLoadException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
@@ -28,28 +29,6 @@ public final class Cli {
 
     public static int run(Object command, String[] args, PrintStream out, PrintStream err) {
         return commandLine(command, out, err).execute(args);
-    }
-
-    /**
-     * For a command not (yet) on picocli: {@code --help} or {@code -h} prints {@code usage}, {@code --version} or
-     * {@code -V} the version, both to {@code out}; true when it did (exit 0).
-     */
-    public static boolean helpOrVersion(String[] args, String usage, PrintStream out) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                out.println(usage);
-                return true;
-            }
-            if (a.equals("--version") || a.equals("-V")) {
-                try {
-                    out.println(new Version().getVersion()[0]);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-                return true;
-            }
-        }
-        return false;
     }
 
     private static int usageError(CommandLine.ParameterException e, String[] args) {
@@ -83,8 +62,10 @@ public final class Cli {
             err.println("offramp: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
-        err.println("offramp: " + (e instanceof ModelLoadException ? e.getMessage() : e.toString()));
-        if (!(e instanceof ModelLoadException)) {
+        // A model or file that cannot be read or written is the user's to fix (the message says which); the rest, ours.
+        boolean expected = e instanceof ModelLoadException || e instanceof UncheckedIOException;
+        err.println("offramp: " + (expected ? e.getMessage() : e.toString()));
+        if (!expected) {
             e.printStackTrace(err);
         }
         return CommandLine.ExitCode.SOFTWARE;

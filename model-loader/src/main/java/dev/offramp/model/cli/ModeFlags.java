@@ -2,19 +2,16 @@ package dev.offramp.model.cli;
 
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.model.engine.Profile;
-import dev.offramp.policy.PolicyRegistry;
 import java.nio.file.Path;
-import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The mode options shared by the model-running commands, as a picocli mixin, read into {@link ModeOptions}: each
- * absent one is null, so that a mode named without knobs takes its defaults (ARCHITECTURE.md, "Defaults").
+ * absent one is null, so that a mode named without knobs takes its defaults (ARCHITECTURE.md, "Defaults"). The
+ * policies a spec may name come with {@link PluginOptions}.
  */
 public final class ModeFlags {
-    /** Where plug-in policy jars are when {@code --plugins} is not given. */
-    public static final String PLUGINS_ENV = "OFFRAMP_PLUGINS";
-
     @Option(names = "--mode", paramLabel = "MODE", description = "full, static, early-exit, skip or "
             + "self-speculative. Default: early-exit when --policy is given, else full; early-exit without --policy "
             + "takes the model's calibration profile (offramp-profile.json).")
@@ -28,13 +25,8 @@ public final class ModeFlags {
             + "self-speculative drafts from.")
     private Integer exitLayer;
 
-    @Option(names = "--kv", paramLabel = "propagate|recompute", description = "The KV cache of skipped layers. "
-            + "Default: recompute.")
-    private String kv;
-
-    @Option(names = "--prune", paramLabel = "K", description = "After a token's first exit check, score later "
-            + "checks on that check's top K tokens only (early-exit).")
-    private Integer prune;
+    @Mixin
+    private ExitKnobs knobs = new ExitKnobs();
 
     @Option(names = "--speedup", paramLabel = "R", description = "The layer-skipping speed-up (skip).")
     private Double speedup;
@@ -51,14 +43,10 @@ public final class ModeFlags {
             + "setting (alone: no other mode option with it).")
     private Path profile;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "A directory of plug-in policy jars. Default: "
-            + "$" + PLUGINS_ENV + ".")
-    private Path plugins;
-
     /** The mode options, or a calibration profile's early-exit setting ({@code --profile}, alone). */
     public ModeOptions modeOptions(String command) {
         if (profile != null) {
-            Object[] others = {mode, policy, exitLayer, kv, prune, speedup, draft, draftStop};
+            Object[] others = {mode, policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop};
             String[] names = {"mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft", "draft-stop"};
             for (int i = 0; i < names.length; i++) {
                 if (others[i] != null) {
@@ -72,20 +60,6 @@ public final class ModeFlags {
                 throw new UsageException(command + ": --profile " + e.getMessage());
             }
         }
-        return new ModeOptions(mode, policy, exitLayer, kv, prune, speedup, draft, draftStop);
-    }
-
-    /** {@code --plugins DIR}, else {@code $OFFRAMP_PLUGINS} in {@code env}; null when neither. */
-    public Path pluginsDir(Map<String, String> env) {
-        String fromEnv = env.get(PLUGINS_ENV);
-        return plugins != null ? plugins : fromEnv == null || fromEnv.isBlank() ? null : Path.of(fromEnv);
-    }
-
-    /**
-     * The policies specs may name: the built-in ones, those on the classpath, and those in the jars of
-     * {@link #pluginsDir}; one registry for everything the command parses.
-     */
-    public PolicyRegistry policies(Map<String, String> env) {
-        return PolicyRegistry.withPlugins(pluginsDir(env));
+        return new ModeOptions(mode, policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop);
     }
 }

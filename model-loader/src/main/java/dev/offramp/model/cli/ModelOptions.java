@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "PATH", description = "A Hugging Face folder, a llama2.c .bin or a GGUF "
             + "file. Default: the embedded models/kjv-ee-12l.")
-    private Path model;
+    private Path model;  // null: not given, the default
+    private final Path defaultModel;
 
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "The tokenizer, when it is not beside or "
             + "inside the model.")
@@ -38,7 +39,7 @@ public final class ModelOptions {
      * {@code defaultThreads}: what {@code --threads} is.
      */
     public ModelOptions(Path defaultModel, String defaultKernels, int defaultThreads) {
-        this.model = defaultModel;
+        this.defaultModel = defaultModel;
         this.kernels = defaultKernels;
         this.threads = defaultThreads;
     }
@@ -49,7 +50,12 @@ public final class ModelOptions {
     }
 
     public Path model() {
-        return model;
+        return model != null ? model : defaultModel;
+    }
+
+    /** Whether {@code --model} was given (a command may then need more, such as the model's own text). */
+    public boolean modelGiven() {
+        return model != null;
     }
 
     /** Null: the model's own. */
@@ -81,18 +87,26 @@ public final class ModelOptions {
     }
 
     public LoadedModel load() {
-        return load(model);
+        return load(model(), Progress.SILENT);
+    }
+
+    public LoadedModel load(Path path) {
+        return load(path, Progress.SILENT);
     }
 
     /**
      * Loads {@code path} with these options (the --tokenizer only for --model itself, however spelled), and says on
-     * stderr which kernels it runs on.
+     * stderr which kernels it runs on; {@code progress} shows the time it takes (planning the kernels can take
+     * seconds).
      */
-    public LoadedModel load(Path path) {
+    public LoadedModel load(Path path, Progress progress) {
         long t0 = System.nanoTime();
         KernelOptions k = kernels();
-        boolean main = path.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
-        LoadedModel m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device(), k);
+        boolean main = path.toAbsolutePath().normalize().equals(model().toAbsolutePath().normalize());
+        LoadedModel m;
+        try (Progress.Bar bar = progress.start("loading " + path.getFileName(), -1)) {
+            m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device(), k);
+        }
         System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
                 / 1e9) + "; kernels (--kernels " + k.label() + ", at most " + threads + " intra-op thread"
                 + (threads == 1 ? "" : "s") + "), "

@@ -2,6 +2,7 @@ package dev.offramp.server.cli;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.cli.ModelOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.engine.CascadeRunner;
 import dev.offramp.model.engine.GenerationRequest;
@@ -50,9 +51,12 @@ final class CascadeRun implements AutoCloseable {
 
     private final Map<Path, LoadedModel> models = new LinkedHashMap<>();
     private final ModelOptions options;
+    private final Progress progress;
 
-    CascadeRun(ModelOptions options) {
+    /** {@code progress}: how each model's load shows. */
+    CascadeRun(ModelOptions options, Progress progress) {
         this.options = options;
+        this.progress = progress;
     }
 
     Result run(List<Member> members, String promptText, int[] promptIds, int maxTokens, float temperature, long seed,
@@ -108,7 +112,7 @@ final class CascadeRun implements AutoCloseable {
 
     /** Members of one model share it; the main model keeps its --tokenizer, others use their own. */
     private LoadedModel load(Path path) {
-        return models.computeIfAbsent(key(path), p -> options.load(path));
+        return models.computeIfAbsent(key(path), p -> options.load(path, progress));
     }
 
     private static Path key(Path path) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.PluginOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -57,16 +59,21 @@ final class GenerateCommand implements Callable<Integer> {
     private ModeFlags modeFlags = new ModeFlags();
 
     @Mixin
+    private PluginOptions plugins = new PluginOptions();
+
+    @Mixin
     private CascadeArgs cascade = new CascadeArgs();
 
     @Mixin
     private ModelOptions modelOptions;
 
     private final PrintStream out;
+    private final Progress progress;
 
-    GenerateCommand(Path defaultModel, PrintStream out) {
+    GenerateCommand(Path defaultModel, PrintStream out, Progress progress) {
         this.modelOptions = new ModelOptions(defaultModel);
         this.out = out;
+        this.progress = progress;
     }
 
     @Override
@@ -75,13 +82,13 @@ final class GenerateCommand implements Callable<Integer> {
             throw new UsageException("generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
         }
         ModeOptions modeOptions = modeFlags.modeOptions("generate");
-        PolicyRegistry policies = modeFlags.policies(System.getenv());
+        PolicyRegistry policies = plugins.policies(System.getenv());
         modelOptions.validate();
         boolean cascading = "cascade".equals(modeOptions.mode());
         if (cascading != cascade.any()) {
             throw new UsageException("generate: --mode cascade and the --cascade-* flags go together");
         }
-        try (CascadeRun models = new CascadeRun(modelOptions)) {
+        try (CascadeRun models = new CascadeRun(modelOptions, progress.unless(json))) {
             LoadedModel model;
             GenerationResult r;
             CascadeRun.Trace trace = null;

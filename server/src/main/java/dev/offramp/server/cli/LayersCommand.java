@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
  * float32 {@code layer_hidden} [L, T, hidden] and {@code layer_logits} [L, T, vocab].
  */
 @Command(name = "layers", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = "Every layer's hidden state and exit logits for a prompt (full depth, no cache), written as "
-                + "float32 layer_hidden [L, T, hidden] and layer_logits [L, T, vocab] in a safetensors file.")
+        description = {"Every layer's hidden state and exit logits for a prompt (full depth, no cache).",
+                       "Written as float32 layer_hidden [L, T, hidden] and layer_logits [L, T, vocab] in a "
+                               + "safetensors file."})
 final class LayersCommand implements Callable<Integer> {
     @Option(names = "--prompt-ids", paramLabel = "1,2,3", description = "The prompt as token ids, used verbatim. "
             + "Give this or --prompt.")

@@ -1,6 +1,8 @@
 package dev.offramp.server.cli;
 
 import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.PluginOptions;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.ModelOptions;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
@@ -23,8 +25,8 @@ import picocli.CommandLine.Option;
 
 /** {@code serve}: the HTTP server on one model until the process is stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = "The HTTP server (OpenAI's completions and chat, /v1/generate, /metrics) on one model until "
-                + "SIGTERM or SIGINT, which drain the requests in flight.")
+        description = {"The HTTP server on one model: OpenAI's completions and chat, /v1/generate, /metrics.",
+                       "It serves until SIGTERM or SIGINT, which drain the requests in flight."})
 final class ServeCommand implements Callable<Integer> {
     private static final ServerConfig.Timeouts T = ServerConfig.Timeouts.DEFAULT;
     private static final Engine.Limits D = Engine.Limits.DEFAULT;
@@ -94,16 +96,21 @@ final class ServeCommand implements Callable<Integer> {
     private ModeFlags modeFlags = new ModeFlags();
 
     @Mixin
+    private PluginOptions plugins = new PluginOptions();
+
+    @Mixin
     private CascadeArgs cascade = new CascadeArgs();
 
     @Mixin
     private ModelOptions modelOptions;
 
     private final PrintStream out;
+    private final Progress progress;
 
-    ServeCommand(Path defaultModel, PrintStream out) {
+    ServeCommand(Path defaultModel, PrintStream out, Progress progress) {
         this.modelOptions = new ModelOptions(defaultModel, "auto", servingThreads());
         this.out = out;
+        this.progress = progress;
     }
 
     /**
@@ -141,8 +148,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
-        PolicyRegistry policies = modeFlags.policies(System.getenv());
-        Engine engine = new Engine(model.model().getFileName().toString(), model::load,
+        PolicyRegistry policies = plugins.policies(System.getenv());
+        Engine engine = new Engine(model.model().getFileName().toString(), () -> model.load(model.model(), progress),
                 ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve", model), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {

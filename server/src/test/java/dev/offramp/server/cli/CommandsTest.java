@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offramp.model.cli.CliContext;
+import dev.offramp.model.cli.Offramp;
+import dev.offramp.model.cli.Progress;
 import dev.offramp.model.io.SafetensorsFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -174,24 +177,31 @@ class CommandsTest {
         assertThat(run("serve", "--help").out()).contains("--max-running=N").contains("Default: 16");
         Run top = run("--help");
         assertThat(top.status()).isZero();
-        assertThat(top.out()).contains("Commands:").contains("generate").contains("serve")
-                .contains("eval").contains("calibrate").contains("load").contains("Exit status: 0 success");
+        assertThat(top.out()).contains("Commands (each answers --help):").contains("Exit status: 0 success");
+        for (String command : List.of("generate", "layers", "serve", "bench", "eval", "sweep", "calibrate", "cascade",
+                "precision", "load", "help")) {
+            assertThat(top.out().lines().filter(l -> l.startsWith("  " + command + " ")))
+                    .as("one line for %s", command).hasSize(1);
+        }
+        assertThat(top.out().lines().filter(l -> l.startsWith("    "))).as("no command's line wraps").isEmpty();
         assertThat(run("help", "generate").out()).startsWith("Usage: offramp generate");
         Run none = run();
         assertThat(none.status()).isEqualTo(2);
-        assertThat(none.err()).contains("Commands:");
+        assertThat(none.err()).contains("Commands (each answers --help):");
     }
 
     @Test
     void theCommittedBashCompletionIsUpToDate() throws Exception {
         java.io.PrintStream sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        String generated = picocli.AutoComplete.bash("offramp", Commands.commandLine(DEFAULT_MODEL, sink, sink));
+        String generated = picocli.AutoComplete.bash("offramp", Offramp.commandLine(new CliContext(Path.of(".."),
+                DEFAULT_MODEL, sink, sink, Progress.SILENT)));
         java.nio.file.Files.writeString(Path.of("target/offramp-completion.bash"), generated);
         // generate-completion prints the script with a line end after it.
         assertThat(java.nio.file.Files.readString(Path.of("../offramp-completion.bash")).stripTrailing())
                 .as("regenerate: ./offramp generate-completion > offramp-completion.bash (target/ has this one)")
                 .isEqualTo(generated.stripTrailing());
-        assertThat(generated).contains("generate").contains("--prompt-ids").contains("--cascade-threshold");
+        assertThat(generated).contains("generate").contains("--prompt-ids").contains("--cascade-threshold")
+                .contains("calibrate").contains("--small-layers").contains("--requests-per-stream");
     }
 
     @Test

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.offramp.model.cli.ModeFlags;
+import dev.offramp.model.cli.PluginOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -54,10 +54,10 @@ class PluginPoliciesTest {
         assertThat(JSON.readTree(r.out()).get("exit_layers").toString()).endsWith("3,3,3,3,3]")
                 .isEqualTo(JSON.readTree(builtIn.out()).get("exit_layers").toString());
 
-        ModeFlags none = new ModeFlags();
+        PluginOptions none = new PluginOptions();
         assertThat(none.policies(Map.of("OFFRAMP_PLUGINS", plugins.toString())).names()).contains("halfway");
         assertThat(none.policies(Map.of()).names()).doesNotContain("halfway").contains("margin");
-        ModeFlags flag = flags("--plugins", plugins.toString());
+        PluginOptions flag = flags("--plugins", plugins.toString());
         assertThat(flag.policies(Map.of("OFFRAMP_PLUGINS", dir.resolve("absent").toString())).names())
                 .as("--plugins wins over the environment").contains("halfway");
 
@@ -77,15 +77,15 @@ class PluginPoliciesTest {
 
     @Test
     void aPluginsPathThatIsNotADirectoryIsRefused() {
-        ModeFlags flags = flags("--plugins", dir.resolve("absent").toString());
+        PluginOptions flags = flags("--plugins", dir.resolve("absent").toString());
         assertThatThrownBy(() -> flags.policies(Map.of()))
                 .hasMessageContaining("plug-ins: expected a directory of policy jars, found nothing at")
                 .hasMessageContaining("absent");
     }
 
-    /** The mode options as picocli parses them from {@code args}. */
-    private static ModeFlags flags(String... args) {
-        ModeFlags flags = new ModeFlags();
+    /** The plug-in option as picocli parses it from {@code args}. */
+    private static PluginOptions flags(String... args) {
+        PluginOptions flags = new PluginOptions();
         new picocli.CommandLine(flags).parseArgs(args);
         return flags;
     }
