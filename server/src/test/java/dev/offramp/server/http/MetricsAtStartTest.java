@@ -2,6 +2,9 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.deploy.DeploymentAssetsTest;
+import dev.offramp.server.deploy.PromQl;
+
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -45,7 +48,7 @@ class MetricsAtStartTest {
         List<String> problems = new ArrayList<>();
         List<String> counters = new ArrayList<>();
         for (Map.Entry<String, String> q : queries.entrySet()) {
-            for (var s : DeploymentAssetsTest.PromQl.selectors(DeploymentAssetsTest.concrete(q.getValue()))) {
+            for (var s : PromQl.selectors(DeploymentAssetsTest.concrete(q.getValue()))) {
                 if (s.metric().startsWith("offramp_") && s.metric().endsWith("_total")) {
                     counters.add(s.metric());
                     problems.addAll(fresh.check(q.getKey(), s));

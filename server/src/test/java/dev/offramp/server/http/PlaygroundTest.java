@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.ExternalTools;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.policy.PolicyRegistry;
 import java.net.http.HttpRequest;
@@ -42,12 +43,12 @@ class PlaygroundTest {
 
     @Test
     void tokensStreamInColouredByTheirExitLayer() throws Exception {
-        Path root = RealClientsTest.repositoryRoot();
-        Path node = RealClientsTest.requireTool(RealClientsTest.onPath("node"), "node (Node.js 20+)",
+        Path root = ExternalTools.repositoryRoot();
+        Path node = ExternalTools.requireTool(ExternalTools.onPath("node"), "node (Node.js 20+)",
                 "apt-get install nodejs npm");
-        Path chromium = RealClientsTest.requireTool(RealClientsTest.onPath("chromium")
-                .or(() -> RealClientsTest.onPath("chromium-browser")), "Chromium", "apt-get install chromium");
-        RealClientsTest.requireTool(Optional.of(root.resolve("server/src/test/node/node_modules/playwright-core/"
+        Path chromium = ExternalTools.requireTool(ExternalTools.onPath("chromium")
+                .or(() -> ExternalTools.onPath("chromium-browser")), "Chromium", "apt-get install chromium");
+        ExternalTools.requireTool(Optional.of(root.resolve("server/src/test/node/node_modules/playwright-core/"
                 + "package.json")).filter(Files::isRegularFile), "playwright-core",
                 "npm ci --prefix server/src/test/node");
         Path target = root.resolve("server/target");
@@ -56,7 +57,7 @@ class PlaygroundTest {
         String base = "http://127.0.0.1:" + server.port();
 
         // confidence's listed example, as the page fills it in: on stories260K its tokens leave at layers 3 to 5.
-        RealClientsTest.Run run = RealClientsTest.Run.of(List.of(node.toString(), root.resolve(SCRIPT).toString(),
+        ExternalTools.Run run = ExternalTools.Run.of(List.of(node.toString(), root.resolve(SCRIPT).toString(),
                 chromium.toString(), base, screenshot.toString(), "{\"prompt\":\"" + PROMPT + "\",\"mode\":"
                         + "\"early-exit\",\"policy\":\"confidence\",\"budget\":60000,\"maxTokens\":24}"),
                 root, null, target.resolve("playground.out"), 180);

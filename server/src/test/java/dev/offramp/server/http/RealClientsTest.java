@@ -3,6 +3,7 @@ package dev.offramp.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.offramp.server.ExternalTools;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
@@ -56,12 +57,12 @@ class RealClientsTest {
 
     @Test
     void openaiClient(@TempDir Path tmp) throws Exception {
-        Path root = repositoryRoot();
-        Path node = requireTool(onPath("node"), "node (Node.js 20+)", "apt-get install nodejs npm");
-        requireTool(Optional.of(root.resolve("server/src/test/node/node_modules/openai/package.json"))
+        Path root = ExternalTools.repositoryRoot();
+        Path node = ExternalTools.requireTool(ExternalTools.onPath("node"), "node (Node.js 20+)", "apt-get install nodejs npm");
+        ExternalTools.requireTool(Optional.of(root.resolve("server/src/test/node/node_modules/openai/package.json"))
                 .filter(Files::isRegularFile), "the openai npm client", "npm ci --prefix server/src/test/node");
 
-        Run run = Run.of(List.of(node.toString(), root.resolve(SCRIPT).toString(),
+        ExternalTools.Run run = ExternalTools.Run.of(List.of(node.toString(), root.resolve(SCRIPT).toString(),
                 "http://127.0.0.1:" + server.port() + "/v1", MODEL_ID), root, null, tmp.resolve("openai.out"), 120);
 
         assertThat(run.exit()).as("%s exited %d:%n%s", SCRIPT, run.exit(), run.output()).isZero();
@@ -70,7 +71,7 @@ class RealClientsTest {
 
     @Test
     void promtoolAcceptsMetricsAfterTraffic(@TempDir Path tmp) throws Exception {
-        Path promtool = requireTool(onPath("promtool"), "promtool (Prometheus)", "apt-get install prometheus");
+        Path promtool = ExternalTools.requireTool(ExternalTools.onPath("promtool"), "promtool (Prometheus)", "apt-get install prometheus");
 
         HttpResponse<String> plain = post("{\"model\":\"" + MODEL_ID + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":8}");
         assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
@@ -91,7 +92,7 @@ class RealClientsTest {
 
         Path file = tmp.resolve("metrics.txt");
         Files.writeString(file, metrics);
-        Run check = Run.of(List.of(promtool.toString(), "check", "metrics"), tmp, file, tmp.resolve("promtool.out"), 60);
+        ExternalTools.Run check = ExternalTools.Run.of(List.of(promtool.toString(), "check", "metrics"), tmp, file, tmp.resolve("promtool.out"), 60);
         assertThat(check.exit()).as("promtool check metrics exited %d:%n%s%n--- the scrape ---%n%s",
                 check.exit(), check.output(), metrics).isZero();
 
@@ -121,59 +122,5 @@ class RealClientsTest {
 
     static URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
-    }
-
-    /** Whether the real clients are required (CI), so that a missing one fails instead of skipping. */
-    static boolean clientsRequired() {
-        return "1".equals(System.getProperty("OFFRAMP_REQUIRE_CLIENTS"))
-                || "1".equals(System.getenv("OFFRAMP_REQUIRE_CLIENTS"));
-    }
-
-    /** The tool's path; when it is missing, skips the test, or fails it where the clients are required. */
-    static Path requireTool(Optional<Path> tool, String what, String install) {
-        if (tool.isEmpty()) {
-            String message = what + " is missing: install it with `" + install + "`";
-            if (clientsRequired()) {
-                fail(message + " (OFFRAMP_REQUIRE_CLIENTS=1 makes this a failure)");
-            }
-            Assumptions.abort(message + " (skipped; OFFRAMP_REQUIRE_CLIENTS=1 makes this a failure)");
-        }
-        return tool.orElseThrow();
-    }
-
-    static Optional<Path> onPath(String executable) {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
-        return Stream.of(path.split(Pattern.quote(File.pathSeparator))).filter(dir -> !dir.isEmpty())
-                .map(dir -> Path.of(dir, executable)).filter(Files::isExecutable).findFirst();
-    }
-
-    /** The checkout's root: the first directory at or above the working directory that holds the node script. */
-    static Path repositoryRoot() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve(SCRIPT))) {
-                return dir;
-            }
-        }
-        throw new IllegalStateException("expected " + SCRIPT + " at or above " + Path.of("").toAbsolutePath()
-                + ", found none");
-    }
-
-    /** A finished child process: its exit status and its stdout and stderr together. */
-    record Run(int exit, String output) {
-        static Run of(List<String> command, Path dir, Path stdin, Path log, int timeoutSeconds)
-                throws IOException, InterruptedException {
-            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(log.toFile());
-            if (stdin != null) {
-                builder.redirectInput(stdin.toFile());
-            }
-            Process process = builder.start();
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-                fail("%s did not finish in %d s:%n%s", command, timeoutSeconds,
-                        Files.readString(log, StandardCharsets.UTF_8));
-            }
-            return new Run(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-        }
     }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * Admission, cancellation and latency budgets on kjv-ee-12l (12 layers, slow enough that a long stream is still
  * running while the test acts), with room for 2 running and 1 waiting request.
  */
-class SchedulingTest {
+public class SchedulingTest {
     static final Path KJV = Path.of("../../shared/models/kjv-ee-12l");
     static final String LONG = "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}";
     static Server server;
@@ -163,7 +163,7 @@ class SchedulingTest {
     }
 
     /** Starts a streamed completion on a raw socket and reads until its first token has arrived. */
-    static Socket stream(int port, String body) throws Exception {
+    public static Socket stream(int port, String body) throws Exception {
         Socket s = new Socket("127.0.0.1", port);
         OutputStream out = s.getOutputStream();
         out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "

@@ -1,7 +1,8 @@
-package dev.offramp.server.http;
+package dev.offramp.server.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.ExternalTools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offramp.server.cli.Commands;
@@ -50,11 +51,11 @@ import org.junit.jupiter.api.io.TempDir;
  * the Kubernetes manifests' required fields. promtool and yamllint follow {@link RealClientsTest}'s rule: a missing
  * one skips, or fails where {@code OFFRAMP_REQUIRE_CLIENTS=1}. kubectl and docker compose are optional extras.
  */
-class DeploymentAssetsTest {
-    static final Path ROOT = RealClientsTest.repositoryRoot();
+public class DeploymentAssetsTest {
+    static final Path ROOT = ExternalTools.repositoryRoot();
     static final Path DOCKER = ROOT.resolve("docker");
     static final Path DASHBOARD = DOCKER.resolve("grafana/offramp.json");
-    static final Path ALERTS = DOCKER.resolve("prometheus/alerts.yaml");
+    public static final Path ALERTS = DOCKER.resolve("prometheus/alerts.yaml");
     static final Path ENTRYPOINT = DOCKER.resolve("entrypoint.sh");
     static final Path KJV = ROOT.resolve("models/kjv-ee-12l");
     static final ObjectMapper JSON = new ObjectMapper();
@@ -70,14 +71,14 @@ class DeploymentAssetsTest {
 
     @Test
     void promtoolAcceptsTheConfigAndItsAlertRules(@TempDir Path tmp) throws Exception {
-        Path promtool = RealClientsTest.requireTool(RealClientsTest.onPath("promtool"), "promtool (Prometheus)",
+        Path promtool = ExternalTools.requireTool(ExternalTools.onPath("promtool"), "promtool (Prometheus)",
                 "apt-get install prometheus");
         // check config also loads rule_files, relative to the config's own directory.
-        RealClientsTest.Run config = RealClientsTest.Run.of(List.of(promtool.toString(), "check", "config",
+        ExternalTools.Run config = ExternalTools.Run.of(List.of(promtool.toString(), "check", "config",
                 DOCKER.resolve("prometheus/prometheus.yml").toString()), DOCKER, null, tmp.resolve("config.out"), 60);
         assertThat(config.exit()).as(config.output()).isZero();
         assertThat(config.output()).contains("1 rule files found");
-        RealClientsTest.Run rules = RealClientsTest.Run.of(List.of(promtool.toString(), "check", "rules",
+        ExternalTools.Run rules = ExternalTools.Run.of(List.of(promtool.toString(), "check", "rules",
                 ALERTS.toString()), DOCKER, null, tmp.resolve("rules.out"), 60);
         assertThat(rules.exit()).as(rules.output()).isZero();
         assertThat(alertNames()).contains("OfframpDown", "OfframpLatencyBudgetMissRatioHigh",
@@ -86,7 +87,7 @@ class DeploymentAssetsTest {
 
     @Test
     void everyDashboardQueryIsValidPromQl(@TempDir Path tmp) throws Exception {
-        Path promtool = RealClientsTest.requireTool(RealClientsTest.onPath("promtool"), "promtool (Prometheus)",
+        Path promtool = ExternalTools.requireTool(ExternalTools.onPath("promtool"), "promtool (Prometheus)",
                 "apt-get install prometheus");
         Map<String, String> queries = dashboardQueries();
         assertThat(queries).hasSizeGreaterThan(30);
@@ -99,7 +100,7 @@ class DeploymentAssetsTest {
         }
         Path file = tmp.resolve("dashboard-rules.yaml");
         Files.writeString(file, rules);
-        RealClientsTest.Run check = RealClientsTest.Run.of(List.of(promtool.toString(), "check", "rules",
+        ExternalTools.Run check = ExternalTools.Run.of(List.of(promtool.toString(), "check", "rules",
                 file.toString()), tmp, null, tmp.resolve("promtool.out"), 60);
         assertThat(check.exit()).as("promtool check rules on the dashboard's queries:%n%s%n%s", check.output(),
                 rules).isZero();
@@ -203,9 +204,9 @@ class DeploymentAssetsTest {
 
     @Test
     void yamllintAcceptsEveryYamlFile(@TempDir Path tmp) throws Exception {
-        Path yamllint = RealClientsTest.requireTool(RealClientsTest.onPath("yamllint"), "yamllint",
+        Path yamllint = ExternalTools.requireTool(ExternalTools.onPath("yamllint"), "yamllint",
                 "apt-get install yamllint");
-        RealClientsTest.Run list = RealClientsTest.Run.of(List.of(yamllint.toString(), "-c",
+        ExternalTools.Run list = ExternalTools.Run.of(List.of(yamllint.toString(), "-c",
                 DOCKER.resolve(".yamllint").toString(), "--list-files", DOCKER.toString()), ROOT, null,
                 tmp.resolve("list.out"), 60);
         List<String> files;
@@ -216,7 +217,7 @@ class DeploymentAssetsTest {
         assertThat(files).hasSizeGreaterThanOrEqualTo(10);
         assertThat(list.output().lines().map(String::strip).toList()).as("yamllint lints every YAML file")
                 .containsAll(files);
-        RealClientsTest.Run lint = RealClientsTest.Run.of(List.of(yamllint.toString(), "--strict", "-f", "parsable",
+        ExternalTools.Run lint = ExternalTools.Run.of(List.of(yamllint.toString(), "--strict", "-f", "parsable",
                 "-c", DOCKER.resolve(".yamllint").toString(), DOCKER.toString()), ROOT, null, tmp.resolve("lint.out"),
                 60);
         assertThat(lint.exit()).as("yamllint --strict docker/:%n%s", lint.output()).isZero();
@@ -245,7 +246,7 @@ class DeploymentAssetsTest {
                 + "the compose file was checked by yamllint and the lines above only");
         List<String> command = new ArrayList<>(config);
         command.addAll(List.of("-f", DOCKER.resolve("compose.yaml").toString(), "config", "-q"));
-        RealClientsTest.Run run = RealClientsTest.Run.of(command, ROOT, null, tmp.resolve("compose.out"), 60);
+        ExternalTools.Run run = ExternalTools.Run.of(command, ROOT, null, tmp.resolve("compose.out"), 60);
         assertThat(run.exit()).as("%s:%n%s", command, run.output()).isZero();
     }
 
@@ -497,9 +498,9 @@ class DeploymentAssetsTest {
     /** Optional: kubectl's kustomize builds the manifests offline (apply --dry-run=client needs an API server). */
     @Test
     void kubectlBuildsTheKustomization(@TempDir Path tmp) throws Exception {
-        Optional<Path> kubectl = RealClientsTest.onPath("kubectl");
+        Optional<Path> kubectl = ExternalTools.onPath("kubectl");
         Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not installed (optional)");
-        RealClientsTest.Run run = RealClientsTest.Run.of(List.of(kubectl.get().toString(), "kustomize",
+        ExternalTools.Run run = ExternalTools.Run.of(List.of(kubectl.get().toString(), "kustomize",
                 DOCKER.resolve("k8s").toString()), ROOT, null, tmp.resolve("kustomize.out"), 60);
         assertThat(run.exit()).as(run.output()).isZero();
         long objects = run.output().lines().filter(l -> l.startsWith("kind: ")).count();
@@ -567,13 +568,13 @@ class DeploymentAssetsTest {
     }
 
     /** The image server's /metrics after every kind of traffic the dashboard shows. */
-    static synchronized Scrape scrape() throws Exception {
+    public static synchronized Scrape scrape() throws Exception {
         if (scrape != null) {
             return scrape;
         }
         ImageServer server = imageServer();
         URI base = server.base();
-        try (Socket stream = SchedulingTest.stream(base.getPort(),
+        try (Socket stream = dev.offramp.server.http.SchedulingTest.stream(base.getPort(),
                 "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}")) {
             awaitGauge(base, "offramp_requests_running", 1);
             HttpResponse<String> refused = post(base, "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}",
@@ -618,8 +619,8 @@ class DeploymentAssetsTest {
     }
 
     /** A Prometheus text exposition: sample names, their label names and values, and the declared types. */
-    record Scrape(Map<String, Set<String>> labels, Map<String, String> types, Map<String, List<Double>> samples) {
-        static Scrape of(String text) {
+    public record Scrape(Map<String, Set<String>> labels, Map<String, String> types, Map<String, List<Double>> samples) {
+        public static Scrape of(String text) {
             Map<String, Set<String>> labels = new TreeMap<>();
             Map<String, String> types = new TreeMap<>();
             Map<String, List<Double>> samples = new TreeMap<>();
@@ -655,7 +656,7 @@ class DeploymentAssetsTest {
         }
 
         /** What is wrong with a query's selector against this scrape: nothing, or why it would read nothing. */
-        List<String> check(String where, PromQl.Selector s) {
+        public List<String> check(String where, PromQl.Selector s) {
             if (SYNTHETIC.contains(s.metric())) {
                 return List.of();
             }
@@ -678,138 +679,10 @@ class DeploymentAssetsTest {
         }
     }
 
-    // ---------------------------------------------------------------- PromQL
-
-    /** Just enough of PromQL's lexer to find the metric names a query reads and the labels it matches them on. */
-    static final class PromQl {
-        record Selector(String metric, Set<String> labels) {}
-
-        static final Set<String> FUNCTIONS = Set.of("abs", "absent", "absent_over_time", "acos", "acosh", "asin",
-                "asinh", "atan", "atanh", "avg_over_time", "ceil", "changes", "clamp", "clamp_max", "clamp_min", "cos",
-                "cosh", "count_over_time", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "deg",
-                "delta", "deriv", "double_exponential_smoothing", "exp", "floor", "histogram_avg", "histogram_count",
-                "histogram_fraction", "histogram_quantile", "histogram_stddev", "histogram_stdvar", "histogram_sum",
-                "holt_winters", "hour", "idelta", "increase", "info", "irate", "label_join", "label_replace",
-                "last_over_time", "ln", "log10", "log2", "mad_over_time", "max_over_time", "min_over_time", "minute",
-                "month", "pi", "predict_linear", "present_over_time", "quantile_over_time", "rad", "rate", "resets",
-                "round", "scalar", "sgn", "sin", "sinh", "sort", "sort_by_label", "sort_by_label_desc", "sort_desc",
-                "sqrt", "stddev_over_time", "stdvar_over_time", "sum_over_time", "tan", "tanh", "time", "timestamp",
-                "vector", "year", "start", "end",
-                // aggregations
-                "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
-                "quantile", "limitk", "limit_ratio");
-        /** Followed by a parenthesised list of label names, not expressions. */
-        static final Set<String> GROUPING = Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
-        static final Set<String> KEYWORDS = Set.of("bool", "offset", "and", "or", "unless", "atan2", "inf", "nan");
-        static final Pattern MATCHER = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(?:=~|!~|!=|=)\\s*"
-                + "(?:\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`)");
-
-        private PromQl() {}
-
-        static List<Selector> selectors(String expr) {
-            List<Selector> out = new ArrayList<>();
-            int n = expr.length();
-            int i = 0;
-            while (i < n) {
-                char c = expr.charAt(i);
-                if (c == '"' || c == '\'' || c == '`') {
-                    i = endOfString(expr, i);
-                } else if (c == '#') {
-                    int eol = expr.indexOf('\n', i);
-                    i = eol < 0 ? n : eol + 1;
-                } else if (c == '[') {
-                    i = expr.indexOf(']', i) + 1;  // a range or subquery: durations only
-                } else if (c == '{') {
-                    i = close(expr, i, '{', '}') + 1;  // matchers with no metric name before them
-                } else if (Character.isDigit(c) || c == '.' && i + 1 < n && Character.isDigit(expr.charAt(i + 1))) {
-                    i = endOfNumber(expr, i);  // a number (1e-3, 0x1F) or a duration (5m, 1h30m)
-                } else if (Character.isLetter(c) || c == '_' || c == ':') {
-                    int start = i;
-                    while (i < n && (Character.isLetterOrDigit(expr.charAt(i)) || "_:".indexOf(expr.charAt(i)) >= 0)) {
-                        i++;
-                    }
-                    String word = expr.substring(start, i);
-                    int next = i;
-                    while (next < n && Character.isWhitespace(expr.charAt(next))) {
-                        next++;
-                    }
-                    char after = next < n ? expr.charAt(next) : 0;
-                    if (GROUPING.contains(word)) {
-                        if (after == '(') {
-                            i = close(expr, next, '(', ')') + 1;
-                        }
-                    } else if (KEYWORDS.contains(word.toLowerCase()) || after == '(' || FUNCTIONS.contains(word)) {
-                        // a keyword, a function or an aggregation: not a metric
-                    } else {
-                        Set<String> labels = new TreeSet<>();
-                        if (after == '{') {
-                            int end = close(expr, next, '{', '}');
-                            Matcher m = MATCHER.matcher(expr.substring(next + 1, end));
-                            while (m.find()) {
-                                labels.add(m.group(1));
-                            }
-                            i = end + 1;
-                        }
-                        out.add(new Selector(word, labels));
-                    }
-                } else {
-                    i++;
-                }
-            }
-            return out;
-        }
-
-        private static int endOfNumber(String s, int start) {
-            boolean hex = s.startsWith("0x", start) || s.startsWith("0X", start);
-            int i = start;
-            while (i < s.length()) {
-                char c = s.charAt(i);
-                boolean exponentSign = (c == '-' || c == '+') && !hex && i > start
-                        && Character.toLowerCase(s.charAt(i - 1)) == 'e';
-                if (!Character.isLetterOrDigit(c) && c != '.' && !exponentSign) {
-                    break;
-                }
-                i++;
-            }
-            return i;
-        }
-
-        private static int endOfString(String s, int open) {
-            char quote = s.charAt(open);
-            for (int i = open + 1; i < s.length(); i++) {
-                if (s.charAt(i) == '\\' && quote != '`') {
-                    i++;
-                } else if (s.charAt(i) == quote) {
-                    return i + 1;
-                }
-            }
-            throw new IllegalArgumentException("unterminated string in " + s);
-        }
-
-        /** The index of the bracket closing the one at {@code open}, skipping strings. */
-        private static int close(String s, int open, char opening, char closing) {
-            int depth = 0;
-            for (int i = open; i < s.length(); ) {
-                char c = s.charAt(i);
-                if (c == '"' || c == '\'' || c == '`') {
-                    i = endOfString(s, i);
-                    continue;
-                }
-                if (c == opening) {
-                    depth++;
-                } else if (c == closing && --depth == 0) {
-                    return i;
-                }
-                i++;
-            }
-            throw new IllegalArgumentException("expected " + closing + " closing the one at " + open + " in " + s);
-        }
-    }
-
     // ---------------------------------------------------------------- helpers
 
     /** Every target expr of every panel (rows' nested panels included), keyed "panel title/refId". */
-    static Map<String, String> dashboardQueries() throws IOException {
+    public static Map<String, String> dashboardQueries() throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
         for (JsonNode panel : allPanels(JSON.readTree(DASHBOARD.toFile()))) {
             for (JsonNode t : panel.path("targets")) {
@@ -834,12 +707,12 @@ class DeploymentAssetsTest {
     }
 
     /** A dashboard query with Grafana's variables replaced by concrete values, as Grafana sends it. */
-    static String concrete(String expr) {
+    public static String concrete(String expr) {
         return expr.replace("$__rate_interval", "1m").replace("$__interval", "15s").replace("$__range", "1h")
                 .replaceAll("\\$\\{?[A-Za-z_][A-Za-z0-9_]*}?", ".*");
     }
 
-    static List<String> alertNames() throws IOException {
+    public static List<String> alertNames() throws IOException {
         return yamlValues(Files.readString(ALERTS), "alert");
     }
 
@@ -847,7 +720,7 @@ class DeploymentAssetsTest {
      * The values of every {@code key:} in a YAML text written the way this repository writes it: plain on the
      * line, or a folded/literal block ({@code >-}, {@code |}) indented below the key.
      */
-    static List<String> yamlValues(String yaml, String key) {
+    public static List<String> yamlValues(String yaml, String key) {
         List<String> out = new ArrayList<>();
         String[] lines = yaml.split("\n", -1);
         Pattern keyLine = Pattern.compile("^(\\s*)(?:- )?" + Pattern.quote(key) + ":\\s*(.*)$");
@@ -953,7 +826,7 @@ class DeploymentAssetsTest {
 
     /** `docker compose` (v2) or `docker-compose` (v1), whichever this machine has; empty if neither. */
     static List<String> composeCommand() throws Exception {
-        Optional<Path> docker = RealClientsTest.onPath("docker");
+        Optional<Path> docker = ExternalTools.onPath("docker");
         if (docker.isPresent()) {
             Process p = new ProcessBuilder(docker.get().toString(), "compose", "version").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -962,7 +835,7 @@ class DeploymentAssetsTest {
             }
             p.destroyForcibly();
         }
-        return RealClientsTest.onPath("docker-compose").map(p -> List.of(p.toString())).orElse(List.of());
+        return ExternalTools.onPath("docker-compose").map(p -> List.of(p.toString())).orElse(List.of());
     }
 
     record Shell(int exit, String output) {}
