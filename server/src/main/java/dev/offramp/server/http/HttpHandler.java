@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.ArrayDeque;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +27,13 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Router router;
     private final Json json;
     private final Metrics metrics;
-    private final Executor validation;
+    private final IntFunction<Executor> validation;  // by body size
     private final ApiKeys apiKeys;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();  // event loop only, as the flags
     private boolean answering;  // a request of this connection is being answered
     private boolean closing;    // its answer closes the connection
 
-    HttpHandler(Router router, Json json, Metrics metrics, Executor validation, ApiKeys apiKeys) {
+    HttpHandler(Router router, Json json, Metrics metrics, IntFunction<Executor> validation, ApiKeys apiKeys) {
         this.apiKeys = apiKeys;
         this.router = router;
         this.json = json;
@@ -162,7 +163,8 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             Route route = router.find(req.method(), path);
             if (route.offLoop()) {
                 requireJson(req.headers());
-                validation.execute(() -> handle(route, ex));  // refused with a 429 when its queue is full
+                // refused with a 429 when its queue is full
+                validation.apply(req.content().readableBytes()).execute(() -> handle(route, ex));
             } else {
                 handle(route, ex);
             }
