@@ -146,6 +146,14 @@ class SchedulingTest {
         assertThat(last.get("latency_budget").get("outcome").asText()).isEqualTo("missed");
         assertThat(events.size()).as("fewer chunks than 300 tokens").isLessThan(300);
 
+        HttpResponse<String> traced = ServerTest.send(request("/v1/generate",
+                "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}")
+                .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "cut"));
+        java.util.List<String> steps = ServerTest.events(traced.body());
+        JsonNode end = ServerTest.JSON.readTree(steps.get(steps.size() - 2));
+        assertThat(end.get("finish_reason").asText()).isEqualTo("deadline");
+        assertThat(end.get("tokens").size()).isLessThan(300).isEqualTo(steps.size() - 2);
+
         HttpResponse<String> chat = ServerTest.send(request("/v1/chat/completions",
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"And God said\"}],\"max_tokens\":300}")
                 .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "cut"));
