@@ -200,7 +200,7 @@ function _picocli_offramp_generate() {
 
   local commands=""
   local flag_opts="'--json' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-members' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -256,6 +256,9 @@ function _picocli_offramp_generate() {
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
       ;;
+    '--cascade-members')
+      return
+      ;;
     '--cascade-small-layers')
       return
       ;;
@@ -265,7 +268,7 @@ function _picocli_offramp_generate() {
     '--cascade-threshold')
       return
       ;;
-    '--cascade-members')
+    '--cascade-remote-timeout-s')
       return
       ;;
     '--model')
@@ -365,7 +368,7 @@ function _picocli_offramp_serve() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -457,6 +460,9 @@ function _picocli_offramp_serve() {
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
       ;;
+    '--cascade-members')
+      return
+      ;;
     '--cascade-small-layers')
       return
       ;;
@@ -464,6 +470,9 @@ function _picocli_offramp_serve() {
       return
       ;;
     '--cascade-threshold')
+      return
+      ;;
+    '--cascade-remote-timeout-s')
       return
       ;;
     '--model')
@@ -524,4 +533,3 @@ function _picocli_offramp_help() {
 # The `-o default` option means that if the function generated no matches, the
 # default Bash completions and the Readline default filename completions are performed.
 complete -F _complete_offramp -o default offramp offramp.sh offramp.bash
-
