@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.function.IntFunction;
@@ -78,7 +79,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String policy = single(headers, name);
         boolean cut = false;
         if (policy != null) {
-            String p = policy.strip().toLowerCase(java.util.Locale.ROOT);
+            String p = policy.strip().toLowerCase(Locale.ROOT);
             if (!p.equals("cut") && !p.equals("serve")) {
                 throw ApiException.invalid(name, name + ": expected cut or serve, found '"
                         + (policy.length() > 40 ? policy.substring(0, 40) + "…" : policy) + "'");
@@ -163,7 +164,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             Route route = router.find(req.method(), path);
             if (route.offLoop()) {
                 requireJson(req.headers());
-                // refused with a 429 when its queue is full
+                // on the lane for its body's size; refused with a 429 when that lane's queue is full
                 validation.apply(req.content().readableBytes()).execute(() -> handle(route, ex));
             } else {
                 handle(route, ex);

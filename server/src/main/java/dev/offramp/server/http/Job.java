@@ -23,7 +23,7 @@ final class Job {
         /** The request's latency budget in milliseconds, or null. */
         Long budgetMs();
 
-        /** Whether the request ends at its deadline ({@code X-Latency-Budget-Policy: cut}); else it is served in full. */
+        /** Whether it ends at its deadline ({@code X-Latency-Budget-Policy: cut}); else it is served in full. */
         default boolean cutAtDeadline() {
             return false;
         }

@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The engine thread's loop: iteration-level continuous batching. Between steps, waiting jobs join (up to the running
  * limit), jobs whose client left are cancelled (their KV cache freed), jobs whose client stopped reading are held,
- * budgeted jobs get their depth cap (or, asked to be cut, end at their deadline); then one batch step advances every other job by a token.
+ * budgeted jobs get their depth cap (or, asked to be cut, end at their deadline); then one batch step advances every
+ * other job by a token.
  *
  * <p>Nothing a request causes may end this thread: what one job alone throws (joining, its sink) fails that job; what
  * an iteration throws (a step over the whole batch) fails the jobs running in it; {@link Error}s included, since a

@@ -188,7 +188,8 @@ class BadInputMatrixTest {
                     "X-Latency-Budget-Ms", "X-Latency-Budget-Ms: expected one header, found 2"));
             all.add(raw(route.path() + " X-Latency-Budget-Policy twice", "POST", route.path(),
                     List.of("X-Latency-Budget-Ms: 500", "X-Latency-Budget-Policy: cut", "X-Latency-Budget-Policy: cut"),
-                    utf8(GOOD), 400, "X-Latency-Budget-Policy", "X-Latency-Budget-Policy: expected one header, found 2"));
+                    utf8(GOOD), 400, "X-Latency-Budget-Policy",
+                    "X-Latency-Budget-Policy: expected one header, found 2"));
             all.add(raw(route.path() + " GET", "GET", route.path(), List.of(), null, 405, null,
                     "method not allowed"));
         }

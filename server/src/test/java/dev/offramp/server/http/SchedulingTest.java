@@ -170,12 +170,14 @@ class SchedulingTest {
         for (String policy : new String[] {"serve", null}) {
             var b = request("/v1/generate", "{\"prompt\":\"And God said\",\"max_tokens\":40}")
                     .header("X-Latency-Budget-Ms", "10");
-            HttpResponse<String> r = ServerTest.send(policy == null ? b : b.header("X-Latency-Budget-Policy", policy));
+            HttpResponse<String> r = ServerTest.send(policy == null ? b
+                    : b.header("X-Latency-Budget-Policy", policy));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             JsonNode trace = ServerTest.JSON.readTree(r.body());
             assertThat(trace.get("finish_reason").asText()).as(policy).isEqualTo("length");
             assertThat(trace.get("tokens")).hasSize(40);
-            assertThat(trace.get("latency_budget").get("outcome").asText()).as("40 tokens in 10 ms").isEqualTo("missed");
+            assertThat(trace.get("latency_budget").get("outcome").asText()).as("40 tokens in 10 ms")
+                    .isEqualTo("missed");
         }
     }
 
