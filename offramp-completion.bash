@@ -1092,4 +1092,3 @@ function _picocli_offramp_help() {
 # The `-o default` option means that if the function generated no matches, the
 # default Bash completions and the Readline default filename completions are performed.
 complete -F _complete_offramp -o default offramp offramp.sh offramp.bash
-

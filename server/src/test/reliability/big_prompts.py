@@ -60,8 +60,8 @@ def run(attack):
         t.join()
     print("%-12s streams: %6.1f chunks/s in all, largest gap %5.0f ms%s" % (
         "with attack" if attack else "undisturbed", sum(r[0] for r in results), 1000 * max(r[1] for r in results),
-        "; big prompts answered %s, median %.2f s" % (sorted({a[0] for a in answers}),
-                                                      sorted(a[1] for a in answers)[len(answers) // 2])
+        "; %d big prompts answered %s, median %.2f s" % (len(answers), sorted({a[0] for a in answers}),
+                                                         sorted(a[1] for a in answers)[len(answers) // 2])
         if answers else ""))
 
 

@@ -4,7 +4,8 @@
 #   server/src/test/reliability/run-long.sh [BODIES] [SEED]        the matrix, the fuzz at BODIES (20000), the
 #                                                                  framing, timeout (slowloris) and drain tests
 #   ATTACKS=1 server/src/test/reliability/run-long.sh ...          then the attack scripts against a real
-#                                                                  ./offramp serve --port ${PORT:-18415} (kjv-ee-12l)
+#                                                                  ./offramp serve --port ${PORT:-18415} (kjv-ee-12l),
+#                                                                  the soak for ${SOAK_MIN:-3} minutes
 #
 # CI runs the same tests at their short counts (2,000 fuzzed bodies) in ./run-tests.
 set -euo pipefail
@@ -37,6 +38,8 @@ if [[ "${ATTACKS:-0}" == 1 ]]; then
   done
   echo "--- nested_policy.py $port"; python3 "$here/nested_policy.py" "$port"
   echo "--- big_prompts.py $port 0.6"; python3 "$here/big_prompts.py" "$port" 0.6
+  echo "--- disconnects.py $port 60"; python3 "$here/disconnects.py" "$port" 60
+  echo "--- soak.py $port $launcher 8 ${SOAK_MIN:-3}"; python3 "$here/soak.py" "$port" "$launcher" 8 "${SOAK_MIN:-3}" 10
   echo "--- drain.py $port $launcher"; python3 "$here/drain.py" "$port" "$launcher"
   wait "$launcher" && echo "serve exited 0" || echo "serve exited $?"
   rm -f "$log"

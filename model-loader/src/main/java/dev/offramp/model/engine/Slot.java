@@ -42,7 +42,10 @@ public final class Slot {
         return out.count();
     }
 
-    /** Asks the engine thread to stop this request at its next step and free its cache; safe from any thread. */
+    /**
+     * Asks the engine thread to stop this request at its next step and free its cache; what it generated until then
+     * stays its {@link #result} (a caller may end a request early on purpose, at a deadline). Safe from any thread.
+     */
     public void cancel() {
         cancelRequested = true;
     }

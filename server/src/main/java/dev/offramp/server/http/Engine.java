@@ -26,6 +26,12 @@ public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** Validation threads: tokenizing a large prompt takes a core for a while; two keep small requests moving. */
     private static final int VALIDATION_THREADS = 2;
+    /**
+     * Bodies over this many bytes are parsed and validated on a lane of their own, one thread: a flood of large
+     * bodies (an ~880 KB prompt costs tens of ms to parse) then takes at most one core from the engine thread, and
+     * small requests keep both of theirs.
+     */
+    static final int LARGE_BODY_BYTES = 64 * 1024;
 
     /**
      * @param maxRunning      jobs in the batch at once
@@ -76,6 +82,7 @@ public final class Engine implements AutoCloseable {
     private final CompletableFuture<LoadedModel> model = new CompletableFuture<>();
     private final Thread thread;
     private final ThreadPoolExecutor validation;
+    private final ThreadPoolExecutor largeBodies;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean closing;
     private volatile boolean draining;   // no new work; what was accepted runs on
@@ -117,16 +124,8 @@ public final class Engine implements AutoCloseable {
         if (this.cascade != null) {
             metrics.cascadeMembers(this.cascade.names());
         }
-        // Bounded like admission: a request waiting for validation is one more the server has taken on.
-        this.validation = new ThreadPoolExecutor(VALIDATION_THREADS, VALIDATION_THREADS, 0, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(limits.maxRunning() + limits.maxWaiting()), daemon("offramp-validate"),
-                (task, pool) -> {
-                    if (pool.isShutdown()) {
-                        throw ServingException.shuttingDown();
-                    }
-                    metrics.rejected("queue_full");
-                    throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
-                });
+        this.validation = validationPool(VALIDATION_THREADS, "offramp-validate");
+        this.largeBodies = validationPool(1, "offramp-validate-large");
         // Admitted jobs are running or waiting; the queue holds the waiting ones (one joining is counted running).
         metrics.occupancy(this::running, waiting::size);
         this.thread = new Thread(() -> run(loader), "offramp-engine-" + modelId);
@@ -154,6 +153,19 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Bounded like admission: a request waiting for validation is one more the server has taken on. */
+    private ThreadPoolExecutor validationPool(int threads, String name) {
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.maxRunning() + limits.maxWaiting()), daemon(name),
+                (task, pool) -> {
+                    if (pool.isShutdown()) {
+                        throw ServingException.shuttingDown();
+                    }
+                    metrics.rejected("queue_full");
+                    throw ServingException.overloaded(limits.maxRunning(), limits.maxWaiting());
+                });
+    }
+
     private static java.util.concurrent.ThreadFactory daemon(String name) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
@@ -171,6 +183,11 @@ public final class Engine implements AutoCloseable {
     /** Where the generation routes run: parsing, validation, tokenization; refuses with 429 beyond its queue. */
     Executor validation() {
         return validation;
+    }
+
+    /** Where a request with a body of {@code bodyBytes} is validated: large bodies one at a time, on their own lane. */
+    Executor validation(int bodyBytes) {
+        return bodyBytes > LARGE_BODY_BYTES ? largeBodies : validation;
     }
 
     public String modelId() {
@@ -297,6 +314,7 @@ public final class Engine implements AutoCloseable {
         }
         closing = true;
         validation.shutdown();  // what it still holds runs and is refused with a 503
+        largeBodies.shutdown();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {

@@ -36,7 +36,7 @@ final class Exchange implements Job.Client {
     private final String requestId;
     private final Framing framing;
     private final byte[] body;
-    private final Long budgetMs;
+    private final Job.LatencyBudget budget;
     private final String route;
     private final Metrics metrics;
     private final long arrival = System.nanoTime();  // made on the event loop as the request arrives
@@ -58,17 +58,18 @@ final class Exchange implements Job.Client {
     }
 
     /**
-     * @param budgetMs the request's latency budget (X-Latency-Budget-Ms or Envoy's timeout, the smaller), or null
+     * @param budget   the request's latency budget (X-Latency-Budget-Ms or Envoy's timeout, the smaller, and
+     *                 X-Latency-Budget-Policy), or null
      * @param route    the route's path for the requests metric, or "unmatched" (labels stay low-cardinality)
      */
-    Exchange(Channel channel, Json json, String requestId, Framing framing, byte[] body, Long budgetMs,
-             String route, Metrics metrics) {
+    Exchange(Channel channel, Json json, String requestId, Framing framing, byte[] body,
+             Job.LatencyBudget budget, String route, Metrics metrics) {
         this.channel = channel;
         this.json = json;
         this.requestId = requestId;
         this.framing = framing;
         this.body = body;
-        this.budgetMs = budgetMs;
+        this.budget = budget;
         this.route = route;
         this.metrics = metrics;
     }
@@ -80,7 +81,12 @@ final class Exchange implements Job.Client {
 
     @Override
     public Long budgetMs() {
-        return budgetMs;
+        return budget == null ? null : budget.ms();
+    }
+
+    @Override
+    public boolean cutAtDeadline() {
+        return budget != null && budget.cut();
     }
 
     String requestId() {

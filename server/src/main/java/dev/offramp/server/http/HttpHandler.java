@@ -12,8 +12,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +28,13 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Router router;
     private final Json json;
     private final Metrics metrics;
-    private final Executor validation;
+    private final IntFunction<Executor> validation;  // by body size
     private final ApiKeys apiKeys;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();  // event loop only, as the flags
     private boolean answering;  // a request of this connection is being answered
     private boolean closing;    // its answer closes the connection
 
-    HttpHandler(Router router, Json json, Metrics metrics, Executor validation, ApiKeys apiKeys) {
+    HttpHandler(Router router, Json json, Metrics metrics, IntFunction<Executor> validation, ApiKeys apiKeys) {
         this.apiKeys = apiKeys;
         this.router = router;
         this.json = json;
@@ -44,7 +46,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * The latency budget in milliseconds: {@code X-Latency-Budget-Ms}, or Envoy's
      * {@code x-envoy-expected-rq-timeout-ms}, the smaller when both are sent; null when neither is.
      */
-    static Long budgetMs(HttpHeaders headers) {
+    private static Long budgetMs(HttpHeaders headers) {
         Long budget = null;
         for (String name : new String[] {"X-Latency-Budget-Ms", "x-envoy-expected-rq-timeout-ms"}) {
             String v = single(headers, name);
@@ -64,6 +66,27 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             budget = budget == null ? ms : Math.min(budget, ms);
         }
         return budget;
+    }
+
+    /**
+     * The latency budget with its policy ({@code X-Latency-Budget-Policy}: {@code serve}, the default, serves the
+     * request in full and marks it missed; {@code cut} ends it at its deadline); null without a budget. A policy sent
+     * without a budget is still checked, and changes nothing.
+     */
+    static Job.LatencyBudget budget(HttpHeaders headers) {
+        Long ms = budgetMs(headers);
+        String name = "X-Latency-Budget-Policy";
+        String policy = single(headers, name);
+        boolean cut = false;
+        if (policy != null) {
+            String p = policy.strip().toLowerCase(Locale.ROOT);
+            if (!p.equals("cut") && !p.equals("serve")) {
+                throw ApiException.invalid(name, name + ": expected cut or serve, found '"
+                        + (policy.length() > 40 ? policy.substring(0, 40) + "…" : policy) + "'");
+            }
+            cut = p.equals("cut");
+        }
+        return ms == null ? null : new Job.LatencyBudget(ms, cut);
     }
 
     /** The header's value, or null; sent twice it is a 400 (two readers could each take a different one). */
@@ -117,10 +140,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean keepAlive = wellFormed && HttpUtil.isKeepAlive(req);
         closing = !keepAlive;
         String path = new QueryStringDecoder(req.uri()).path();
-        Long budget = null;
+        Job.LatencyBudget budget = null;
         RuntimeException badBudget = null;
         try {
-            budget = budgetMs(req.headers());
+            budget = budget(req.headers());
         } catch (ApiException e) {
             badBudget = e;
         }
@@ -141,7 +164,8 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             Route route = router.find(req.method(), path);
             if (route.offLoop()) {
                 requireJson(req.headers());
-                validation.execute(() -> handle(route, ex));  // refused with a 429 when its queue is full
+                // on the lane for its body's size; refused with a 429 when that lane's queue is full
+                validation.apply(req.content().readableBytes()).execute(() -> handle(route, ex));
             } else {
                 handle(route, ex);
             }

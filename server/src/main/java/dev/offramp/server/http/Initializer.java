@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * The pipeline of every connection: write timeout → HTTP codec → read deadlines → body aggregation with a size
@@ -21,10 +22,10 @@ final class Initializer extends ChannelInitializer<Channel> {
     private final Router router;
     private final Json json;
     private final Metrics metrics;
-    private final Executor validation;
+    private final IntFunction<Executor> validation;  // by body size: where a request is parsed and validated
     private final io.netty.channel.group.ChannelGroup clients;  // the server's open connections
 
-    Initializer(ServerConfig config, Router router, Json json, Metrics metrics, Executor validation,
+    Initializer(ServerConfig config, Router router, Json json, Metrics metrics, IntFunction<Executor> validation,
                 io.netty.channel.group.ChannelGroup clients) {
         this.config = config;
         this.clients = clients;

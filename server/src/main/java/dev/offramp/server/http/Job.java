@@ -22,6 +22,20 @@ final class Job {
 
         /** The request's latency budget in milliseconds, or null. */
         Long budgetMs();
+
+        /** Whether it ends at its deadline ({@code X-Latency-Budget-Policy: cut}); else it is served in full. */
+        default boolean cutAtDeadline() {
+            return false;
+        }
+    }
+
+    /** A request's latency budget and what happens at its deadline: cut there, or served in full and marked missed. */
+    record LatencyBudget(long ms, boolean cut) {
+        LatencyBudget {
+            if (ms <= 0) {
+                throw new IllegalArgumentException("latency budget: expected a positive number of ms, found " + ms);
+            }
+        }
     }
 
     /** Told when generation starts (checks passed) and of each token as it is produced, on the engine thread. */
@@ -94,6 +108,7 @@ final class Job {
     final Client client;
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
     final long budgetNanos;        // 0: no budget
+    final boolean cutAtDeadline;   // with a budget: ends at the deadline with what it generated
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
     RequestPlan.Prepared prepared; // set by Engine#submit, before the job is queued
 
@@ -107,6 +122,7 @@ final class Job {
     long lastToken;
     long heldSince;                // when its stream stopped being writable; 0 while writable
     String cancelReason;           // set when the engine cancels it
+    boolean cut;                   // ended at its deadline: a success, finish_reason "deadline"
     Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
 
     Job(Knobs knobs, Sink sink, Client client, long arrival) {
@@ -115,6 +131,7 @@ final class Job {
         this.client = client;
         this.arrival = arrival;
         this.budgetNanos = client.budgetMs() == null ? 0 : client.budgetMs() * 1_000_000L;
+        this.cutAtDeadline = client.cutAtDeadline();
     }
 
     boolean hasBudget() {

@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The engine thread's loop: iteration-level continuous batching. Between steps, waiting jobs join (up to the running
  * limit), jobs whose client left are cancelled (their KV cache freed), jobs whose client stopped reading are held,
- * and budgeted jobs get their depth cap; then one batch step advances every other job by a token.
+ * budgeted jobs get their depth cap (or, asked to be cut, end at their deadline); then one batch step advances every
+ * other job by a token.
  *
  * <p>Nothing a request causes may end this thread: what one job alone throws (joining, its sink) fails that job; what
  * an iteration throws (a step over the whole batch) fails the jobs running in it; {@link Error}s included, since a
@@ -171,6 +172,11 @@ final class Scheduler {
                 any = true;  // the step frees it
                 continue;
             }
+            if (j.cutAtDeadline && j.hasBudget() && now >= j.deadline()) {
+                stop(j);
+                any = true;  // the step ends it
+                continue;
+            }
             boolean blocked = j.blocked();
             if (blocked && j.heldSince == 0) {
                 j.heldSince = now;
@@ -190,6 +196,18 @@ final class Scheduler {
             }
         }
         return any;
+    }
+
+    /**
+     * Ends a job at its deadline (X-Latency-Budget-Policy: cut): its slot leaves at the next step with the tokens it
+     * already produced ({@link dev.offramp.model.engine.Slot#cancel} keeps them as its result), and the job is
+     * answered as a success, finish_reason "deadline".
+     */
+    private void stop(Job j) {
+        if (!j.cut) {
+            j.cut = true;
+            j.slot.cancel();
+        }
     }
 
     private void cancel(Job j, String reason) {
@@ -228,7 +246,8 @@ final class Scheduler {
     private Job.Outcome outcome(Job j, long now) {
         GenerationResult r = j.slot.result();
         String tail = j.text.finish();
-        String finish = j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
+        String finish = j.cut ? "deadline"
+                : j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
         long first = j.firstToken == 0 ? now : j.firstToken;
         Job.Timing timing = new Job.Timing((j.joined - j.arrival) / 1e6, (first - j.joined) / 1e6,
                 (now - first) / 1e6);

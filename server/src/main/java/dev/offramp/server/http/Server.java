@@ -42,7 +42,7 @@ public final class Server implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(config, router, json, engine.metrics(), engine.validation(), clients))
+                .childHandler(new Initializer(config, router, json, engine.metrics(), engine::validation, clients))
                 .bind(config.host(), config.port()).sync().channel();
         return this;
     }

@@ -186,6 +186,10 @@ class BadInputMatrixTest {
             all.add(raw(route.path() + " X-Latency-Budget-Ms twice", "POST", route.path(),
                     List.of("X-Latency-Budget-Ms: 500", "X-Latency-Budget-Ms: 90000"), utf8(GOOD), 400,
                     "X-Latency-Budget-Ms", "X-Latency-Budget-Ms: expected one header, found 2"));
+            all.add(raw(route.path() + " X-Latency-Budget-Policy twice", "POST", route.path(),
+                    List.of("X-Latency-Budget-Ms: 500", "X-Latency-Budget-Policy: cut", "X-Latency-Budget-Policy: cut"),
+                    utf8(GOOD), 400, "X-Latency-Budget-Policy",
+                    "X-Latency-Budget-Policy: expected one header, found 2"));
             all.add(raw(route.path() + " GET", "GET", route.path(), List.of(), null, 405, null,
                     "method not allowed"));
         }
@@ -286,6 +290,12 @@ class BadInputMatrixTest {
         all.add(raw("X-Latency-Budget-Ms 10^20", "POST", "/v1/completions",
                 List.of("X-Latency-Budget-Ms: 100000000000000000000"), utf8(GOOD), 400, "X-Latency-Budget-Ms",
                 "X-Latency-Budget-Ms: expected a positive integer"));
+        all.add(raw("X-Latency-Budget-Policy unknown", "POST", "/v1/completions",
+                List.of("X-Latency-Budget-Ms: 500", "X-Latency-Budget-Policy: stop"), utf8(GOOD), 400,
+                "X-Latency-Budget-Policy", "X-Latency-Budget-Policy: expected cut or serve, found 'stop'"));
+        all.add(raw("X-Latency-Budget-Policy unknown, no budget", "POST", "/v1/completions",
+                List.of("X-Latency-Budget-Policy: drop"), utf8(GOOD), 400, "X-Latency-Budget-Policy",
+                "X-Latency-Budget-Policy: expected cut or serve, found 'drop'"));
         all.add(raw("Envoy timeout not a number", "POST", "/v1/completions",
                 List.of("x-envoy-expected-rq-timeout-ms: x"), utf8(GOOD), 400, "x-envoy-expected-rq-timeout-ms",
                 "x-envoy-expected-rq-timeout-ms: expected a positive integer"));

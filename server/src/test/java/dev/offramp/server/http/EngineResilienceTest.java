@@ -169,6 +169,36 @@ class EngineResilienceTest {
         assertThat(get(s, "/health").statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void largeBodiesAreValidatedOneAtATimeOnTheirOwnLaneWhileSmallOnesGoOn() throws Exception {
+        java.util.concurrent.Executor large = server.engine().validation(Engine.LARGE_BODY_BYTES + 1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch largeDone = new CountDownLatch(2);
+        java.util.concurrent.atomic.AtomicInteger inLarge = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < 2; i++) {
+            large.execute(() -> {
+                most.accumulateAndGet(inLarge.incrementAndGet(), Math::max);
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                inLarge.decrementAndGet();
+                largeDone.countDown();
+            });
+        }
+        // While the large lane is taken, small bodies are validated and answered on theirs.
+        CountDownLatch small = new CountDownLatch(1);
+        server.engine().validation(Engine.LARGE_BODY_BYTES).execute(small::countDown);
+        assertThat(small.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(post(GOOD).statusCode()).isEqualTo(200);
+        assertThat(largeDone.getCount()).as("the large lane is still held").isEqualTo(2);
+        release.countDown();
+        assertThat(largeDone.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(most.get()).as("one large body at a time").isEqualTo(1);
+    }
+
     private static HttpResponse<String> post(String body) throws Exception {
         return CLIENT.send(HttpRequest.newBuilder(uri(server, "/v1/completions"))
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))

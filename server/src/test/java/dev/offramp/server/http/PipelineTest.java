@@ -43,7 +43,7 @@ class PipelineTest {
     static EmbeddedChannel connection() {
         Router router = new Router(Api.routes(engine));
         return new EmbeddedChannel(new Initializer(new ServerConfig("127.0.0.1", 0, 1024), router, new Json(),
-                engine.metrics(), Runnable::run, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
+                engine.metrics(), bytes -> Runnable::run, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
     }
 
     static String exchange(EmbeddedChannel ch, String request) {

@@ -120,6 +120,87 @@ public class SchedulingTest {
     }
 
     @Test
+    void aBudgetToCutEndsTheRequestAtItsDeadlineWholeOrStreamed() throws Exception {
+        String longBody = "{\"prompt\":\"And God said\",\"max_tokens\":300}";
+        HttpResponse<String> whole = ServerTest.send(request("/v1/generate", longBody)
+                .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "cut"));
+        assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+        JsonNode trace = ServerTest.JSON.readTree(whole.body());
+        assertThat(trace.get("finish_reason").asText()).isEqualTo("deadline");
+        assertThat(trace.get("tokens").size()).as("cut short of max_tokens").isLessThan(300)
+                .isEqualTo(trace.get("usage").get("completion_tokens").asInt());
+        assertThat(trace.get("latency_budget").get("outcome").asText()).isEqualTo("missed");
+        assertThat(whole.headers().firstValue("X-Latency-Budget-Outcome")).contains("missed");
+        JsonNode t = trace.get("timing");
+        assertThat(t.get("queue_ms").asDouble() + t.get("prefill_ms").asDouble() + t.get("decode_ms").asDouble())
+                .as("not cut before its deadline").isGreaterThanOrEqualTo(150);
+
+        HttpResponse<String> streamed = ServerTest.send(request("/v1/completions",
+                "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}")
+                .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "CUT"));
+        assertThat(streamed.statusCode()).isEqualTo(200);
+        java.util.List<String> events = ServerTest.events(streamed.body());
+        assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+        JsonNode last = ServerTest.JSON.readTree(events.get(events.size() - 2));
+        assertThat(last.get("choices").get(0).get("finish_reason").asText()).isEqualTo("deadline");
+        assertThat(last.get("latency_budget").get("outcome").asText()).isEqualTo("missed");
+        assertThat(events.size()).as("fewer chunks than 300 tokens").isLessThan(300);
+
+        HttpResponse<String> traced = ServerTest.send(request("/v1/generate",
+                "{\"prompt\":\"And God said\",\"max_tokens\":300,\"stream\":true}")
+                .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "cut"));
+        java.util.List<String> steps = ServerTest.events(traced.body());
+        JsonNode end = ServerTest.JSON.readTree(steps.get(steps.size() - 2));
+        assertThat(end.get("finish_reason").asText()).isEqualTo("deadline");
+        assertThat(end.get("tokens").size()).isLessThan(300).isEqualTo(steps.size() - 2);
+
+        HttpResponse<String> chat = ServerTest.send(request("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"And God said\"}],\"max_tokens\":300}")
+                .header("X-Latency-Budget-Ms", "150").header("X-Latency-Budget-Policy", "cut"));
+        assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+        JsonNode answer = ServerTest.JSON.readTree(chat.body());
+        assertThat(answer.get("choices").get(0).get("finish_reason").asText()).isEqualTo("deadline");
+        assertThat(answer.get("usage").get("completion_tokens").asInt()).isLessThan(300);
+        assertThat(metric("offramp_budget_outcome_total{model=\"kjv-ee-12l\",outcome=\"missed\"}"))
+                .isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aBudgetToServeOrWithoutAPolicyIsServedInFull() throws Exception {
+        for (String policy : new String[] {"serve", null}) {
+            var b = request("/v1/generate", "{\"prompt\":\"And God said\",\"max_tokens\":40}")
+                    .header("X-Latency-Budget-Ms", "10");
+            HttpResponse<String> r = ServerTest.send(policy == null ? b
+                    : b.header("X-Latency-Budget-Policy", policy));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode trace = ServerTest.JSON.readTree(r.body());
+            assertThat(trace.get("finish_reason").asText()).as(policy).isEqualTo("length");
+            assertThat(trace.get("tokens")).hasSize(40);
+            assertThat(trace.get("latency_budget").get("outcome").asText()).as("40 tokens in 10 ms")
+                    .isEqualTo("missed");
+        }
+    }
+
+    @Test
+    void aPolicyOtherThanCutOrServeOrSentTwiceIsA400NamingTheHeader() throws Exception {
+        for (String bad : new String[] {"stop", "", "cut,serve"}) {
+            HttpResponse<String> r = ServerTest.send(request("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}")
+                    .header("X-Latency-Budget-Ms", "500").header("X-Latency-Budget-Policy", bad));
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+            JsonNode e = ServerTest.JSON.readTree(r.body()).get("error");
+            assertThat(e.get("param").asText()).isEqualTo("X-Latency-Budget-Policy");
+            assertThat(e.get("message").asText()).isEqualTo("X-Latency-Budget-Policy: expected cut or serve, found '"
+                    + bad + "'");
+        }
+        HttpResponse<String> twice = ServerTest.send(request("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}")
+                .header("X-Latency-Budget-Ms", "500").header("X-Latency-Budget-Policy", "cut")
+                .header("X-Latency-Budget-Policy", "serve"));
+        assertThat(twice.statusCode()).isEqualTo(400);
+        assertThat(ServerTest.JSON.readTree(twice.body()).get("error").get("message").asText())
+                .isEqualTo("X-Latency-Budget-Policy: expected one header, found 2");
+    }
+
+    @Test
     void aBudgetHeaderThatIsNotAPositiveIntegerIsA400() throws Exception {
         for (String bad : new String[] {"0", "-5", "soon", "1.5", "99999999999999"}) {
             HttpResponse<String> r = ServerTest.send(request("/v1/completions",
