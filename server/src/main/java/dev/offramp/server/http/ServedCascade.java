@@ -63,6 +63,13 @@ public final class ServedCascade {
 
     public record RemoteSpec(RemoteModel model) implements MemberSpec {}
 
+    /** A member not asked because the request's deadline, which cuts, had passed: the last answer is kept. */
+    private static final class Deadline extends RuntimeException {
+        Deadline(String member) {
+            super("the request's deadline (X-Latency-Budget-Policy: cut) had passed before " + member + " was asked");
+        }
+    }
+
     /** One member's answer, and the engine that gave it (null: remote); {@code live}: it streamed as it went. */
     private record Answer(Job.Outcome outcome, Engine engine, boolean live) {}
 
@@ -104,7 +111,7 @@ public final class ServedCascade {
         }
         this.members = List.copyOf(members);
         this.runner = new CascadeRunner<>(rule, threshold, a -> a.outcome().result().uncertainty(),
-                failure -> failure instanceof RemoteModel.Failure);
+                failure -> failure instanceof RemoteModel.Failure || failure instanceof Deadline);
     }
 
     public List<String> names() {
@@ -144,7 +151,7 @@ public final class ServedCascade {
     void submit(Engine self, Job job) {
         List<CascadeRunner.Member<Answer>> run = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
-            run.add(member(members.get(i), self, job, i == members.size() - 1));
+            run.add(member(members.get(i), self, job, i == 0, i == members.size() - 1));
         }
         inFlight.incrementAndGet();
         runner.run(run).whenComplete((out, failure) -> {
@@ -163,7 +170,7 @@ public final class ServedCascade {
         });
     }
 
-    private CascadeRunner.Member<Answer> member(Member m, Engine self, Job job, boolean last) {
+    private CascadeRunner.Member<Answer> member(Member m, Engine self, Job job, boolean first, boolean last) {
         return new CascadeRunner.Member<>() {
             @Override
             public String name() {
@@ -172,6 +179,10 @@ public final class ServedCascade {
 
             @Override
             public CompletableFuture<Answer> answer(boolean scored) {
+                if (!first && job.hasBudget() && job.cutAtDeadline && System.nanoTime() - job.deadline() >= 0) {
+                    // Deferred past a deadline that cuts: the answer in hand is the one the client can still get.
+                    return CompletableFuture.failedFuture(new Deadline(m.name()));
+                }
                 if (m instanceof Remote r) {
                     return r.model().complete(job).thenApply(o -> new Answer(o, null, false));
                 }
