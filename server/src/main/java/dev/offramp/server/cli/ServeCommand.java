@@ -10,7 +10,7 @@ import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.server.http.ApiKeys;
 import dev.offramp.server.http.ChatTemplate;
-import dev.offramp.server.http.Engine;
+import dev.offramp.server.http.ModelWorker;
 import dev.offramp.server.http.Server;
 import dev.offramp.server.http.ServerConfig;
 import java.io.PrintStream;
@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
                        "It serves until SIGTERM or SIGINT, which drain the requests in flight."})
 final class ServeCommand implements Callable<Integer> {
     private static final ServerConfig.Timeouts T = ServerConfig.Timeouts.DEFAULT;
-    private static final Engine.Limits D = Engine.Limits.DEFAULT;
+    private static final ModelWorker.Limits D = ModelWorker.Limits.DEFAULT;
 
     @Option(names = "--host", paramLabel = "H", description = "The address to listen on. Default: ${DEFAULT-VALUE}.")
     private String host = "127.0.0.1";
@@ -135,9 +135,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new UsageException("serve: " + e.getMessage());
         }
         ModelOptions model = modelOptions.validate();
-        Engine.Limits limits;
+        ModelWorker.Limits limits;
         try {
-            limits = new Engine.Limits(maxRunning, maxWaiting, budgetMinLayer, Duration.ofSeconds(stallTimeoutS),
+            limits = new ModelWorker.Limits(maxRunning, maxWaiting, budgetMinLayer, Duration.ofSeconds(stallTimeoutS),
                     Duration.ofMillis(maxQueueWaitMs));
         } catch (IllegalArgumentException e) {
             throw new UsageException("serve: " + e.getMessage());
@@ -149,7 +149,7 @@ final class ServeCommand implements Callable<Integer> {
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
         PolicyRegistry policies = plugins.policies(System.getenv());
-        Engine engine = new Engine(model.model().getFileName().toString(), () -> model.load(model.model(), progress),
+        ModelWorker engine = new ModelWorker(model.model().getFileName().toString(), () -> model.load(model.model(), progress),
                 ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve", model), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {

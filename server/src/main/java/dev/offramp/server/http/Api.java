@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 final class Api {
     private Api() {}
 
-    static List<Route> routes(Engine engine) {
+    static List<Route> routes(ModelWorker engine) {
         return Stream.concat(Stream.of(
                 // Liveness: 503 once the engine thread has ended, so that a supervisor restarts the process.
                 new Route(GET, "/health", ex -> ex.respond(engine.alive() ? HttpResponseStatus.OK

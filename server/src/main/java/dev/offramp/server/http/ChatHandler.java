@@ -11,9 +11,9 @@ import java.util.UUID;
 final class ChatHandler implements Route.Handler {
     private static final String OBJECT = "chat.completion";
     private static final String CHUNK = "chat.completion.chunk";
-    private final Engine engine;
+    private final ModelWorker engine;
 
-    ChatHandler(Engine engine) {
+    ChatHandler(ModelWorker engine) {
         this.engine = engine;
     }
 

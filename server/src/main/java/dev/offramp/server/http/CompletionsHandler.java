@@ -7,9 +7,9 @@ import java.util.UUID;
 /** {@code POST /v1/completions}: OpenAI's completion, whole or streamed as server-sent events. */
 final class CompletionsHandler implements Route.Handler {
     private static final String OBJECT = "text_completion";
-    private final Engine engine;
+    private final ModelWorker engine;
 
-    CompletionsHandler(Engine engine) {
+    CompletionsHandler(ModelWorker engine) {
         this.engine = engine;
     }
 

@@ -10,9 +10,9 @@ import java.util.UUID;
  * used), timing and the budget outcome. Streamed, each event is one token and the last event is the whole trace.
  */
 final class GenerateHandler implements Route.Handler {
-    private final Engine engine;
+    private final ModelWorker engine;
 
-    GenerateHandler(Engine engine) {
+    GenerateHandler(ModelWorker engine) {
         this.engine = engine;
     }
 

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 
 /**
  * One accepted generation on its way through an engine: what it asks for, where its tokens go, and its deadline.
- * Made on the validation pool; from {@link Engine#submit} on, only the engine thread touches its mutable fields.
+ * Made on the validation pool; from {@link ModelWorker#submit} on, only the engine thread touches its mutable fields.
  */
 final class Job {
     /** What the engine may ask of a job's client, whatever carries it: whether it left, whether it is reading. */
@@ -110,9 +110,9 @@ final class Job {
     final long budgetNanos;        // 0: no budget
     final boolean cutAtDeadline;   // with a budget: ends at the deadline with what it generated
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
-    RequestPlan.Prepared prepared; // set by Engine#submit, before the job is queued
+    RequestPlan.Prepared prepared; // set by ModelWorker#submit, before the job is queued
 
-    // Engine thread only.
+    // The engine thread only.
     Slot slot;
     TextStream text;
     int[] prompt;

@@ -34,10 +34,10 @@ final class PoliciesHandler implements Route.Handler {
             new Composite("any", "any(spec, …)", "exits when any child policy would"),
             new Composite("quorum", "quorum(n, spec, …)", "exits when at least n child policies would"));
 
-    private final Engine engine;
+    private final ModelWorker engine;
     private final List<Card> cards;
 
-    PoliciesHandler(Engine engine, PolicyRegistry registry) {
+    PoliciesHandler(ModelWorker engine, PolicyRegistry registry) {
         this.engine = engine;
         this.cards = registry.factories().stream().map(f -> card(f, registry)).toList();
     }

@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  */
 final class Scheduler {
     private final LoadedModel model;
-    private final Engine.Limits limits;
+    private final ModelWorker.Limits limits;
     private final Metrics metrics;
     private final BlockingQueue<Job> waiting;
     private final Runnable released;   // a job left: admission may take another
@@ -33,7 +33,7 @@ final class Scheduler {
     private final List<Job> running = new ArrayList<>();
     private final int layers;
 
-    Scheduler(LoadedModel model, Engine.Limits limits, Metrics metrics,
+    Scheduler(LoadedModel model, ModelWorker.Limits limits, Metrics metrics,
               BlockingQueue<Job> waiting, Runnable released, LongSupplier nanoTime) {
         this.model = model;
         this.limits = limits;

@@ -31,7 +31,7 @@ public final class ServedCascade {
      *
      * @param engine its engine; null for the engine that serves the requests
      */
-    public record Local(Engine engine, Integer layers, String name) implements Member {}
+    public record Local(ModelWorker engine, Integer layers, String name) implements Member {}
 
     /** An OpenAI-compatible server; only the last member may be one (its answer is never scored). */
     public record Remote(RemoteModel model) implements Member {
@@ -71,7 +71,7 @@ public final class ServedCascade {
     }
 
     /** One member's answer, and the engine that gave it (null: remote); {@code live}: it streamed as it went. */
-    private record Answer(Job.Outcome outcome, Engine engine, boolean live) {}
+    private record Answer(Job.Outcome outcome, ModelWorker engine, boolean live) {}
 
     private final List<Member> members;
     private final CascadeRunner<Answer> runner;
@@ -83,15 +83,15 @@ public final class ServedCascade {
      * The cascade of {@code spec}, its members' engines made by {@code engines} (one per model, shared by members of
      * that model).
      */
-    static ServedCascade of(Spec spec, java.util.function.BiFunction<String, Supplier<LoadedModel>, Engine> engines) {
-        java.util.Map<String, Engine> byModel = new java.util.HashMap<>();
+    static ServedCascade of(Spec spec, java.util.function.BiFunction<String, Supplier<LoadedModel>, ModelWorker> engines) {
+        java.util.Map<String, ModelWorker> byModel = new java.util.HashMap<>();
         List<Member> members = new ArrayList<>();
         for (MemberSpec m : spec.members()) {
             if (m instanceof RemoteSpec r) {
                 members.add(new Remote(r.model()));
             } else {
                 LocalSpec l = (LocalSpec) m;
-                Engine e = l.loader() == null ? null
+                ModelWorker e = l.loader() == null ? null
                         : byModel.computeIfAbsent(l.modelId(), id -> engines.apply(id, l.loader()));
                 members.add(new Local(e, l.layers(), l.name()));
             }
@@ -119,13 +119,13 @@ public final class ServedCascade {
     }
 
     /** The engines of this process that are members, besides the serving one. */
-    List<Engine> engines() {
+    List<ModelWorker> engines() {
         return members.stream().filter(m -> m instanceof Local l && l.engine() != null)
                 .map(m -> ((Local) m).engine()).distinct().toList();
     }
 
     /** Waits for every local member's model; refuses a member whose K is not within its model's layers. */
-    void check(Engine self) {
+    void check(ModelWorker self) {
         for (Member m : members) {
             if (m instanceof Local l && l.layers() != null) {
                 int layers = (l.engine() == null ? self : l.engine()).awaitLoaded().config().layers();
@@ -144,11 +144,11 @@ public final class ServedCascade {
 
     /** Every member engine has loaded its model. */
     boolean ready() {
-        return engines().stream().allMatch(Engine::ready);
+        return engines().stream().allMatch(ModelWorker::ready);
     }
 
     /** Answers {@code job} (checked against the serving model) through the members; completes its {@code done}. */
-    void submit(Engine self, Job job) {
+    void submit(ModelWorker self, Job job) {
         List<CascadeRunner.Member<Answer>> run = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
             run.add(member(members.get(i), self, job, i == 0, i == members.size() - 1));
@@ -170,7 +170,7 @@ public final class ServedCascade {
         });
     }
 
-    private CascadeRunner.Member<Answer> member(Member m, Engine self, Job job, boolean first, boolean last) {
+    private CascadeRunner.Member<Answer> member(Member m, ModelWorker self, Job job, boolean first, boolean last) {
         return new CascadeRunner.Member<>() {
             @Override
             public String name() {
@@ -187,7 +187,7 @@ public final class ServedCascade {
                     return r.model().complete(job).thenApply(o -> new Answer(o, null, false));
                 }
                 Local l = (Local) m;
-                Engine e = l.engine() == null ? self : l.engine();
+                ModelWorker e = l.engine() == null ? self : l.engine();
                 // Earlier members answer in silence; the last streams to the client as it goes.
                 Job mine = new Job(job.knobs, last ? job.sink : Job.NO_SINK, job.client, job.arrival);
                 // On the member's validation pool: its tokenizer and admission, never an engine thread.
@@ -203,7 +203,7 @@ public final class ServedCascade {
     }
 
     /** The kept answer as the request's outcome: its tokens sent if they were held back, every member's cost. */
-    private Job.Outcome kept(Engine self, Job job, CascadeRunner.Outcome<Answer> out) {
+    private Job.Outcome kept(ModelWorker self, Job job, CascadeRunner.Outcome<Answer> out) {
         Answer a = out.answer();
         Job.Outcome o = a.outcome();
         String text = o.text();

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 /** The HTTP server: one acceptor and one I/O thread (the engine has its own thread), bound until closed. */
 public final class Server implements AutoCloseable {
     private final ServerConfig config;
-    private final Engine engine;
+    private final ModelWorker engine;
     private final Json json = new Json();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -25,7 +25,7 @@ public final class Server implements AutoCloseable {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private boolean closed;  // close() runs once: a drain closes, then the shutdown hook or a try-with-resources
 
-    public Server(ServerConfig config, Engine engine) {
+    public Server(ServerConfig config, ModelWorker engine) {
         this.config = config;
         this.engine = engine;
     }
@@ -72,7 +72,7 @@ public final class Server implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    public Engine engine() {
+    public ModelWorker engine() {
         return engine;
     }
 

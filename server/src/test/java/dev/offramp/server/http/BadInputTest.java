@@ -95,7 +95,7 @@ class BadInputTest {
     @Test
     void readyIs503UntilTheModelHasLoaded() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        Engine engine = new Engine("late", () -> {
+        ModelWorker engine = new ModelWorker("late", () -> {
             try {
                 release.await();
             } catch (InterruptedException e) {

@@ -48,8 +48,8 @@ class CascadeServingTest {
     }
 
     static Server server(double threshold) throws Exception {
-        Engine engine = new Engine("stories260K.bin", () -> LoadedModel.open(ServerTest.MODEL, null,
-                DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(), Engine.Limits.DEFAULT, ModeOptions.NONE,
+        ModelWorker engine = new ModelWorker("stories260K.bin", () -> LoadedModel.open(ServerTest.MODEL, null,
+                DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(), ModelWorker.Limits.DEFAULT, ModeOptions.NONE,
                 ofItself(threshold));
         Server s = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), engine).start();
         engine.awaitLoaded();
@@ -149,7 +149,7 @@ class CascadeServingTest {
      */
     @Test
     void runningRequestsKeepStreamingWhileADeferralIsDecided() throws Exception {
-        Engine engine = defers.engine();
+        ModelWorker engine = defers.engine();
         var model = engine.awaitLoaded().transformer();
         List<Long> stepsAtToken = new ArrayList<>();  // engine thread
         Job.Sink counting = new Job.Sink() {

@@ -78,8 +78,8 @@ class DrainTest {
     }
 
     private static Server kjv() throws Exception {
-        Engine engine = new Engine("kjv-ee-12l", () -> LoadedModel.open(SchedulingTest.KJV, null,
-                DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(), Engine.Limits.DEFAULT,
+        ModelWorker engine = new ModelWorker("kjv-ee-12l", () -> LoadedModel.open(SchedulingTest.KJV, null,
+                DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(), ModelWorker.Limits.DEFAULT,
                 dev.offramp.model.engine.ModeOptions.NONE, null);
         Server server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), engine).start();
         engine.awaitLoaded();

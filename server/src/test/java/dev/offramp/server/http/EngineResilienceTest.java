@@ -67,7 +67,7 @@ class EngineResilienceTest {
     @Test
     void aHugePromptIsRefusedFromAPrefixWithoutTokenizingItWhole() throws Exception {
         // stories260K's tokenizer merges in quadratic time: 875 KB of prompt once held a validation thread for minutes.
-        try (Server roomy = new Server(new ServerConfig("127.0.0.1", 0, 2 << 20), new Engine("stories260K.bin",
+        try (Server roomy = new Server(new ServerConfig("127.0.0.1", 0, 2 << 20), new ModelWorker("stories260K.bin",
                 () -> LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start()) {
             roomy.engine().awaitLoaded();
             String prompt = "Once upon a time there was a girl. ".repeat(25_000);
@@ -138,7 +138,7 @@ class EngineResilienceTest {
 
     @Test
     void healthIs503OnceTheEngineThreadHasEnded() throws Exception {
-        Engine engine = new Engine("dies", () -> {
+        ModelWorker engine = new ModelWorker("dies", () -> {
             throw new StackOverflowError("the engine thread ends");
         });
         try (Server dead = new Server(new ServerConfig("127.0.0.1", 0, 1024), engine).start()) {
@@ -171,7 +171,7 @@ class EngineResilienceTest {
 
     @Test
     void largeBodiesAreValidatedOneAtATimeOnTheirOwnLaneWhileSmallOnesGoOn() throws Exception {
-        java.util.concurrent.Executor large = server.engine().validation(Engine.LARGE_BODY_BYTES + 1);
+        java.util.concurrent.Executor large = server.engine().validation(ModelWorker.LARGE_BODY_BYTES + 1);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch largeDone = new CountDownLatch(2);
         java.util.concurrent.atomic.AtomicInteger inLarge = new java.util.concurrent.atomic.AtomicInteger();
@@ -190,7 +190,7 @@ class EngineResilienceTest {
         }
         // While the large lane is taken, small bodies are validated and answered on theirs.
         CountDownLatch small = new CountDownLatch(1);
-        server.engine().validation(Engine.LARGE_BODY_BYTES).execute(small::countDown);
+        server.engine().validation(ModelWorker.LARGE_BODY_BYTES).execute(small::countDown);
         assertThat(small.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(post(GOOD).statusCode()).isEqualTo(200);
         assertThat(largeDone.getCount()).as("the large lane is still held").isEqualTo(2);

@@ -47,7 +47,7 @@ class LangChain4jClientTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new Engine(MODEL_ID,
+        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new ModelWorker(MODEL_ID,
                 () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
         server.engine().awaitLoaded();
     }

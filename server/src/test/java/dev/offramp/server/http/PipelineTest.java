@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
  */
 class PipelineTest {
     static final CountDownLatch LOADING = new CountDownLatch(1);
-    static Engine engine;
+    static ModelWorker engine;
 
     @BeforeAll
     static void start() {
-        engine = new Engine("m", () -> {
+        engine = new ModelWorker("m", () -> {
             try {
                 LOADING.await();
             } catch (InterruptedException e) {

@@ -102,14 +102,14 @@ class PoliciesHandlerTest {
         PolicyRegistry registry = new PolicyRegistry(List.of(
                 new PolicyFactory("first", List.of("depth"), p -> new StaticPolicy(1))));
         CountDownLatch release = new CountDownLatch(1);
-        Engine engine = new Engine("late", () -> {
+        ModelWorker engine = new ModelWorker("late", () -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
             return LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU);
-        }, ChatTemplate.plain(), Engine.Limits.DEFAULT, ModeOptions.NONE, null, registry);
+        }, ChatTemplate.plain(), ModelWorker.Limits.DEFAULT, ModeOptions.NONE, null, registry);
         try (Server late = new Server(new ServerConfig("127.0.0.1", 0, 1024), engine).start()) {
             JsonNode loading = ServerTest.JSON.readTree(get(late.port(), "/v1/policies").body());
             assertThat(loading.get("model_layers").isNull()).isTrue();

@@ -32,8 +32,8 @@ public class SchedulingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Engine engine = new Engine("kjv-ee-12l", () -> LoadedModel.open(KJV, null, DjlRuntime.start(1),
-                DeviceChoice.CPU), ChatTemplate.plain(), new Engine.Limits(2, 1, 3, Duration.ofSeconds(30)),
+        ModelWorker engine = new ModelWorker("kjv-ee-12l", () -> LoadedModel.open(KJV, null, DjlRuntime.start(1),
+                DeviceChoice.CPU), ChatTemplate.plain(), new ModelWorker.Limits(2, 1, 3, Duration.ofSeconds(30)),
                 dev.offramp.model.engine.ModeOptions.NONE, null);
         server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), engine).start();
         engine.awaitLoaded();

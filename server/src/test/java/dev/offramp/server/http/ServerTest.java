@@ -39,7 +39,7 @@ class ServerTest {
 
     /** A started server on stories260K with {@code config}, its model loaded: what the HTTP tests run against. */
     static Server stories(ServerConfig config) throws InterruptedException {
-        Server s = new Server(config, new Engine("stories260K.bin",
+        Server s = new Server(config, new ModelWorker("stories260K.bin",
                 () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
         s.engine().awaitLoaded();
         return s;

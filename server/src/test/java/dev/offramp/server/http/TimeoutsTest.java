@@ -29,9 +29,9 @@ class TimeoutsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Engine engine = new Engine("stories260K.bin", () -> LoadedModel.open(ServerTest.MODEL, null,
+        ModelWorker engine = new ModelWorker("stories260K.bin", () -> LoadedModel.open(ServerTest.MODEL, null,
                 DjlRuntime.start(1), DeviceChoice.CPU), ChatTemplate.plain(),
-                new Engine.Limits(1, 4, 0, Duration.ofSeconds(30), SHORT), ModeOptions.NONE, null);
+                new ModelWorker.Limits(1, 4, 0, Duration.ofSeconds(30), SHORT), ModeOptions.NONE, null);
         server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024,
                 new ServerConfig.Timeouts(SHORT, SHORT, SHORT, Duration.ofSeconds(30)), ApiKeys.NONE), engine).start();
         engine.awaitLoaded();

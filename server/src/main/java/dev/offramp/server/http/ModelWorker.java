@@ -17,13 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model and the one engine thread that runs it (one per device): the model loads on that thread, then the
+ * One model and the engine thread that runs it (one per model and device): the model loads on that thread, then the
  * {@link Scheduler} batches every accepted job there. Requests are parsed, checked against the model and tokenized
  * before they reach it, on a small validation pool, so that nothing a request sends can stall or stop the engine
  * thread. Admission happens on that pool too: beyond the running and waiting limits a job is refused with 429.
  */
-public final class Engine implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+public final class ModelWorker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelWorker.class);
     /** Validation threads: tokenizing a large prompt takes a core for a while; two keep small requests moving. */
     private static final int VALIDATION_THREADS = 2;
     /**
@@ -88,7 +88,7 @@ public final class Engine implements AutoCloseable {
     private volatile boolean draining;   // no new work; what was accepted runs on
 
     /** @param modelId the id clients name it by (its folder or file name) */
-    public Engine(String modelId, Supplier<LoadedModel> loader) {
+    public ModelWorker(String modelId, Supplier<LoadedModel> loader) {
         this(modelId, loader, ChatTemplate.plain(), Limits.DEFAULT, ModeOptions.NONE, null);
     }
 
@@ -96,7 +96,7 @@ public final class Engine implements AutoCloseable {
      * @param defaultMode what a request without an {@code early_exit} object runs (e.g. a calibration profile)
      * @param cascade     the cascade requests may choose ({@code early_exit.mode = cascade}), or null
      */
-    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+    public ModelWorker(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
                   ModeOptions defaultMode, ServedCascade.Spec cascade) {
         this(modelId, loader, chat, limits, defaultMode, cascade, PolicyRegistry.standard());
     }
@@ -106,12 +106,12 @@ public final class Engine implements AutoCloseable {
      * @param cascade  its members of other models get engines of their own here, with this one's limits, in this
      *                 one's metrics
      */
-    public Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+    public ModelWorker(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
                   ModeOptions defaultMode, ServedCascade.Spec cascade, PolicyRegistry policies) {
         this(modelId, loader, chat, limits, defaultMode, cascade, policies, new Metrics(modelId));
     }
 
-    private Engine(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
+    private ModelWorker(String modelId, Supplier<LoadedModel> loader, ChatTemplate chat, Limits limits,
                    ModeOptions defaultMode, ServedCascade.Spec cascade, PolicyRegistry policies, Metrics metrics) {
         this.modelId = modelId;
         this.policies = policies;
@@ -119,7 +119,7 @@ public final class Engine implements AutoCloseable {
         this.chat = chat;
         this.limits = limits;
         this.metrics = metrics;
-        this.cascade = cascade == null ? null : ServedCascade.of(cascade, (id, load) -> new Engine(id, load,
+        this.cascade = cascade == null ? null : ServedCascade.of(cascade, (id, load) -> new ModelWorker(id, load,
                 ChatTemplate.plain(), limits, ModeOptions.NONE, null, policies, metrics.member(id)));
         if (this.cascade != null) {
             metrics.cascadeMembers(this.cascade.names());
@@ -310,7 +310,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         if (cascade != null) {
-            cascade.engines().forEach(Engine::close);  // their jobs end with 503 as this one's do
+            cascade.engines().forEach(ModelWorker::close);  // their jobs end with 503 as this one's do
         }
         closing = true;
         validation.shutdown();  // what it still holds runs and is refused with a 503
