@@ -1,7 +1,6 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
+import dev.offramp.model.ForcedPass;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.cli.Progress;
 import dev.offramp.model.engine.SignalMath;
@@ -77,41 +76,43 @@ final class TeacherForcing {
         for (int t = 0; t < n; t++) {
             history.add(new ArrayList<>());
         }
-        try (Sequence seq = model.newSequence(); Step step = model.step(seq, x)) {
-            float[] previous = cosine ? step.hidden(0) : null;  // [n * hidden]: the embeddings before layer 1
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
-                float[] h = cosine ? step.hidden(0) : null;  // [n * hidden]
-                boolean checks = schedule.checks(l, layers);
-                float[] logits = l == layers || (checks && schedule.needsLmHead()) ? step.exitLogitsAll(0) : null;
-                List<Integer> leaving = new ArrayList<>();
-                for (int t = 0; t < n; t++) {
-                    if (s.exitLayer()[t] != 0) {
-                        continue;
-                    }
-                    if (checks) {
-                        float cos = cosine ? SignalMath.cosine(h, previous, t * hidden, hidden) : Float.NaN;
-                        history.get(t).add(SignalMath.of(l, logits, t * vocab, vocab, null, schedule.signals(), cos));
-                    }
-                    if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
-                        leaving.add(t);
-                    }
-                }
-                if (!leaving.isEmpty() && logits == null) {
-                    logits = step.exitLogitsAll(0);  // [n * vocab]: a policy that needs no LM head still leaves by one
-                }
-                for (int t : leaving) {
-                    s.exitLayer()[t] = l;
-                    s.exitArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
-                    s.exitLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
-                }
-                for (int t = 0; t < n && l == layers; t++) {
-                    s.fullArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
-                    s.fullLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
-                }
-                previous = h;
+        float[][] previous = new float[1][];  // the hidden states before the layer being read
+        ForcedPass.run(model, x, layers, layer -> {
+            int l = layer.layer();
+            float[] h = cosine ? layer.hidden() : null;  // [n * hidden]; at 0, the embeddings before layer 1
+            if (l == 0) {
+                previous[0] = h;
+                return;
             }
-        }
+            boolean checks = schedule.checks(l, layers);
+            float[] logits = l == layers || (checks && schedule.needsLmHead()) ? layer.logits() : null;
+            List<Integer> leaving = new ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                if (s.exitLayer()[t] != 0) {
+                    continue;
+                }
+                if (checks) {
+                    float cos = cosine ? SignalMath.cosine(h, previous[0], t * hidden, hidden) : Float.NaN;
+                    history.get(t).add(SignalMath.of(l, logits, t * vocab, vocab, null, schedule.signals(), cos));
+                }
+                if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
+                    leaving.add(t);
+                }
+            }
+            if (!leaving.isEmpty() && logits == null) {
+                logits = layer.logits();  // [n * vocab]: a policy that needs no LM head still leaves by one
+            }
+            for (int t : leaving) {
+                s.exitLayer()[t] = l;
+                s.exitArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
+                s.exitLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
+            }
+            for (int t = 0; t < n && l == layers; t++) {
+                s.fullArgmax()[t] = SignalMath.argmax(logits, t * vocab, vocab);
+                s.fullLogProb()[t] = SignalMath.logProb(logits, t * vocab, vocab, targets[t]);
+            }
+            previous[0] = h;
+        });
         return s;
     }
 }
