@@ -207,8 +207,12 @@ public final class ExitTrainer implements AutoCloseable {
         return loss;
     }
 
-    /** Adam (Kingma and Ba 2015) with bias correction; the moments live in Java beside the parameters. */
+    /**
+     * Adam (Kingma and Ba 2015) with bias correction and a cosine decay of the step size over the run (the minibatch
+     * noise otherwise keeps the loss from settling); the moments live in Java beside the parameters.
+     */
     private void adam(float[][] grads) {
+        double lr = o.learningRate() * 0.5 * (1 + Math.cos(Math.PI * (step - 1) / o.steps()));
         double b1 = 0.9;
         double b2 = 0.999;
         double c1 = 1 - Math.pow(b1, step);
@@ -218,7 +222,7 @@ public final class ExitTrainer implements AutoCloseable {
                 double g = grads[k][i];
                 m[k][i] = (float) (b1 * m[k][i] + (1 - b1) * g);
                 v[k][i] = (float) (b2 * v[k][i] + (1 - b2) * g * g);
-                params[k][i] -= (float) (o.learningRate() * (m[k][i] / c1) / (Math.sqrt(v[k][i] / c2) + 1e-8));
+                params[k][i] -= (float) (lr * (m[k][i] / c1) / (Math.sqrt(v[k][i] / c2) + 1e-8));
             }
         }
     }

@@ -86,7 +86,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
 
     @Option(names = "--held-out-tokens", paramLabel = "N", description = "The most held-out positions scored. "
             + "Default: ${DEFAULT-VALUE}.")
-    private int heldOutTokens = 32768;
+    private int heldOutTokens = 200_000;
 
     @Option(names = "--resume", description = "Continue from the checkpoint in --out (same options).")
     private boolean resume;
@@ -148,6 +148,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 double bestHeldOut = Double.POSITIVE_INFINITY;
                 double trainLoss = Double.NaN;
                 boolean warned = false;
+                int rises = 0;
                 while (trainer.stepsDone() < steps) {
                     trainLoss = trainer.step();
                     int s = trainer.stepsDone();
@@ -157,10 +158,12 @@ public final class TrainExitsCommand implements Callable<Integer> {
                     if (s % evalEvery == 0 || s == steps) {
                         double held = meanKl(trainer.quality(true, curvePositions), chosen);
                         curve.add(Map.of("step", s, "train_kl", round(trainLoss), "held_out_kl", round(held)));
-                        if (held > bestHeldOut * 1.001 && !warned) {
+                        rises = held > bestHeldOut ? rises + 1 : 0;
+                        if (rises == 2 && !warned) {  // twice in a row: a trend, not one minibatch's noise
                             progress.clear();
-                            System.err.printf(Locale.ROOT, "train-exits: warning: held-out KL rose to %.4f at step %d"
-                                    + " (best %.4f): overfitting; fewer --steps, a smaller --rank or more text%n",
+                            System.err.printf(Locale.ROOT, "train-exits: warning: held-out KL rose twice in a row,"
+                                    + " to %.4f at step %d (best %.4f): overfitting; fewer --steps, a smaller --rank or"
+                                    + " more text%n",
                                     held, s, bestHeldOut);
                             warned = true;
                         }
