@@ -77,7 +77,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
     private long seed;
 
     @Option(names = "--eval-every", paramLabel = "N", description = "Steps between held-out measurements (the loss "
-            + "curve; a rise warns of overfitting). Default: ${DEFAULT-VALUE}.")
+            + "curve; two rises in a row warn of overfitting). Default: ${DEFAULT-VALUE}.")
     private int evalEvery = 50;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Steps between checkpoints. Default: "

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             "  cascade    Measures a cascade's small member against the whole model.",
             "  precision  Compares --kernels K with the float32 reference.",
             "  load       A load generator against a running server.",
+            "  train-exits  Trains exit adapters by self-distillation (writes exit-adapters.safetensors).",
             "",
             "Exit status: 0 success, 1 a model that cannot be loaded, 2 a usage error.",
             "Bash completion: source offramp-completion.bash"})

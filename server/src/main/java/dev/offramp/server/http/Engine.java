@@ -174,6 +174,12 @@ public final class Engine implements AutoCloseable {
         return created;
     }
 
+    /** The layers whose exits have adapters, once the model is loaded (empty before, and for a model without). */
+    int[] exitAdapterLayers() {
+        return ready() ? model.join().transformer().exitAdapters().map(dev.offramp.model.ExitAdapters::layers)
+                .orElse(new int[0]) : new int[0];
+    }
+
     ChatTemplate chatTemplate() {
         return chat;
     }
