@@ -133,9 +133,6 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 Files.createDirectories(out);
                 Path checkpoint = out.resolve(CHECKPOINT);
                 if (resume) {
-                    if (!Files.isRegularFile(checkpoint)) {
-                        throw new UsageException("--resume: expected a checkpoint at " + checkpoint + ", found none");
-                    }
                     trainer.resume(checkpoint);
                     stdout.println("train-exits: resumed at step " + trainer.stepsDone());
                 }
@@ -158,7 +155,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
                     if (s % evalEvery == 0 || s == steps) {
                         double held = meanKl(trainer.quality(true, curvePositions), chosen);
                         curve.add(Map.of("step", s, "train_kl", round(trainLoss), "held_out_kl", round(held)));
-                        rises = held > bestHeldOut ? rises + 1 : 0;
+                        rises = held > bestHeldOut * 1.005 ? rises + 1 : 0;  // above noise: half a percent
                         if (rises == 2 && !warned) {  // twice in a row: a trend, not one minibatch's noise
                             progress.clear();
                             System.err.printf(Locale.ROOT, "train-exits: warning: held-out KL rose twice in a row,"
@@ -229,6 +226,9 @@ public final class TrainExitsCommand implements Callable<Integer> {
         }
         if (!Files.isRegularFile(text)) {
             throw new UsageException("--text: expected a text file, found none at " + text);
+        }
+        if (resume && !Files.isRegularFile(out.resolve(CHECKPOINT))) {
+            throw new UsageException("--resume: expected a checkpoint at " + out.resolve(CHECKPOINT) + ", found none");
         }
         for (var e : Map.of("--eval-every", evalEvery, "--checkpoint-every", checkpointEvery,
                 "--held-out-tokens", heldOutTokens).entrySet()) {
