@@ -172,7 +172,7 @@ public final class ExitTrainer implements AutoCloseable {
         float[][] grads = new float[params.length][];
         try (NDManager s = manager.newSubManager()) {
             NDArray index = s.create(idx);
-            NDArray teacher = logits(s, rows(train, c.layers(), index, s), null).logSoftmax(1);
+            NDArray teacher = logits(rows(train, c.layers(), index, s), null).logSoftmax(1);
             NDArray[][] p = new NDArray[params.length][];
             for (int k = 0; k < params.length; k++) {
                 p[k] = arrays(params[k], s);
@@ -184,7 +184,7 @@ public final class ExitTrainer implements AutoCloseable {
                 NDArray total = null;
                 for (int k = 0; k < params.length; k++) {
                     NDArray h = rows(train, o.layers()[k], index, s);
-                    NDArray kl = kl(teacher, logits(s, h, p[k]).logSoftmax(1));
+                    NDArray kl = kl(teacher, logits(h, p[k]).logSoftmax(1));
                     total = total == null ? kl : total.add(kl);
                 }
                 gc.backward(total);
@@ -244,12 +244,12 @@ public final class ExitTrainer implements AutoCloseable {
                 NDArray index = s.arange(from, to).toType(ai.djl.ndarray.types.DataType.INT64, false);
                 NDArray targets = s.create(Arrays.stream(heldOut.targets(), from, to).asLongStream().toArray())
                         .reshape(-1, 1);
-                NDArray teacher = logits(s, rows(heldOut, c.layers(), index, s), null).logSoftmax(1);
+                NDArray teacher = logits(rows(heldOut, c.layers(), index, s), null).logSoftmax(1);
                 NDArray top = teacher.argMax(1);
                 for (int l = 1; l <= c.layers(); l++) {
                     int k = adapted ? indexOf(trained, l) : -1;
                     NDArray q = l == c.layers() ? teacher
-                            : logits(s, rows(heldOut, l, index, s), k < 0 ? null : arrays(params[k], s)).logSoftmax(1);
+                            : logits(rows(heldOut, l, index, s), k < 0 ? null : arrays(params[k], s)).logSoftmax(1);
                     agree[l] += q.argMax(1).eq(top).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
                             .getDouble();
                     ce[l] -= q.gather(targets, 1).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
@@ -356,7 +356,7 @@ public final class ExitTrainer implements AutoCloseable {
     }
 
     /** The exit's logits for h [n, hidden] through an adapter (gain, down, up), or none (null). */
-    private NDArray logits(NDManager s, NDArray h, NDArray[] adapter) {
+    private NDArray logits(NDArray h, NDArray[] adapter) {
         NDArray x = h;
         if (adapter != null && o.rank() > 0) {
             x = x.add(x.matMul(adapter[1].transpose()).matMul(adapter[2].transpose()));
