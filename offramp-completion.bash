@@ -199,8 +199,8 @@ function _picocli_offramp_generate() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--json' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-members' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--json' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-members' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -289,6 +289,12 @@ function _picocli_offramp_generate() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -307,8 +313,8 @@ function _picocli_offramp_layers() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--prompt-ids' '--prompt' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--prompt-ids' '--prompt' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -346,6 +352,12 @@ function _picocli_offramp_layers() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -364,8 +376,8 @@ function _picocli_offramp_serve() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -486,6 +498,12 @@ function _picocli_offramp_serve() {
       ;;
     '--kernels')
       return
+      ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
       ;;
   esac
 

@@ -39,7 +39,9 @@ public final class ModelOptions {
             + "exit-adapters.safetensors) for --model. Default: the one in the model's folder, if any.")
     private Path exitAdapters;
 
-    @Option(names = "--no-exit-adapters", description = "Plain exits: ignore exit adapters beside the model.")
+    // arity 0..1: "--no-exit-adapters" alone, or with true|false (how the container's entry point passes it)
+    @Option(names = "--no-exit-adapters", arity = "0..1", paramLabel = "true|false", description = "Plain exits: "
+            + "ignore exit adapters beside the model.")
     private boolean noExitAdapters;
 
     /**
