@@ -164,6 +164,7 @@ function _complete_offramp() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cascade" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} precision" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} load" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} train-exits" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_offramp; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
@@ -177,9 +178,11 @@ function _complete_offramp() {
   local cmds7=(cascade)
   local cmds8=(precision)
   local cmds9=(load)
-  local cmds10=(help)
+  local cmds10=(train-exits)
+  local cmds11=(help)
 
-  if CompWordsContainsArray "${cmds10[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds11[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds10[@]}"; then _picocli_offramp_trainexits; return $?; fi
   if CompWordsContainsArray "${cmds9[@]}"; then _picocli_offramp_load; return $?; fi
   if CompWordsContainsArray "${cmds8[@]}"; then _picocli_offramp_precision; return $?; fi
   if CompWordsContainsArray "${cmds7[@]}"; then _picocli_offramp_cascade; return $?; fi
@@ -200,7 +203,7 @@ function _picocli_offramp() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve bench eval sweep calibrate cascade precision load help"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -220,8 +223,8 @@ function _picocli_offramp_generate() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--json' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--json' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--prompt' '--prompt-ids' '--max-tokens' '--temperature' '--seed' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -313,6 +316,12 @@ function _picocli_offramp_generate() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -331,8 +340,8 @@ function _picocli_offramp_layers() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--prompt-ids' '--prompt' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--prompt-ids' '--prompt' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -370,6 +379,12 @@ function _picocli_offramp_layers() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -388,8 +403,8 @@ function _picocli_offramp_serve() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--host' '--port' '--max-body-bytes' '--max-running' '--max-waiting' '--max-queue-wait-ms' '--budget-min-layer' '--stall-timeout-s' '--drain-timeout-s' '--header-timeout-s' '--body-timeout-s' '--idle-timeout-s' '--write-timeout-s' '--api-key' '--api-key-file' '--api-key-routes' '--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--plugins' '--cascade-members' '--cascade-small-layers' '--cascade-rule' '--cascade-threshold' '--cascade-remote-timeout-s' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -517,6 +532,12 @@ function _picocli_offramp_serve() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -575,8 +596,8 @@ function _picocli_offramp_eval() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--json' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--teacher-tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+  local flag_opts="'--json' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--teacher-tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -656,6 +677,12 @@ function _picocli_offramp_eval() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--plugins')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -680,8 +707,8 @@ function _picocli_offramp_sweep() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--policy' '--values' '--out' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--policy' '--values' '--out' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -746,6 +773,12 @@ function _picocli_offramp_sweep() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--plugins')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -770,8 +803,8 @@ function _picocli_offramp_calibrate() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--policy' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--policy' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -845,6 +878,12 @@ function _picocli_offramp_calibrate() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--plugins')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -869,8 +908,8 @@ function _picocli_offramp_cascade() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--small-layers' '--out' '--points' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--small-layers' '--out' '--points' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -929,6 +968,12 @@ function _picocli_offramp_cascade() {
     '--kernels')
       return
       ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--plugins')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -953,8 +998,8 @@ function _picocli_offramp_precision() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--plugins'"
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -1003,6 +1048,12 @@ function _picocli_offramp_precision() {
       ;;
     '--kernels')
       return
+      ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
       ;;
     '--plugins')
       local IFS=$'\n'
@@ -1066,12 +1117,105 @@ function _picocli_offramp_load() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `train-exits` subcommand.
+function _picocli_offramp_trainexits() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--resume' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--text' '--half' '--layers' '--rank' '--steps' '--batch' '--learning-rate' '--seed' '--eval-every' '--checkpoint-every' '--held-out-tokens' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--layers')
+      return
+      ;;
+    '--rank')
+      return
+      ;;
+    '--steps')
+      return
+      ;;
+    '--batch')
+      return
+      ;;
+    '--learning-rate')
+      return
+      ;;
+    '--seed')
+      return
+      ;;
+    '--eval-every')
+      return
+      ;;
+    '--checkpoint-every')
+      return
+      ;;
+    '--held-out-tokens')
+      return
+      ;;
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `help` subcommand.
 function _picocli_offramp_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve bench eval sweep calibrate cascade precision load"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits"
   local flag_opts="'-h' '--help'"
   local arg_opts=""
 
@@ -1092,3 +1236,4 @@ function _picocli_offramp_help() {
 # The `-o default` option means that if the function generated no matches, the
 # default Bash completions and the Readline default filename completions are performed.
 complete -F _complete_offramp -o default offramp offramp.sh offramp.bash
+

@@ -18,6 +18,7 @@
 #   --api-key: an argument is visible to every user of the machine; a Kubernetes Secret sets it, see k8s/)
 #   OFFRAMP_MAX_BODY_BYTES --max-body-bytes
 #   OFFRAMP_DEVICE --device   OFFRAMP_THREADS --threads   OFFRAMP_KERNELS --kernels
+#   OFFRAMP_EXIT_ADAPTERS --exit-adapters   OFFRAMP_NO_EXIT_ADAPTERS --no-exit-adapters (true or false)
 #   OFFRAMP_PLUGINS --plugins (a directory of plug-in policy jars; serve reads the variable itself too)
 #   The default decoding mode for requests without an early_exit object, and the served cascade:
 #   OFFRAMP_PROFILE --profile   OFFRAMP_MODE --mode   OFFRAMP_POLICY --policy   OFFRAMP_EXIT_LAYER --exit-layer
@@ -102,6 +103,8 @@ if [ "$command" = serve ]; then
     option OFFRAMP_DEVICE --device
     option OFFRAMP_THREADS --threads
     option OFFRAMP_KERNELS --kernels
+    option OFFRAMP_EXIT_ADAPTERS --exit-adapters
+    option OFFRAMP_NO_EXIT_ADAPTERS --no-exit-adapters
     option OFFRAMP_PLUGINS --plugins
     option OFFRAMP_PROFILE --profile
     option OFFRAMP_MODE --mode

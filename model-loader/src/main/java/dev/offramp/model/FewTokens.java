@@ -83,15 +83,36 @@ final class FewTokens implements AutoCloseable {
         qkv(model.weights.layers[layer - 1], new Row[] {row}, layer, x, row.count);
     }
 
-    /** The exit's logits for x [tokens * width] through {@code head} (the LM head or a pruned one) with kernel k. */
-    float[] logits(Matrix head, Kernel k, float[] x) {
-        return product(head, k, norm(x), x.length / width);
+    /**
+     * The exit's logits for x [tokens * width] through {@code head} (the LM head or a pruned one) with kernel k;
+     * {@code adapters[t]} is token t's exit adapter, or null.
+     */
+    float[] logits(Matrix head, Kernel k, float[] x, ExitAdapter[] adapters) {
+        return product(head, k, exitInput(x, adapters), x.length / width);
     }
 
     /** The LM head's logits with the plan's kernel for that many tokens: [tokens * vocab]. */
-    float[] logits(float[] x) {
+    float[] logits(float[] x, ExitAdapter[] adapters) {
         Matrix head = model.weights.lmHead;
-        return logits(head, model.kernels.kernel(head, x.length / width), x);
+        return logits(head, model.kernels.kernel(head, x.length / width), x, adapters);
+    }
+
+    /** finalNorm(x) per token, through the token's exit adapter where it has one. */
+    private float[] exitInput(float[] x, ExitAdapter[] adapters) {
+        float[] in = x;
+        for (int t = 0; t < adapters.length; t++) {
+            if (adapters[t] != null && adapters[t].rank() > 0) {
+                in = in == x ? x.clone() : in;
+                adapters[t].addResidual(in, t * width);
+            }
+        }
+        float[] out = norm(in);
+        for (int t = 0; t < adapters.length; t++) {
+            if (adapters[t] != null) {
+                adapters[t].scale(out, t * width);
+            }
+        }
+        return out;
     }
 
     /** q|k|v of every token with RoPE applied to q and k at its position; K/V written into its row's cache. */

@@ -23,10 +23,26 @@ final class LayerMath {
         return t.keep(TensorOps.normalize(x, 2, -1, Float.MIN_NORMAL));  // ||[x, c]|| >= c > 0: eps never applies
     }
 
-    /** The exit: lmHead(finalNorm(h)) for h [rows, width], [rows, vocab] float32, in h's manager. */
-    static NDArray head(NDArray h, int rows, Transformer model) {
+    /**
+     * The exit: lmHead(finalNorm(h)) for h [rows, width], [rows, vocab] float32, in h's manager; row i is the exit
+     * after layer {@code layers[i]} (one entry: every row's), through that layer's exit adapter if it has one.
+     */
+    static NDArray head(NDArray h, int rows, Transformer model, int... layers) {
         try (Tape t = new Tape()) {
-            long logits = model.kernels.apply(model.weights.lmHead, norm(Tape.handle(h), model, t), rows, 0, t);
+            long x = Tape.handle(h);
+            long in;
+            if (model.exits == null) {
+                in = norm(x, model, t);
+            } else if (layers.length == 1 || java.util.Arrays.stream(layers).distinct().count() == 1) {
+                in = model.exits.input(x, layers[0], model, t);
+            } else {
+                long[] parts = new long[layers.length];
+                for (int i = 0; i < layers.length; i++) {
+                    parts[i] = model.exits.input(t.keep(TensorOps.slice(x, 0, i, i + 1)), layers[i], model, t);
+                }
+                in = t.keep(TensorOps.cat(parts, 0));
+            }
+            long logits = model.kernels.apply(model.weights.lmHead, in, rows, 0, t);
             return t.wrap(logits, h.getManager());
         }
     }

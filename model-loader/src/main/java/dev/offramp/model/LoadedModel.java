@@ -37,19 +37,26 @@ public final class LoadedModel implements AutoCloseable {
     /** As above, with the matrix products' kernels chosen as {@code kernels} says (planned, cached or pinned). */
     public static LoadedModel open(Path path, Path tokenizer, DjlRuntime runtime, DeviceChoice device,
                                    KernelOptions kernels) {
+        return open(path, tokenizer, runtime, device, kernels, ExitAdapterChoice.BESIDE);
+    }
+
+    /** As above, with the exit adapters {@code adapters} chooses (by default those beside the model, if any). */
+    public static LoadedModel open(Path path, Path tokenizer, DjlRuntime runtime, DeviceChoice device,
+                                   KernelOptions kernels, ExitAdapterChoice adapters) {
         KernelSetup setup = runtime.kernels(kernels);
         if (Files.isDirectory(path)) {
             ModelConfig config = HfConfigReader.read(path);
             TextTokenizer tok = HfTokenizer.open(tokenizer != null ? tokenizer : path.resolve("tokenizer.json"));
             return build(path, config, tok, () -> Transformer.load(config, ShardedSafetensors.open(path),
-                    runtime.device(device), setup));
+                    runtime.device(device), setup, exitAdapters(adapters, path, config)));
         }
         if (Files.isRegularFile(path) && path.toString().endsWith(".bin")) {
             Llama2cCheckpoint ckpt = Llama2cCheckpoint.open(path);
             ModelConfig config = llama2cConfig(ckpt.header());
             Path tokPath = tokenizer != null ? tokenizer : llama2cTokenizer(path);
             TextTokenizer tok = Llama2cTokenizer.open(tokPath, config.vocab());
-            return build(path, config, tok, () -> Transformer.load(config, ckpt, runtime.device(device), setup));
+            return build(path, config, tok, () -> Transformer.load(config, ckpt, runtime.device(device), setup,
+                    exitAdapters(adapters, path, config)));
         }
         if (Files.isRegularFile(path) && path.toString().endsWith(".gguf")) {
             GgufFile gguf = GgufFile.open(path);
@@ -58,7 +65,7 @@ public final class LoadedModel implements AutoCloseable {
                     : tokenizer.toString().endsWith(".json") ? HfTokenizer.open(tokenizer)
                     : Llama2cTokenizer.open(tokenizer, config.vocab());
             return build(path, config, tok, () -> Transformer.load(config, GgufLlama.tensors(gguf),
-                    runtime.device(device), setup));
+                    runtime.device(device), setup, exitAdapters(adapters, path, config)));
         }
         throw new ModelLoadException(path + ": expected a Hugging Face model folder, a llama2.c .bin file or a .gguf"
                 + " file");
@@ -78,6 +85,15 @@ public final class LoadedModel implements AutoCloseable {
             tok.close();
             throw e;
         }
+    }
+
+    /** The chosen exit adapters for this model, checked against its shape; null for none. */
+    private static ExitAdapters exitAdapters(ExitAdapterChoice choice, Path model, ModelConfig config) {
+        ExitAdapters a = choice.resolve(model).orElse(null);
+        if (a != null) {
+            a.check(config, choice.file() != null ? choice.file() : ExitAdapters.besidePath(model));
+        }
+        return a;
     }
 
     /** llama2.c: RMSNorm eps 1e-5, RoPE theta 10000 on adjacent pairs, BOS 1; run.c stops when BOS comes back. */

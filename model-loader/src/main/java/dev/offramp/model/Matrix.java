@@ -170,6 +170,33 @@ final class Matrix {
         }
     }
 
+    /** A float32 [out, in] copy of this matrix in {@code into}, from whichever form is held (for training against). */
+    NDArray float32(NDManager into) {
+        for (int i = 0; i < forms.length; i++) {
+            if (forms[i] != null) {
+                try (NDManager scratch = manager.newSubManager()) {
+                    NDArray src = forms[i];
+                    src.tempAttach(scratch);
+                    NDArray w = (i & 1) == Kernel.Layout.LINEAR.ordinal() ? src : src.transpose();
+                    NDArray out = w.toType(DataType.FLOAT32, true).duplicate();
+                    out.attach(into);
+                    return out;
+                }
+            }
+        }
+        throw new IllegalStateException(product.label() + ": no form is held");
+    }
+
+    /** A float32 copy of the bias in {@code into}, or null without one. */
+    NDArray bias32(NDManager into) {
+        if (bias == null) {
+            return null;
+        }
+        NDArray out = bias.duplicate();
+        out.attach(into);
+        return out;
+    }
+
     boolean hasBias() {
         return bias != null;
     }

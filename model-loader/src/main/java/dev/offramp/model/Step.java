@@ -171,7 +171,11 @@ public final class Step implements AutoCloseable {
                 float[] v = vector(sel[i]);
                 System.arraycopy(v, v.length - width, last, i * width, width);
             }
-            float[] flat = few().logits(last);
+            ExitAdapter[] adapters = new ExitAdapter[sel.length];
+            for (int i = 0; i < sel.length; i++) {
+                adapters[i] = model.adapter(sel[i].layer);
+            }
+            float[] flat = few().logits(last, adapters);
             float[][] out = new float[sel.length][];
             for (int i = 0; i < sel.length; i++) {
                 out[i] = Arrays.copyOfRange(flat, i * c.vocab(), (i + 1) * c.vocab());
@@ -179,7 +183,8 @@ public final class Step implements AutoCloseable {
             return out;
         }
         NDArray last = concat(sel, r -> r.count == 1 ? array(r) : array(r).get(manager, new NDIndex("-1:")));
-        float[] flat = LayerMath.head(last, sel.length, model).toFloatArray();
+        int[] layers = Arrays.stream(sel).mapToInt(r -> r.layer).toArray();
+        float[] flat = LayerMath.head(last, sel.length, model, layers).toFloatArray();
         float[][] out = new float[sel.length][];
         for (int i = 0; i < sel.length; i++) {
             out[i] = Arrays.copyOfRange(flat, i * c.vocab(), (i + 1) * c.vocab());
@@ -191,9 +196,11 @@ public final class Step implements AutoCloseable {
     public float[] exitLogitsAll(int r) {
         Row row = row(r);
         if (few(new Row[] {row})) {
-            return few().logits(vector(row));
+            ExitAdapter[] adapters = new ExitAdapter[row.count];
+            Arrays.fill(adapters, model.adapter(row.layer));
+            return few().logits(vector(row), adapters);
         }
-        return LayerMath.head(array(row), row.count, model).toFloatArray();
+        return LayerMath.head(array(row), row.count, model, row.layer).toFloatArray();
     }
 
     /**
@@ -217,12 +224,14 @@ public final class Step implements AutoCloseable {
         if (model.fewTokenPath) {
             float[] v = vector(row);
             int width = (int) w.embedWidth();
-            return few().logits(row.head, row.headKernel, Arrays.copyOfRange(v, v.length - width, v.length));
+            return few().logits(row.head, row.headKernel, Arrays.copyOfRange(v, v.length - width, v.length),
+                    new ExitAdapter[] {model.adapter(row.layer)});
         }
         NDArray last = row.count == 1 ? array(row) : array(row).get(manager, new NDIndex("-1:"));
         try (Tape t = new Tape()) {
-            long logits = model.kernels.apply(row.head, row.headKernel, LayerMath.norm(Tape.handle(last), model, t),
-                    0, false, t);
+            long in = model.exits == null ? LayerMath.norm(Tape.handle(last), model, t)
+                    : model.exits.input(Tape.handle(last), row.layer, model, t);
+            long logits = model.kernels.apply(row.head, row.headKernel, in, 0, false, t);
             return t.wrap(logits, manager).toFloatArray();
         }
     }

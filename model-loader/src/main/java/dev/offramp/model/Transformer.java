@@ -30,10 +30,12 @@ public final class Transformer implements AutoCloseable {
     final NDArray geluCubic;   // 0.044715
     final NDArray geluScale;   // sqrt(2 / pi)
     final Kernels kernels;
+    final AdaptedExits exits;   // the exit adapters, or null: plain exits
     private final java.util.concurrent.ConcurrentLinkedDeque<FewTokens> spareFewTokens =
             new java.util.concurrent.ConcurrentLinkedDeque<>();
 
-    private Transformer(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
+    private Transformer(ModelConfig config, TensorSource source, Device device, KernelSetup setup,
+                        ExitAdapters adapters) {
         this.config = config;
         this.manager = NDManager.newBaseManager(device);
         try {
@@ -55,14 +57,27 @@ public final class Transformer implements AutoCloseable {
             this.half = manager.create(new float[] {0.5f});
             this.geluCubic = manager.create(new float[] {0.044715f});
             this.geluScale = manager.create(new float[] {(float) Math.sqrt(2.0 / Math.PI)});
+            this.exits = adapters == null ? null : new AdaptedExits(adapters, config, weights.embedWidth(), manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    static Transformer load(ModelConfig config, TensorSource source, Device device, KernelSetup setup) {
-        return new Transformer(config, source, device, setup);
+    /** {@code adapters}: the exit adapters applied wherever their layers' exits are read, or null for none. */
+    static Transformer load(ModelConfig config, TensorSource source, Device device, KernelSetup setup,
+                            ExitAdapters adapters) {
+        return new Transformer(config, source, device, setup, adapters);
+    }
+
+    /** The exit adapters this model applies, if any. */
+    public java.util.Optional<ExitAdapters> exitAdapters() {
+        return java.util.Optional.ofNullable(exits).map(AdaptedExits::adapters);
+    }
+
+    /** Layer {@code layer}'s exit adapter, or null. */
+    ExitAdapter adapter(int layer) {
+        return exits == null ? null : exits.at(layer);
     }
 
     /** Which kernel computes each matrix product, as planned (or pinned) at load. */

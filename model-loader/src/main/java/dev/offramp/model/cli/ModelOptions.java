@@ -2,6 +2,7 @@ package dev.offramp.model.cli;
 
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
+import dev.offramp.model.ExitAdapterChoice;
 import dev.offramp.model.KernelOptions;
 import dev.offramp.model.LoadedModel;
 import java.nio.file.Path;
@@ -9,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options every model-loading command shares, as a picocli mixin: --model, --tokenizer, --device, --threads (the
- * most intra-op threads a matrix product may use) and --kernels. A command sets its defaults by constructing it.
+ * most intra-op threads a matrix product may use), --kernels and the exit adapters' --exit-adapters and
+ * --no-exit-adapters. A command sets its defaults by constructing it.
  */
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "PATH", description = "A Hugging Face folder, a llama2.c .bin or a GGUF "
@@ -33,6 +35,15 @@ public final class ModelOptions {
             + "products run: planned on this machine (auto), float32, float16, or one kernel. "
             + "Default: ${DEFAULT-VALUE}.")
     private String kernels;
+
+    @Option(names = "--exit-adapters", paramLabel = "FILE", description = "Exit adapters (train-exits' "
+            + "exit-adapters.safetensors) for --model. Default: the one in the model's folder, if any.")
+    private Path exitAdapters;
+
+    // arity 0..1: "--no-exit-adapters" alone, or with true|false (how the container's entry point passes it)
+    @Option(names = "--no-exit-adapters", arity = "0..1", paramLabel = "true|false", description = "Plain exits: "
+            + "ignore exit adapters beside the model.")
+    private boolean noExitAdapters;
 
     /**
      * {@code defaultKernels}: what {@code --kernels} is when absent (auto, or f32 for reference tools);
@@ -79,11 +90,30 @@ public final class ModelOptions {
         }
     }
 
-    /** Checks --device and --kernels before anything is loaded. */
+    private boolean isMain(Path path) {
+        return path.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
+    }
+
+    /** Checks --device, --kernels and the exit adapters' options before anything is loaded. */
     public ModelOptions validate() {
         device();
         kernels();
+        exitAdapters(true);
         return this;
+    }
+
+    /** The exit adapters for --model ({@code main}) or another model (those beside it, unless turned off). */
+    public ExitAdapterChoice exitAdapters(boolean main) {
+        if (noExitAdapters && exitAdapters != null) {
+            throw new UsageException("--exit-adapters " + exitAdapters + ": expected no --no-exit-adapters with it");
+        }
+        if (exitAdapters != null && !java.nio.file.Files.isRegularFile(exitAdapters)) {
+            throw new UsageException("--exit-adapters: expected a file, found none at " + exitAdapters);
+        }
+        if (noExitAdapters) {
+            return ExitAdapterChoice.NONE;
+        }
+        return main && exitAdapters != null ? ExitAdapterChoice.file(exitAdapters) : ExitAdapterChoice.BESIDE;
     }
 
     public LoadedModel load() {
@@ -100,18 +130,25 @@ public final class ModelOptions {
      * seconds).
      */
     public LoadedModel load(Path path, Progress progress) {
+        return load(path, exitAdapters(isMain(path)), progress);
+    }
+
+    /** As {@link #load(Path, Progress)}, with the exit adapters {@code adapters} chooses. */
+    public LoadedModel load(Path path, ExitAdapterChoice adapters, Progress progress) {
         long t0 = System.nanoTime();
         KernelOptions k = kernels();
-        boolean main = path.toAbsolutePath().normalize().equals(model().toAbsolutePath().normalize());
+        boolean main = isMain(path);
         LoadedModel m;
         try (Progress.Bar bar = progress.start("loading " + path.getFileName(), -1)) {
-            m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device(), k);
+            m = LoadedModel.open(path, main ? tokenizer : null, DjlRuntime.start(threads), device(), k, adapters);
         }
         System.err.println("offramp: " + m.name() + " loaded in " + String.format("%.1f s", (System.nanoTime() - t0)
                 / 1e9) + "; kernels (--kernels " + k.label() + ", at most " + threads + " intra-op thread"
                 + (threads == 1 ? "" : "s") + "), "
                 + String.format("%.1f MiB of matrices:%n", m.transformer().matrixBytes() / 1048576.0)
                 + m.transformer().kernelPlan().table());
+        m.transformer().exitAdapters().ifPresent(a -> System.err.println("offramp: exit adapters for layers "
+                + java.util.Arrays.toString(a.layers())));
         return m;
     }
 }

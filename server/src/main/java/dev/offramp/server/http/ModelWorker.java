@@ -203,6 +203,12 @@ public final class ModelWorker implements AutoCloseable {
         return policies;
     }
 
+    /** The layers whose exits have adapters, once the model is loaded (empty before, and for a model without). */
+    int[] exitAdapterLayers() {
+        return ready() ? model.join().transformer().exitAdapters().map(dev.offramp.model.ExitAdapters::layers)
+                .orElse(new int[0]) : new int[0];
+    }
+
     ChatTemplate chatTemplate() {
         return chat;
     }

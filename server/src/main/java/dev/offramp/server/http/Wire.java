@@ -10,12 +10,15 @@ final class Wire {
     record Status(String status) {}
 
     record ModelList(String object, List<ModelCard> data) {
-        static ModelList of(String id, long created) {
-            return new ModelList("list", List.of(new ModelCard(id, "model", created, "offramp")));
+        static ModelList of(String id, long created, int[] exitAdapterLayers) {
+            return new ModelList("list", List.of(new ModelCard(id, "model", created, "offramp",
+                    exitAdapterLayers.length > 0, exitAdapterLayers)));
         }
     }
 
-    record ModelCard(String id, String object, long created, String ownedBy) {}
+    /** {@code exitAdapters}: whether the model's exits run through trained adapters, at {@code exitAdapterLayers}. */
+    record ModelCard(String id, String object, long created, String ownedBy, boolean exitAdapters,
+                     int[] exitAdapterLayers) {}
 
     /** What early exit did for one choice. */
     record ExitSummary(String mode, double meanExitLayer, long layersComputed, long exitChecks) {}

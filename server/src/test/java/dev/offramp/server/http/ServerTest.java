@@ -96,6 +96,7 @@ class ServerTest {
         assertThat(models.get("object").asText()).isEqualTo("list");
         assertThat(models.get("data").get(0).get("id").asText()).isEqualTo("stories260K.bin");
         assertThat(models.get("data").get(0).get("object").asText()).isEqualTo("model");
+        assertThat(models.get("data").get(0).get("exit_adapters").asBoolean()).isFalse();
     }
 
     @Test
