@@ -91,7 +91,7 @@ public final class ModelOptions {
     }
 
     private boolean isMain(Path path) {
-        return path.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
+        return path.toAbsolutePath().normalize().equals(model().toAbsolutePath().normalize());
     }
 
     /** Checks --device, --kernels and the exit adapters' options before anything is loaded. */
