@@ -28,7 +28,8 @@ import java.util.Set;
  * a usage error.
  */
 public final class CalibrateCommand {
-    static final String USAGE = "usage: calibrate [--model PATH] [--text FILE] --policy NAME|SPEC_WITH_{t} --epsilon E "
+    static final String USAGE = "usage: calibrate [--model PATH] [--text FILE] (--policy NAME|SPEC_WITH_{t} | --mode "
+            + "static|skip) --epsilon E "
             + "--delta D --out PROFILE.json [--values v1,v2,... (most conservative first)] [--half first|second|all] "
             + "[--kv recompute|propagate] [--prune K] [--p-value binomial|hoeffding-bentkus] [--prompts N] "
             + "[--prompt-tokens P] [--new-tokens M] [--warmup-tokens W] [--threads N] [--kernels auto|f32|f16] [--device cpu|gpu|auto] "
@@ -39,6 +40,8 @@ public final class CalibrateCommand {
             "margin", "0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.25,0.2,0.15,0.1,0.07,0.05,0.03",
             "entropy", "0.05,0.1,0.2,0.3,0.5,0.75,1.0,1.25,1.5,2.0,2.5,3.0",
             "saturation", "0.9999,0.999,0.998,0.995,0.99,0.98,0.97,0.95,0.9");
+    /** Skip's speed-up grid, most conservative first (static's is every exit layer from the deepest down). */
+    static final String SKIP_GRID = "1.1,1.2,1.3,1.4,1.5,1.75,2,2.5,3";
     private static final Set<String> OPTIONS = options();
 
     private CalibrateCommand() {}
@@ -50,15 +53,17 @@ public final class CalibrateCommand {
     static int run(String[] args, Path defaultModel, Path defaultText, PrintStream out, PrintStream err) {
         try {
             Flags f = new Flags("calibrate", args, OPTIONS, Set.of());
-            String policy = f.required("policy");
-            String template = policy.contains("{t}") ? policy : policy + ":threshold={t}";
-            String name = template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
-            String grid = f.string("values") != null ? f.string("values") : GRIDS.get(name);
-            if (grid == null) {
+            String fixed = fixedMode(f);  // static or skip; null: an early-exit policy's threshold
+            String policy = fixed == null ? f.required("policy") : null;
+            String template = fixed != null ? null : policy.contains("{t}") ? policy : policy + ":threshold={t}";
+            String name = fixed != null ? fixed
+                    : template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
+            String grid = f.string("values") != null ? f.string("values")
+                    : "skip".equals(fixed) ? SKIP_GRID : GRIDS.get(name);
+            if (grid == null && !"static".equals(fixed)) {
                 throw new Flags.UsageException("calibrate: --values needed for policy " + name + "; built-in grids: "
                         + GRIDS.keySet());
             }
-            List<String> values = List.of(grid.split(",")).stream().map(String::strip).toList();
             double epsilon = f.number("epsilon") == null ? Double.NaN : f.number("epsilon");
             double delta = f.number("delta") == null ? Double.NaN : f.number("delta");
             if (!(epsilon > 0 && epsilon < 1) || !(delta > 0 && delta < 1)) {
@@ -72,17 +77,21 @@ public final class CalibrateCommand {
                     new EvalOptions.Defaults("first", EvalOptions.Defaults.EVAL.prompts(),
                             EvalOptions.Defaults.EVAL.newTokens()));
             try (EvalSession s = EvalSession.open(options)) {
+                Profile earlier = earlier(outFile, s.model.name(), epsilon, delta);  // refused before any run
+                List<String> values = grid != null ? List.of(grid.split(",")).stream().map(String::strip).toList()
+                        : java.util.stream.IntStream.iterate(s.model.config().layers() - 1, k -> k >= 1, k -> k - 1)
+                        .mapToObj(String::valueOf).toList();  // static: the deepest exit first
                 List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
                 for (String v : values) {
-                    modes.add(s.mode(new ModeOptions("early-exit", template.replace("{t}", v), null, f.string("kv"),
-                            f.integer("prune"), null, null, null)));
+                    modes.add(s.mode(knobs(fixed, template, v, f)));
                 }
                 s.warmUp(modes.get(0));
                 out.printf("%s on %s: %d prompts of %d tokens from the %s half of %s, %d new tokens each; "
                         + "epsilon %s, delta %s, %s p-values%n", s.model.name(), s.engine, options.prompts(),
                         options.promptTokens(), options.half(), options.text(), options.newTokens(), epsilon, delta,
                         pValue.name().toLowerCase(Locale.ROOT));
-                out.println("threshold  risk     p-value   layers/token  speed-up");
+                out.println((fixed == null ? "threshold" : "static".equals(fixed) ? "layer    " : "speed-up ")
+                        + "  risk     p-value   layers/token  speed-up");
                 List<RiskPoint> points = new ArrayList<>();
                 List<Profile.GridPoint> measured = new ArrayList<>();
                 long trials = (long) options.prompts() * options.newTokens();  // greedy, no stop id: all generated
@@ -100,19 +109,33 @@ public final class CalibrateCommand {
                     }
                 }
                 LearnThenTest.Result chosen = LearnThenTest.calibrate(points, epsilon, delta, pValue);
-                Profile profile = new Profile(s.model.name(),
-                        chosen.certified() ? template.replace("{t}", values.get(chosen.chosen())) : null,
-                        f.string("kv") == null ? "recompute" : f.string("kv"),
-                        f.integer("prune") == null ? 0 : f.integer("prune"), epsilon, delta,
-                        pValue.name().toLowerCase(Locale.ROOT),
-                        new Profile.Data(options.text().toString(), options.half(), options.prompts(),
-                                options.promptTokens(), options.newTokens(), trials),
-                        chosen.certified() ? (Double) chosen.point().risk() : null, measured);
+                Profile.Data data = new Profile.Data(options.text().toString(), options.half(), options.prompts(),
+                        options.promptTokens(), options.newTokens(), trials);
+                String p = pValue.name().toLowerCase(Locale.ROOT);
+                Profile profile;
+                String what;
+                if (fixed == null) {
+                    profile = new Profile(s.model.name(),
+                            chosen.certified() ? template.replace("{t}", values.get(chosen.chosen())) : null,
+                            f.string("kv") == null ? "recompute" : f.string("kv"),
+                            f.integer("prune") == null ? 0 : f.integer("prune"), epsilon, delta, p, data,
+                            chosen.certified() ? (Double) chosen.point().risk() : null, measured,
+                            earlier == null ? null : earlier.staticMode(), earlier == null ? null : earlier.skipMode());
+                    what = profile.policy();
+                } else {
+                    Profile base = earlier != null ? earlier : new Profile(s.model.name(), null, "recompute", 0,
+                            epsilon, delta, p, data, null, List.of());
+                    profile = base.with(fixed, chosen.certified() ? new Profile.Certified(
+                            Double.parseDouble(values.get(chosen.chosen())), chosen.point().risk(), measured) : null);
+                    what = chosen.certified() ? fixed + " " + values.get(chosen.chosen()) : null;
+                }
                 write(profile, outFile);
                 out.println(chosen.certified()
-                        ? "certified: " + profile.policy() + " (risk " + String.format(Locale.ROOT, "%.4f",
-                        profile.risk()) + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote " + outFile
-                        : "no threshold certified at epsilon " + epsilon + ", delta " + delta + "; wrote " + outFile);
+                        ? "certified: " + what + " (risk " + String.format(Locale.ROOT, "%.4f",
+                        chosen.point().risk()) + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote "
+                        + outFile
+                        : "no " + (fixed == null ? "threshold" : fixed + " value") + " certified at epsilon " + epsilon
+                        + ", delta " + delta + "; wrote " + outFile);
             }
             return 0;
         } catch (Flags.UsageException | IllegalArgumentException e) {
@@ -123,6 +146,58 @@ public final class CalibrateCommand {
             err.println("calibrate: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** {@code --mode}: static or skip (their knob is calibrated), or absent/early-exit (a policy's threshold). */
+    private static String fixedMode(Flags f) {
+        String mode = f.string("mode");
+        if (mode == null || mode.equals("early-exit")) {
+            return null;
+        }
+        if (!mode.equals("static") && !mode.equals("skip")) {
+            throw new Flags.UsageException("calibrate: --mode: expected early-exit, static or skip, found " + mode);
+        }
+        for (String knob : List.of("policy", "kv", "prune")) {
+            if (f.string(knob) != null) {
+                throw new Flags.UsageException("calibrate: --" + knob + " is for early-exit; --mode " + mode
+                        + " calibrates its " + (mode.equals("static") ? "exit layer" : "speed-up"));
+            }
+        }
+        return mode;
+    }
+
+    private static ModeOptions knobs(String fixed, String template, String v, Flags f) {
+        if (fixed == null) {
+            return new ModeOptions("early-exit", template.replace("{t}", v), null, f.string("kv"), f.integer("prune"),
+                    null, null, null);
+        }
+        try {
+            return fixed.equals("static") ? new ModeOptions("static", null, Integer.valueOf(v), null, null, null, null,
+                    null) : new ModeOptions("skip", null, null, null, null, Double.valueOf(v), null, null);
+        } catch (NumberFormatException e) {
+            throw new Flags.UsageException("calibrate: --values: expected " + (fixed.equals("static") ? "exit layers"
+                    : "speed-ups") + ", found '" + v + "'");
+        }
+    }
+
+    /**
+     * The profile already at {@code file} for this model, whose other modes' certificates a new calibration keeps (one
+     * file beside a model holds them all); null when there is none.
+     */
+    private static Profile earlier(Path file, String model, double epsilon, double delta) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return null;
+        }
+        Profile p = Profile.read(file);
+        if (!p.model().equals(model)) {
+            throw new Flags.UsageException("calibrate: --out " + file + " holds a profile of model " + p.model()
+                    + "; expected " + model + " (or a new file)");
+        }
+        if (p.epsilon() != epsilon || p.delta() != delta) {
+            throw new Flags.UsageException("calibrate: --out " + file + " was certified at epsilon " + p.epsilon()
+                    + ", delta " + p.delta() + "; expected the same --epsilon and --delta (or a new file)");
+        }
+        return p;
     }
 
     private static PValue pValue(String name) {
@@ -148,7 +223,7 @@ public final class CalibrateCommand {
 
     private static Set<String> options() {
         Set<String> all = new HashSet<>(EvalOptions.NAMES);
-        all.addAll(Set.of("policy", "values", "kv", "prune", "out", "epsilon", "delta", "p-value"));
+        all.addAll(Set.of("mode", "policy", "values", "kv", "prune", "out", "epsilon", "delta", "p-value"));
         return Set.copyOf(all);
     }
 }

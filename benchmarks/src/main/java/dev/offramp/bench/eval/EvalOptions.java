@@ -80,11 +80,11 @@ record EvalOptions(Path model, Path tokenizer, Path text, String half, int promp
     static ModeOptions modeOptions(Flags f) {
         if (f.string("profile") != null) {
             for (String n : MODE_NAMES) {
-                if (!n.equals("profile") && f.string(n) != null) {
+                if (!n.equals("profile") && !n.equals("mode") && f.string(n) != null) {
                     throw new IllegalArgumentException("--profile sets the mode; expected no --" + n + " with it");
                 }
             }
-            return Profile.read(Path.of(f.string("profile"))).modeOptions();
+            return Profile.read(Path.of(f.string("profile"))).modeOptions(f.string("mode"));
         }
         Double speedup = f.number("speedup");
         Double draftStop = f.number("draft-stop");
