@@ -132,6 +132,7 @@ public final class PolicyRegistry {
             return switch (c.name()) {
                 case "all" -> CompositePolicy.all(children);
                 case "any" -> CompositePolicy.any(children);
+                case "strict" -> new StrictPolicy(children.get(0));
                 default -> CompositePolicy.quorum(c.required(), children);
             };
         }
