@@ -48,6 +48,24 @@ public final class CheckCostModel {
         public boolean loses() {
             return declaredGain < 0;
         }
+
+        /**
+         * A warning for {@code policy} when its schedule loses or was thinned, else null; {@code strict}: the engine
+         * kept the schedule as declared.
+         */
+        public String warning(String policy, boolean strict) {
+            if (!loses() && !thinned()) {
+                return null;
+            }
+            String declaredText = String.format(java.util.Locale.ROOT, "policy %s: its checks at layers %s are "
+                    + "expected to %s %.2f layers per token", policy, declared, declaredGain < 0 ? "cost" : "save",
+                    Math.abs(declaredGain));
+            String thinnedText = kept.isEmpty() ? "no check (full depth)" : "layers " + kept;
+            return strict
+                    ? declaredText + "; strict: kept as declared (thinned it would check " + thinnedText + ")"
+                    : String.format(java.util.Locale.ROOT, "%s; thinned to %s, expected to save %.2f (strict(…) "
+                    + "keeps a schedule as declared)", declaredText, thinnedText, keptGain);
+        }
     }
 
     /**

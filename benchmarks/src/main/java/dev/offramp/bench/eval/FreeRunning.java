@@ -5,6 +5,7 @@ import dev.offramp.model.Step;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.policy.StrictPolicy;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.Sampler;
@@ -43,12 +44,19 @@ final class FreeRunning {
     FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode) {
         Tally full = new Tally();
         Tally m = new Tally();
+        GenerationResult last = null;
         for (int[] prompt : prompts) {
             full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
                     promptLayers(new Mode.Full(), prompt.length, layers));
             GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
             m.add(r, promptLayers(mode, prompt.length, layers));
             m.sameChoice += sameChoice(prompt, r.ids());
+            last = r;
+        }
+        String costly = mode instanceof Mode.EarlyExit e && last.checkCost() != null
+                ? last.checkCost().warning(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
+        if (costly != null) {
+            System.err.println("warning: " + costly);
         }
         return new FreeRunResult(prompts.size(), prompts.get(0).length, newTokens,
                 Agreement.prefixRate(full.ids, m.ids), Agreement.overallRate(full.ids, m.ids),

@@ -1,5 +1,7 @@
 package dev.offramp.model.engine;
 
+import dev.offramp.policy.CheckCostModel;
+
 /**
  * What was generated, and what it cost.
  *
@@ -13,14 +15,16 @@ package dev.offramp.model.engine;
  *                       drafts per position in their round (vLLM's per-position acceptance), index 0 the first
  * @param prunedChecks   exit checks scored on a pruned vocabulary (a few LM-head rows, not counted in exitChecks)
  * @param decodeNanos    wall time of the whole generation, prefill included
+ * @param checkCost      early-exit: the check-cost model's verdict on the policy's schedule (the checks kept, and
+ *                       whether the declared ones could only slow decoding); null before the engine has measured it
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
                                long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
-                               long[] acceptedByPosition) {
+                               long[] acceptedByPosition, CheckCostModel.Thinning checkCost) {
     /** This answer with the cost of everything run to reach it (a cascade's earlier members and their scoring). */
     public GenerationResult withCost(long layersComputed, long exitChecks, long decodeNanos) {
         return new GenerationResult(promptIds, ids, exitLayers, layersComputed, exitChecks, drafted, accepted,
-                decodeNanos, prunedChecks, drafts, acceptedByPosition);
+                decodeNanos, prunedChecks, drafts, acceptedByPosition, checkCost);
     }
 
     public double tokensPerSecond() {

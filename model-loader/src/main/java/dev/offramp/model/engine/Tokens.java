@@ -19,6 +19,7 @@ final class Tokens {
     long drafts;          // self-speculative rounds that drafted
     long[] acceptedAt = new long[0];  // per draft position (0 = a round's first draft): drafts accepted there
     long prunedChecks;
+    dev.offramp.policy.CheckCostModel.Thinning checkCost;  // early-exit: the check-cost verdict on its schedule
 
     Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
         this.listener = listener;
@@ -72,6 +73,6 @@ final class Tokens {
 
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone());
+                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone(), checkCost);
     }
 }
