@@ -94,6 +94,8 @@ public final class PolicyRegistry {
     }
 
     private static List<PolicyFactory> builtIns() {
+        // gate files read once per registry (a registry is built per process); only files that parsed are kept
+        Map<String, LearnedGate> gates = new java.util.concurrent.ConcurrentHashMap<>();
         return List.of(
                 PolicyFactory.withLayerKeys("confidence", List.of("threshold"),
                         p -> ThresholdPolicy.confidence(p.number("threshold"), p.layers())),
@@ -110,7 +112,12 @@ public final class PolicyRegistry {
                 PolicyFactory.withLayerKeys(DecayingPolicy.NAME, List.of("threshold", "tau", "horizon"),
                         p -> new DecayingPolicy(p.number("threshold"), p.number("tau", 4), p.integer("horizon", 64),
                                 p.layers())),
-                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer"))));
+                new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer"))),
+                PolicyFactory.withLayerKeys(LearnedPolicy.NAME, List.of("gate", "threshold"), p -> {
+                    String file = p.text("gate");
+                    return new LearnedPolicy(file, gates.computeIfAbsent(file, f -> LearnedGate.read(Path.of(f))),
+                            p.number("threshold", 0.5f), p.hasLayers() ? p.layers() : null);
+                }));
     }
 
     /** The leaf policy names, in registration order. */
@@ -140,7 +147,7 @@ public final class PolicyRegistry {
         PolicyFactory factory = factories.get(leaf.name());
         if (factory == null) {
             throw new PolicySpecException("unknown policy '" + leaf.name() + "', expected one of " + names
-                    + " or a composite all(…), any(…), quorum(n, …)");
+                    + " or a composite all(…), any(…), quorum(n, …), strict(…)");
         }
         for (String key : leaf.params().keySet()) {
             if (!factory.keys().contains(key)) {
