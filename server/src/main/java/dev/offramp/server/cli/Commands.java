@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             "  eval       Measures a mode against full depth on held-out text.",
             "  sweep      Runs eval over a policy threshold: PREFIX.csv and a Pareto plot.",
             "  calibrate  Certifies a policy threshold for a risk (writes PROFILE.json).",
+            "  train-gate Trains a learned exit gate on teacher-forced text (writes GATE).",
             "  cascade    Measures a cascade's small member against the whole model.",
             "  precision  Compares --kernels K with the float32 reference.",
             "  load       A load generator against a running server.",
