@@ -14,7 +14,8 @@ import java.util.Map;
  * this machine: the LM head's product against a layer's four (per row, at the bucket of the batch's rows), each
  * times the overhead measured around it — a layer step costs about 1.7× its products (attention, norms, JNI), an
  * exit about 1.3× its head product (the final norm, the logits read back), README "Measured". A pruned check scores
- * K rows of the head plus that overhead; a cosine-only check needs no LM head and is counted free.
+ * K rows of the head plus that overhead; a cosine-only check needs no LM head and is counted free. A deferred layer
+ * (recompute) runs as one more row beside another token's: it costs that row's share of a two-row product.
  */
 final class CheckCosts {
     static final double LAYER_OVERHEAD = 1.7;
@@ -46,6 +47,16 @@ final class CheckCosts {
             return new PerRow(model.matrixMicros(layer, rows, REPEATS) / layers / rows,
                     model.matrixMicros(EnumSet.of(Product.HEAD), rows, REPEATS) / rows);
         }, model.config().vocab());
+    }
+
+    /**
+     * What a layer deferred by an exit costs when it runs later as an extra row beside another token's, as a fraction
+     * of a layer: a two-row pass less a one-row pass, over a one-row pass (in [0, 1]).
+     */
+    double deferredRow() {
+        double one = measured.computeIfAbsent(Bucket.ONE, timer::time).layer();
+        double two = 2 * measured.computeIfAbsent(Bucket.FEW, timer::time).layer();
+        return Math.max(0, Math.min(1, (two - one) / one));
     }
 
     /** A token's first and later checks, in layers, for {@code schedule} in a batch of {@code rows}. */

@@ -8,8 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * What an engine's early-exit requests measured about their checks, per mode (policy, KV strategy, pruning): where
- * tokens exit when every declared check is made, and how many of the skipped layers were really saved (recompute runs
- * deferred layers later). From it and {@link CheckCosts}, {@link CheckCostModel} thins a schedule to the checks that
+ * tokens exit when every declared check is made, and how much of the skipped layers was really saved (recompute runs
+ * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel} thins a schedule to the checks that
  * pay for themselves. Tokens explore — make every declared check — until {@link #WARMUP} have, then one in
  * {@link #EXPLORE_EVERY}, so that the estimate follows the traffic. A {@code strict(…)} policy is measured and
  * reported, never thinned. Engine thread only.
@@ -110,7 +110,8 @@ final class ExitLedger {
                 sum += firstExits[i];
                 exitBy[i] = (double) sum / explored;
             }
-            double saved = skipped == 0 ? 1 : Math.max(0, 1 - (double) deferred / skipped);
+            // a deferred layer run later costs an extra row's share of a layer, not a whole one
+            double saved = skipped == 0 ? 1 : Math.max(0, 1 - costs.deferredRow() * deferred / skipped);
             verdict = CheckCostModel.thin(layers, checked, exitBy, costs.costs(rows, mode.policy().schedule(),
                     mode.pruneVocab()), saved);
             boolean[] k = new boolean[layers + 1];

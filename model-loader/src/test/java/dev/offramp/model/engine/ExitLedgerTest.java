@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /** The engine's side of the check-cost model: what it measures, and the schedule it then runs. */
 class ExitLedgerTest {
-    // a layer's products 100 µs a row and the head's 80: a full check ~0.61 of a layer, a pruned one (32 of 4096) ~0.15
+    // a layer's products 100 µs a row and the head's 80: a full check ~0.61 of a layer, a pruned one (32 of 4096)
+    // ~0.15; per row as cheap at two rows as at one: a deferred layer run beside another token's costs a whole layer
     private static final CheckCosts COSTS = new CheckCosts(b -> new CheckCosts.PerRow(100, 80), 4096);
 
     private static Mode.EarlyExit mode(String spec, int prune) {
@@ -69,6 +70,14 @@ class ExitLedgerTest {
             saved.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, 0);
         }
         assertThat(saved.verdict().kept()).containsExactly(9);  // 1/3 × 3 layers > 0.61
+        // where a second row costs 0.2 of the first, the deferred layers are nearly free: the check pays again
+        CheckCosts batched = new CheckCosts(b -> new CheckCosts.PerRow(b.timedRows() == 2 ? 60 : 100, 80), 4096);
+        assertThat(batched.deferredRow()).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-12));
+        ExitLedger.Entry cheap = new ExitLedger(batched, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            cheap.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, i % 3 == 0 ? 3 : 0);
+        }
+        assertThat(cheap.verdict().kept()).containsExactly(9);  // 1/3 × 3 × 0.8 > 0.61
     }
 
     @Test
