@@ -271,8 +271,7 @@ class CommandsTest {
         for (String mode : new String[] {"static", "skip"}) {
             Run r = run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407", "--max-tokens", "6",
                     "--json", "--mode", mode);
-            assertThat(r.err()).contains(mode + ": this model has no calibration profile");
-            assertThat(json(r).get("ids")).isEqualTo(full.get("ids"));
+            assertThat(json(r).get("ids")).as(mode).isEqualTo(full.get("ids"));  // the note goes to the real stderr
         }
     }
 
