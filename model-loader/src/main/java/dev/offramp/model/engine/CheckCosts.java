@@ -21,6 +21,7 @@ final class CheckCosts {
     static final double LAYER_OVERHEAD = 1.7;
     static final double EXIT_OVERHEAD = 1.3;
     private static final int REPEATS = 5;
+    static final double MAX_CHECK = 2.0;
 
     /** µs per row of one layer's products and of the head, timed at a bucket's row count. */
     record PerRow(double layer, double head) {}
@@ -66,9 +67,12 @@ final class CheckCosts {
         }
         PerRow t = measured.computeIfAbsent(Bucket.of(rows), timer::time);
         double layer = t.layer() * LAYER_OVERHEAD;
-        double full = t.head() * EXIT_OVERHEAD / layer;
+        // one timing taken during a load spike once priced a check at 40 layers and switched a good schedule off:
+        // an LM-head pass is measured at 0.2-0.8 of a layer on both models, so more than 2 is a timing outlier
+        double full = Math.min(MAX_CHECK, t.head() * EXIT_OVERHEAD / layer);
         double pruned = pruneVocab > 0
-                ? t.head() * ((EXIT_OVERHEAD - 1) + Math.min(1.0, (double) pruneVocab / vocab)) / layer : full;
+                ? Math.min(full, t.head() * ((EXIT_OVERHEAD - 1) + Math.min(1.0, (double) pruneVocab / vocab)) / layer)
+                : full;
         return new CheckCostModel.Costs(full, pruned);
     }
 }
