@@ -165,6 +165,7 @@ function _complete_offramp() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} precision" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} load" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} train-exits" ];    then _picocli_offramp; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} train-gate" ];    then _picocli_offramp; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_offramp; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
@@ -179,9 +180,11 @@ function _complete_offramp() {
   local cmds8=(precision)
   local cmds9=(load)
   local cmds10=(train-exits)
-  local cmds11=(help)
+  local cmds11=(train-gate)
+  local cmds12=(help)
 
-  if CompWordsContainsArray "${cmds11[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds12[@]}"; then _picocli_offramp_help; return $?; fi
+  if CompWordsContainsArray "${cmds11[@]}"; then _picocli_offramp_traingate; return $?; fi
   if CompWordsContainsArray "${cmds10[@]}"; then _picocli_offramp_trainexits; return $?; fi
   if CompWordsContainsArray "${cmds9[@]}"; then _picocli_offramp_load; return $?; fi
   if CompWordsContainsArray "${cmds8[@]}"; then _picocli_offramp_precision; return $?; fi
@@ -203,7 +206,7 @@ function _picocli_offramp() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits help"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits train-gate help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -804,12 +807,15 @@ function _picocli_offramp_calibrate() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--policy' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--policy' '--mode' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
     '--policy')
+      return
+      ;;
+    '--mode')
       return
       ;;
     '--epsilon')
@@ -1210,12 +1216,108 @@ function _picocli_offramp_trainexits() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `train-gate` subcommand.
+function _picocli_offramp_traingate() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--out' '--at' '--prune' '--tokens' '--l2' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--at')
+      return
+      ;;
+    '--prune')
+      return
+      ;;
+    '--tokens')
+      return
+      ;;
+    '--l2')
+      return
+      ;;
+    '--text')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--half')
+      return
+      ;;
+    '--prompts')
+      return
+      ;;
+    '--prompt-tokens')
+      return
+      ;;
+    '--new-tokens')
+      return
+      ;;
+    '--warmup-tokens')
+      return
+      ;;
+    '--model')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tokenizer')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--device')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--kernels')
+      return
+      ;;
+    '--exit-adapters')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--plugins')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `help` subcommand.
 function _picocli_offramp_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits"
+  local commands="generate layers serve bench eval sweep calibrate cascade precision load train-exits train-gate"
   local flag_opts="'-h' '--help'"
   local arg_opts=""
 

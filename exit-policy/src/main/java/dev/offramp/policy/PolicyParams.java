@@ -39,6 +39,16 @@ public final class PolicyParams {
         return text == null ? fallback : toInteger(key, text);
     }
 
+    /** A required text value (a file name). */
+    public String text(String key) {
+        return required(key);
+    }
+
+    /** Whether the spec names the layers to look at ({@code at}, {@code min_layer} or {@code every}). */
+    public boolean hasLayers() {
+        return values.containsKey("at") || values.containsKey("min_layer") || values.containsKey("every");
+    }
+
     /** Where the policy looks: {@code at=3;6;9}, or {@code min_layer} (default 1) and {@code every} (default 1). */
     public LayerSet layers() {
         String at = values.get("at");

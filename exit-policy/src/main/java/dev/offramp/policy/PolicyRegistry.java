@@ -95,6 +95,8 @@ public final class PolicyRegistry {
 
     private static List<PolicyFactory> builtIns() {
         String calm = "Schuster et al. 2022, \"Confident Adaptive Language Modeling\" (CALM)";
+        // gate files read once per registry (a registry is built per process); only files that parsed are kept
+        Map<String, LearnedGate> gates = new java.util.concurrent.ConcurrentHashMap<>();
         return List.of(
                 PolicyFactory.withLayerKeys("confidence", new PolicyDoc("Exits once the top-1 softmax probability "
                                 + "reaches the threshold.", calm, "confidence:threshold=0.9,min_layer=3",
@@ -147,7 +149,12 @@ public final class PolicyRegistry {
                 new PolicyFactory(StaticPolicy.NAME, List.of("layer"), p -> new StaticPolicy(p.integer("layer")),
                         new PolicyDoc("Every token exits at that layer: the first layers as a sub-model.",
                                 "Kavehzadeh et al. 2024, \"Sorted LLaMA\" (SoFT, sorted fine-tuning)",
-                                "static:layer=3", List.of(PolicyDoc.Key.required("layer", "the exit layer, >= 1")))));
+                                "static:layer=3", List.of(PolicyDoc.Key.required("layer", "the exit layer, >= 1")))),
+                PolicyFactory.withLayerKeys(LearnedPolicy.NAME, List.of("gate", "threshold"), p -> {
+                    String file = p.text("gate");
+                    return new LearnedPolicy(file, gates.computeIfAbsent(file, f -> LearnedGate.read(Path.of(f))),
+                            p.number("threshold", 0.5f), p.hasLayers() ? p.layers() : null);
+                }));
     }
 
     /** The leaf policies' factories, in registration order (built-ins first): what {@code GET /v1/policies} lists. */
@@ -174,6 +181,7 @@ public final class PolicyRegistry {
             return switch (c.name()) {
                 case "all" -> CompositePolicy.all(children);
                 case "any" -> CompositePolicy.any(children);
+                case "strict" -> new StrictPolicy(children.get(0));
                 default -> CompositePolicy.quorum(c.required(), children);
             };
         }
@@ -181,7 +189,7 @@ public final class PolicyRegistry {
         PolicyFactory factory = factories.get(leaf.name());
         if (factory == null) {
             throw new PolicySpecException("unknown policy '" + leaf.name() + "', expected one of " + names
-                    + " or a composite all(…), any(…), quorum(n, …)");
+                    + " or a composite all(…), any(…), quorum(n, …), strict(…)");
         }
         for (String key : leaf.params().keySet()) {
             if (!factory.keys().contains(key)) {

@@ -12,8 +12,11 @@ import java.util.Objects;
  * {@link PolicyRegistry} builds the policy.
  */
 public sealed interface PolicySpec {
-    /** The composite names; every other name is a leaf policy. */
-    List<String> COMPOSITES = List.of("all", "any", "quorum");
+    /**
+     * The composite names; every other name is a leaf policy. {@code strict(spec)} is one policy as given: the engine
+     * never thins its schedule (it still reports checks that do not pay).
+     */
+    List<String> COMPOSITES = List.of("all", "any", "quorum", "strict");
 
     /** Parses the text; throws {@link PolicySpecException} naming the problem and where it is. */
     static PolicySpec parse(String text) {
@@ -41,7 +44,11 @@ public sealed interface PolicySpec {
             if (name.equals("quorum") && (required < 1 || required > children.size())) {
                 throw new PolicySpecException("quorum: n expected in [1, " + children.size() + "], found " + required);
             }
-            int expected = name.equals("all") ? children.size() : name.equals("any") ? 1 : required;
+            if (name.equals("strict") && children.size() != 1) {
+                throw new PolicySpecException("strict: expected exactly one child spec, found " + children.size());
+            }
+            int expected = name.equals("all") ? children.size() : name.equals("any") || name.equals("strict") ? 1
+                    : required;
             if (required != expected) {
                 throw new PolicySpecException(name + ": required expected " + expected + ", found " + required);
             }

@@ -96,7 +96,7 @@ final class SpecParser {
         expect(')', "',' or ')' in '" + name + "(…)'");
         if (name.equals("all")) {
             required = children.size();
-        } else if (name.equals("any")) {
+        } else if (name.equals("any") || name.equals("strict")) {
             required = 1;
         }
         depth--;

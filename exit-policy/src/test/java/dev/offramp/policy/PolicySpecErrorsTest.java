@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Every way a spec can be wrong fails fast with a {@link PolicySpecException} that names the problem. */
 class PolicySpecErrorsTest {
     private static final String KNOWN = "[confidence, margin, entropy, saturation, patience, consistency, decaying, "
-            + "static] or a composite all(…), any(…), quorum(n, …)";
+            + "static, learned] or a composite all(…), any(…), quorum(n, …), strict(…)";
 
     private final PolicyRegistry registry = PolicyRegistry.standard();
 

@@ -93,7 +93,7 @@ class PolicySpecTest {
     @Test
     void registryListsEveryStandardPolicy() {
         assertThat(registry.names()).containsExactly(
-                "confidence", "margin", "entropy", "saturation", "patience", "consistency", "decaying", "static");
+                "confidence", "margin", "entropy", "saturation", "patience", "consistency", "decaying", "static", "learned");
     }
 
     /** Signals near the thresholds above, at a random prefix of the layers {@code schedule} checks. */

@@ -44,9 +44,17 @@ public final class CalibrateCommand implements Callable<Integer> {
             "entropy", "0.05,0.1,0.2,0.3,0.5,0.75,1.0,1.25,1.5,2.0,2.5,3.0",
             "saturation", "0.9999,0.999,0.998,0.995,0.99,0.98,0.97,0.95,0.9");
 
-    @Option(names = "--policy", required = true, paramLabel = "NAME|SPEC_WITH_{t}", description = "The early-exit "
-            + "policy: a name (its threshold varies) or a spec with {t} where each value goes.")
+    /** Skip's speed-up grid, most conservative first (static's is every exit layer from the deepest down). */
+    static final String SKIP_GRID = "1.1,1.2,1.3,1.4,1.5,1.75,2,2.5,3";
+
+    @Option(names = "--policy", paramLabel = "NAME|SPEC_WITH_{t}", description = "The early-exit policy: a name (its "
+            + "threshold varies) or a spec with {t} where each value goes. Give this or --mode static|skip.")
     private String policy;
+
+    @Option(names = "--mode", paramLabel = "early-exit|static|skip", description = "What is certified: an early-exit "
+            + "policy's threshold (default), static's exit layer or skip's speed-up; a profile already at --out keeps "
+            + "its other modes' certificates.")
+    private String mode;
 
     @Option(names = "--epsilon", required = true, paramLabel = "E", description = "The risk to certify, in (0, 1).")
     private double epsilon;
@@ -59,7 +67,7 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--values", split = ",", paramLabel = "V", description = "The thresholds, "
             + "comma-separated, most conservative first. Default: a built-in grid for confidence, margin, entropy "
-            + "and saturation.")
+            + "and saturation; every exit layer from the deepest (static); " + SKIP_GRID + " (skip).")
     private List<String> values;
 
     @Option(names = "--p-value", paramLabel = "binomial|hoeffding-bentkus", description = "The p-value of each "
@@ -81,37 +89,46 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = harness.out();
-        String template = policy.contains("{t}") ? policy : policy + ":threshold={t}";
-        String name = template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
-        if (values == null && !GRIDS.containsKey(name)) {
+        String fixed = fixedMode();  // static or skip; null: an early-exit policy's threshold
+        if (fixed == null && policy == null) {
+            throw new UsageException("calibrate: expected --policy NAME|SPEC (or --mode static|skip), found none");
+        }
+        String template = fixed != null ? null : policy.contains("{t}") ? policy : policy + ":threshold={t}";
+        String name = fixed != null ? fixed
+                : template.substring(0, template.indexOf(':') < 0 ? template.length() : template.indexOf(':'));
+        String builtIn = "skip".equals(fixed) ? SKIP_GRID : fixed == null ? GRIDS.get(name) : null;
+        if (values == null && builtIn == null && !"static".equals(fixed)) {
             throw new UsageException("calibrate: --values needed for policy " + name + "; built-in grids: "
                     + GRIDS.keySet());
         }
-        List<String> grid = (values != null ? values : List.of(GRIDS.get(name).split(","))).stream()
-                .map(String::strip).toList();
         if (!(epsilon > 0 && epsilon < 1) || !(delta > 0 && delta < 1)) {
             throw new UsageException("calibrate: --epsilon and --delta: expected values in (0, 1), found "
                     + epsilon + " and " + delta);
         }
         PValue pValue = pValue(pValueName);
         try (EvalSession s = EvalSession.open(harness, harness.progress())) {
+            Profile earlier = earlier(outFile, s.model.name(), epsilon, delta);  // refused before any run
+            List<String> grid = values != null ? values.stream().map(String::strip).toList()
+                    : builtIn != null ? List.of(builtIn.split(","))
+                    : java.util.stream.IntStream.iterate(s.model.config().layers() - 1, k -> k >= 1, k -> k - 1)
+                    .mapToObj(String::valueOf).toList();  // static: the deepest exit first
             List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
             for (String v : grid) {
-                modes.add(s.mode(new ModeOptions("early-exit", template.replace("{t}", v), null, knobs.kv(),
-                        knobs.prune(), null, null, null)));
+                modes.add(s.mode(modeOptions(fixed, template, v)));
             }
             s.warmUp(modes.get(0));
             out.printf("%s on %s: %d prompts of %d tokens from the %s half of %s, %d new tokens each; "
                     + "epsilon %s, delta %s, %s p-values%n", s.model.name(), s.engine, harness.prompts(),
                     harness.promptTokens(), harness.half(), harness.text(), harness.newTokens(), epsilon, delta,
                     pValue.name().toLowerCase(Locale.ROOT));
-            out.println("threshold  risk     p-value   layers/token  speed-up");
+            String column = fixed == null ? "threshold" : "static".equals(fixed) ? "layer    " : "speed-up ";
+            out.println(column + "  risk     p-value   layers/token  speed-up");
             List<RiskPoint> points = new ArrayList<>();
             List<Profile.GridPoint> measured = new ArrayList<>();
             long trials = (long) harness.prompts() * harness.newTokens();  // greedy, no stop id: all generated
             for (int i = 0; i < grid.size(); i++) {
-                FreeRunResult r = s.freeRunning(modes.get(i), "threshold " + grid.get(i) + " (" + (i + 1) + " of "
-                        + grid.size() + ")");
+                FreeRunResult r = s.freeRunning(modes.get(i), column.strip() + " " + grid.get(i) + " (" + (i + 1)
+                        + " of " + grid.size() + ")");
                 long errors = Math.round((1 - r.agreementPerToken()) * trials);
                 double threshold = Double.parseDouble(grid.get(i));
                 double p = pValue.of(errors, trials, epsilon);
@@ -124,20 +141,82 @@ public final class CalibrateCommand implements Callable<Integer> {
                 }
             }
             LearnThenTest.Result chosen = LearnThenTest.calibrate(points, epsilon, delta, pValue);
-            Profile profile = new Profile(s.model.name(),
-                    chosen.certified() ? template.replace("{t}", grid.get(chosen.chosen())) : null,
-                    knobs.kv() == null ? "recompute" : knobs.kv(), knobs.prune() == null ? 0 : knobs.prune(),
-                    epsilon, delta, pValue.name().toLowerCase(Locale.ROOT),
-                    new Profile.Data(harness.text().toString(), harness.half(), harness.prompts(),
-                            harness.promptTokens(), harness.newTokens(), trials),
-                    chosen.certified() ? (Double) chosen.point().risk() : null, measured);
+            Profile.Data data = new Profile.Data(harness.text().toString(), harness.half(), harness.prompts(),
+                    harness.promptTokens(), harness.newTokens(), trials);
+            String p = pValue.name().toLowerCase(Locale.ROOT);
+            Profile profile;
+            String what;
+            if (fixed == null) {
+                profile = new Profile(s.model.name(),
+                        chosen.certified() ? template.replace("{t}", grid.get(chosen.chosen())) : null,
+                        knobs.kv() == null ? "recompute" : knobs.kv(), knobs.prune() == null ? 0 : knobs.prune(),
+                        epsilon, delta, p, data, chosen.certified() ? (Double) chosen.point().risk() : null, measured,
+                        earlier == null ? null : earlier.staticMode(), earlier == null ? null : earlier.skipMode());
+                what = profile.policy();
+            } else {
+                Profile base = earlier != null ? earlier : new Profile(s.model.name(), null, "recompute", 0,
+                        epsilon, delta, p, data, null, List.of());
+                profile = base.with(fixed, chosen.certified() ? new Profile.Certified(
+                        Double.parseDouble(grid.get(chosen.chosen())), chosen.point().risk(), measured) : null);
+                what = chosen.certified() ? fixed + " " + grid.get(chosen.chosen()) : null;
+            }
             write(profile, outFile);
             out.println(chosen.certified()
-                    ? "certified: " + profile.policy() + " (risk " + String.format(Locale.ROOT, "%.4f",
-                    profile.risk()) + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote " + outFile
-                    : "no threshold certified at epsilon " + epsilon + ", delta " + delta + "; wrote " + outFile);
+                    ? "certified: " + what + " (risk " + String.format(Locale.ROOT, "%.4f", chosen.point().risk())
+                    + " <= " + epsilon + " with confidence " + (1 - delta) + "); wrote " + outFile
+                    : "no " + (fixed == null ? "threshold" : fixed + " value") + " certified at epsilon " + epsilon
+                    + ", delta " + delta + "; wrote " + outFile);
         }
         return 0;
+    }
+
+    /** --mode: null for early-exit (a policy's threshold), else static or skip, which take no policy knobs. */
+    private String fixedMode() {
+        if (mode == null || mode.equals("early-exit")) {
+            return null;
+        }
+        if (!mode.equals("static") && !mode.equals("skip")) {
+            throw new UsageException("calibrate: --mode: expected early-exit, static or skip, found " + mode);
+        }
+        if (policy != null || knobs.kv() != null || knobs.prune() != null) {
+            throw new UsageException("calibrate: --policy, --kv and --prune are for early-exit; --mode " + mode
+                    + " calibrates its " + (mode.equals("static") ? "exit layer" : "speed-up"));
+        }
+        return mode;
+    }
+
+    private ModeOptions modeOptions(String fixed, String template, String v) {
+        if (fixed == null) {
+            return new ModeOptions("early-exit", template.replace("{t}", v), null, knobs.kv(), knobs.prune(), null,
+                    null, null);
+        }
+        try {
+            return fixed.equals("static") ? new ModeOptions("static", null, Integer.valueOf(v), null, null, null, null,
+                    null) : new ModeOptions("skip", null, null, null, null, Double.valueOf(v), null, null);
+        } catch (NumberFormatException e) {
+            throw new UsageException("calibrate: --values: expected " + (fixed.equals("static") ? "exit layers"
+                    : "speed-ups") + ", found '" + v + "'");
+        }
+    }
+
+    /**
+     * The profile already at {@code file} for this model, whose other modes' certificates a new calibration keeps (one
+     * file beside a model holds them all); null when there is none.
+     */
+    private static Profile earlier(Path file, String model, double epsilon, double delta) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return null;
+        }
+        Profile p = Profile.read(file);
+        if (!p.model().equals(model)) {
+            throw new UsageException("calibrate: --out " + file + " holds a profile of model " + p.model()
+                    + "; expected " + model + " (or a new file)");
+        }
+        if (p.epsilon() != epsilon || p.delta() != delta) {
+            throw new UsageException("calibrate: --out " + file + " was certified at epsilon " + p.epsilon()
+                    + ", delta " + p.delta() + "; expected the same --epsilon and --delta (or a new file)");
+        }
+        return p;
     }
 
     private static PValue pValue(String name) {

@@ -6,6 +6,7 @@ import dev.offramp.model.Transformer;
 import dev.offramp.model.cli.Progress;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
+import dev.offramp.policy.StrictPolicy;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.Sampler;
@@ -46,6 +47,7 @@ final class FreeRunning {
     FreeRunResult run(List<int[]> prompts, int newTokens, Mode mode, Progress progress, String task) {
         Tally full = new Tally();
         Tally m = new Tally();
+        GenerationResult last = null;
         try (Progress.Bar bar = progress.start(task, prompts.size())) {
             for (int[] prompt : prompts) {
                 full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
@@ -53,10 +55,16 @@ final class FreeRunning {
                 GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
                 m.add(r, promptLayers(mode, prompt.length, layers));
                 m.sameChoice += sameChoice(prompt, r.ids());
+                last = r;
                 bar.step();
                 bar.figure(String.format(Locale.ROOT, "agreement %.3f, %.1f tok/s",
                         (double) m.sameChoice / m.tokens, m.tokensPerSecond()));
             }
+        }
+        String costly = mode instanceof Mode.EarlyExit e && last.checkCost() != null
+                ? last.checkCost().warning(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
+        if (costly != null) {
+            System.err.println("warning: " + costly);
         }
         return new FreeRunResult(prompts.size(), prompts.get(0).length, newTokens,
                 Agreement.prefixRate(full.ids, m.ids), Agreement.overallRate(full.ids, m.ids),

@@ -40,8 +40,10 @@ class TeacherForcingTest {
     void exitsWhereTheEngineExited(String spec) {
         ExitPolicy policy = PolicyRegistry.standard().parse(spec);
         int[] prompt = model.tokenizer().encode("Once upon a time, there was a little girl");
+        // strict: the engine makes every check the policy declares (no check-cost thinning), as teacher forcing does
+        ExitPolicy strict = PolicyRegistry.standard().parse("strict(" + spec + ")");
         GenerationResult gen = new Generator(model.transformer(), System::nanoTime).generate(
-                GenerationRequest.greedy(prompt, 40, new Mode.EarlyExit(policy, Mode.KvStrategy.RECOMPUTE)));
+                GenerationRequest.greedy(prompt, 40, new Mode.EarlyExit(strict, Mode.KvStrategy.RECOMPUTE)));
         // Generated token i >= 1 left the model at position prompt.length + i - 1, fed token ids[i - 1].
         int[] fed = concat(prompt, Arrays.copyOf(gen.ids(), gen.ids().length - 1));
         int[] next = concat(Arrays.copyOfRange(prompt, 1, prompt.length), gen.ids());

@@ -39,15 +39,16 @@ public final class ModeFlags {
             + "(self-speculative). Default: 0, never.")
     private Float draftStop;
 
-    @Option(names = "--profile", paramLabel = "PROFILE.json", description = "A calibration profile's early-exit "
-            + "setting (alone: no other mode option with it).")
+    @Option(names = "--profile", paramLabel = "PROFILE.json", description = "A calibration profile's setting: "
+            + "early-exit's, or with --mode static|skip the one it certified for that mode (no other mode option).")
     private Path profile;
 
     /** The mode options, or a calibration profile's early-exit setting ({@code --profile}, alone). */
     public ModeOptions modeOptions(String command) {
         if (profile != null) {
-            Object[] others = {mode, policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop};
-            String[] names = {"mode", "policy", "exit-layer", "kv", "prune", "speedup", "draft", "draft-stop"};
+            // --mode may name the profile's mode (early-exit, or a static or skip mode it certified)
+            Object[] others = {policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop};
+            String[] names = {"policy", "exit-layer", "kv", "prune", "speedup", "draft", "draft-stop"};
             for (int i = 0; i < names.length; i++) {
                 if (others[i] != null) {
                     throw new UsageException(command + ": --profile sets the mode; expected no --" + names[i]
@@ -55,7 +56,7 @@ public final class ModeFlags {
                 }
             }
             try {
-                return Profile.read(profile).modeOptions();
+                return Profile.read(profile).modeOptions(mode);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(command + ": --profile " + e.getMessage());
             }

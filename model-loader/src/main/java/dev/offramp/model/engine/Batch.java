@@ -31,21 +31,26 @@ public final class Batch implements AutoCloseable {
     private final ModelConfig c;
     private final LongSupplier nanoTime;
     private final DraftLedger ledger;
+    private final ExitLedger exits;  // what this batch's early-exit requests measured about their checks
     private final List<Slot> slots = new ArrayList<>();
     private final IntList runs = new IntList();
     private final IntList skips = new IntList();
     private StepCost last = StepCost.NONE;
 
     public Batch(Transformer model, LongSupplier nanoTime) {
-        this(model, nanoTime, new DraftLedger());
+        this(model, nanoTime, new DraftLedger(), new ExitLedger(CheckCosts.of(model), model.config().layers()));
     }
 
-    /** With the self-speculative verdicts of earlier batches on this model ({@link Generator} keeps one ledger). */
-    Batch(Transformer model, LongSupplier nanoTime, DraftLedger ledger) {
+    /**
+     * With what earlier batches on this model learned: self-speculative verdicts and early exit's checks
+     * ({@link Generator} keeps one of each).
+     */
+    Batch(Transformer model, LongSupplier nanoTime, DraftLedger ledger, ExitLedger exits) {
         this.model = model;
         this.c = model.config();
         this.nanoTime = nanoTime;
         this.ledger = ledger;
+        this.exits = exits;
     }
 
     /** Adds a request; it starts (prefill) at the next step. Throws IllegalArgumentException if it cannot run here. */
@@ -63,7 +68,7 @@ public final class Batch implements AutoCloseable {
     private Slot add(GenerationRequest req, Sequence seq, boolean ownsSeq, TokenListener listener) {
         Plan plan = req.mode() instanceof Mode.SelfSpeculative s
                 ? new SpeculativePlan(model, s, nanoTime, req.promptIds(), ledger)
-                : LayerPlan.of(req.mode(), c.layers(), req.promptIds());
+                : LayerPlan.of(req.mode(), c.layers(), req.promptIds(), exits);
         Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime.getAsLong());
         slots.add(slot);
         return slot;
@@ -105,6 +110,7 @@ public final class Batch implements AutoCloseable {
     private StepCost sharedStep(List<Slot> shared) {
         List<PendingRow> carried = new ArrayList<>();
         List<StepInput> inputs = new ArrayList<>(shared.size());
+        exits.rows(shared.size());
         for (Slot s : shared) {
             s.plan.carry(carried);
         }

@@ -1,5 +1,6 @@
 package dev.offramp.model.engine;
 
+import dev.offramp.policy.CheckCostModel;
 import dev.offramp.policy.calibrate.TokenUncertainty;
 
 /**
@@ -16,14 +17,17 @@ import dev.offramp.policy.calibrate.TokenUncertainty;
  * @param prunedChecks   exit checks scored on a pruned vocabulary (a few LM-head rows, not counted in exitChecks)
  * @param decodeNanos    wall time of the whole generation, prefill included
  * @param uncertainty    a {@link GenerationRequest#scored} request's per-token uncertainty, else null
+ * @param checkCost      early-exit: the check-cost model's verdict on the policy's schedule (the checks kept, and
+ *                       whether the declared ones could only slow decoding); null before the engine has measured it
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
                                long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
-                               long[] acceptedByPosition, TokenUncertainty uncertainty) {
+                               long[] acceptedByPosition, TokenUncertainty uncertainty,
+                               CheckCostModel.Thinning checkCost) {
     /** This answer with the cost of everything run to reach it (a cascade's earlier members and their scoring). */
     public GenerationResult withCost(long layersComputed, long exitChecks, long decodeNanos) {
         return new GenerationResult(promptIds, ids, exitLayers, layersComputed, exitChecks, drafted, accepted,
-                decodeNanos, prunedChecks, drafts, acceptedByPosition, uncertainty);
+                decodeNanos, prunedChecks, drafts, acceptedByPosition, uncertainty, checkCost);
     }
 
     public double tokensPerSecond() {

@@ -10,10 +10,12 @@ public final class Generator {
     private final Transformer model;
     private final LongSupplier nanoTime;
     private final DraftLedger ledger = new DraftLedger();  // what this generator's requests learned about drafting
+    private final ExitLedger exits;                         // and about their exit checks
 
     public Generator(Transformer model, LongSupplier nanoTime) {
         this.model = model;
         this.nanoTime = nanoTime;
+        this.exits = new ExitLedger(CheckCosts.of(model), model.config().layers());
     }
 
     public GenerationResult generate(GenerationRequest req) {
@@ -22,14 +24,14 @@ public final class Generator {
 
     /** Generates, telling {@code listener} of each token when it is final; the listener may stop it early. */
     public GenerationResult generate(GenerationRequest req, TokenListener listener) {
-        try (Batch batch = new Batch(model, nanoTime, ledger)) {
+        try (Batch batch = new Batch(model, nanoTime, ledger, exits)) {
             return run(batch, batch.join(req, listener));
         }
     }
 
     /** Generates into {@code seq} (empty), which keeps the KV cache afterwards for inspection. */
     public GenerationResult generate(GenerationRequest req, Sequence seq) {
-        try (Batch batch = new Batch(model, nanoTime, ledger)) {
+        try (Batch batch = new Batch(model, nanoTime, ledger, exits)) {
             return run(batch, batch.join(req, seq, TokenListener.NONE));
         }
     }

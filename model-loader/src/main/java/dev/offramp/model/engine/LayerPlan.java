@@ -28,6 +28,7 @@ final class LayerPlan implements Plan {
     private final int pruneVocab;
     private final boolean cappable;    // whether a latency budget may cap the depth
     private final int layers;
+    private final ExitLedger.Entry ledger;  // early-exit: its checks' measurements and thinned schedule; else null
     // recompute: rows still owing deeper layers, in position order; each joins a step only when the token reaches
     // the layer after its own (a row no later token needs is never touched: carrying every one into every step cost
     // time growing with the generation)
@@ -44,9 +45,13 @@ final class LayerPlan implements Plan {
     private final List<LayerSignals> history = new ArrayList<>();
     private float[] logits;            // the last check's logits
     private int[] vocab;               // after the first check when pruning: the ids later checks score
+    private boolean exploring;         // it makes every declared check (the ledger's exit distribution)
+    private boolean[] keep;            // else the layers it may check, by layer; null: all declared
+    private int deferredRun;           // this step: layers run for rows that earlier exits deferred
 
     private LayerPlan(boolean[] run, ExitPolicy policy, Mode.KvStrategy kv, int pruneVocab, boolean cappable,
-                      int[] prompt) {
+                      int[] prompt, ExitLedger.Entry ledger) {
+        this.ledger = ledger;
         this.run = run;
         int last = 0;
         for (int l = 1; l < run.length; l++) {
@@ -62,22 +67,22 @@ final class LayerPlan implements Plan {
         this.feed = prompt;
     }
 
-    static LayerPlan of(Mode mode, int layers, int[] prompt) {
+    static LayerPlan of(Mode mode, int layers, int[] prompt, ExitLedger exits) {
         boolean[] all = new boolean[layers + 1];
         java.util.Arrays.fill(all, 1, layers + 1, true);
         if (mode instanceof Mode.EarlyExit e) {
-            return new LayerPlan(all, e.policy(), e.kv(), e.pruneVocab(), true, prompt);
+            return new LayerPlan(all, e.policy(), e.kv(), e.pruneVocab(), true, prompt, exits.entry(e));
         }
         if (mode instanceof Mode.Skip s) {
-            return new LayerPlan(SkipPlan.kept(layers, s.speedup()), null, null, 0, false, prompt);
+            return new LayerPlan(SkipPlan.kept(layers, s.speedup()), null, null, 0, false, prompt, null);
         }
         if (mode instanceof Mode.Static s) {
             boolean[] first = new boolean[layers + 1];
             java.util.Arrays.fill(first, 1, s.exitLayer() + 1, true);
-            return new LayerPlan(first, null, null, 0, false, prompt);
+            return new LayerPlan(first, null, null, 0, false, prompt, null);
         }
         // Full depth, unless a budget caps it: then the layers above the cap get K/V by propagation.
-        return new LayerPlan(all, null, Mode.KvStrategy.PROPAGATE, 0, true, prompt);
+        return new LayerPlan(all, null, Mode.KvStrategy.PROPAGATE, 0, true, prompt, null);
     }
 
     /** Pending rows join the step as the token reaches their next layer ({@link #rows}), not up front. */
@@ -103,6 +108,9 @@ final class LayerPlan implements Plan {
         history.clear();
         logits = null;
         vocab = null;
+        deferredRun = 0;
+        exploring = ledger != null && !prefill && ledger.explores();
+        keep = ledger == null || prefill || exploring ? null : ledger.keep();
     }
 
     /** Carried rows one layer behind the token, then the token. */
@@ -124,6 +132,7 @@ final class LayerPlan implements Plan {
             if (r >= 0 && step.layer(r) == l - 1) {
                 runs.add(r);
                 out.layers += step.count(r);
+                deferredRun += step.count(r);
             }
         }
         runs.add(me);
@@ -131,7 +140,8 @@ final class LayerPlan implements Plan {
     }
 
     private boolean checks(int l) {
-        return policy != null && !prefill && exit == 0 && l < limit && schedule.checks(l, layers);
+        return policy != null && !prefill && exit == 0 && l < limit && schedule.checks(l, layers)
+                && (keep == null || keep[l]);
     }
 
     /** The token's row when its policy checks after layer {@code l} on the full vocabulary. */
@@ -221,6 +231,10 @@ final class LayerPlan implements Plan {
             pending.clear();
             pending.addAll(still);
             joined.clear();
+        }
+        if (ledger != null && !prefill && limit == layers) {  // a budget's cap says nothing of the policy's exits
+            ledger.record(exploring, forced ? 0 : exit, exit < planExit ? planExit - exit : 0, deferredRun);
+            s.out.checkCost = ledger.verdict();
         }
         prefill = false;
         feed = new int[] {next};

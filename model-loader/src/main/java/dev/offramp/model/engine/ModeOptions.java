@@ -26,32 +26,55 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
     /**
      * These options with the model's defaults filled in, so that a mode named without its knobs runs: early-exit with
      * no policy takes the policy (and, unless given, the KV strategy and pruning) its calibration profile certified;
-     * with no profile, or one that certified nothing, it runs at full depth, which never loses (a schedule chosen
-     * without measurements on the model could cost more in checks than its exits save, or lose quality).
+     * static with no exit layer and skip with no speed-up take the exit layer and speed-up the profile certified for
+     * them ({@code calibrate --mode static|skip}). With no profile, or one that certified nothing for the mode, it
+     * runs at full depth, which never loses (a knob chosen without measurements on the model could cost more in checks
+     * than its exits save, or lose quality).
      *
      * @param profile the model's own profile ({@link Profile#beside}), or null
      */
     public ModeOptions withDefaults(Profile profile) {
-        if (!"early-exit".equals(mode) || policy != null) {
+        boolean earlyExit = "early-exit".equals(mode) && policy == null;
+        boolean fixed = "static".equals(mode) && exitLayer == null || "skip".equals(mode) && speedup == null;
+        if (!earlyExit && !fixed) {
             return this;
         }
-        if (profile == null || profile.policy() == null) {
-            return new ModeOptions("full", null, exitLayer, null, null, speedup, draft, draftStop);
+        if (fixed) {
+            checkKnobs(mode);  // a stray knob is reported against the mode asked, not the one it resolves to
         }
-        ModeOptions p = profile.modeOptions();
+        ModeOptions p;
+        try {
+            p = profile == null ? null : profile.modeOptions(mode);
+        } catch (IllegalArgumentException nothingCertified) {
+            p = null;
+        }
+        if (p == null) {
+            return fixed ? new ModeOptions("full", null, null, null, null, null, null, null)
+                    : new ModeOptions("full", null, exitLayer, null, null, speedup, draft, draftStop);
+        }
+        if (fixed) {
+            return p;
+        }
         return new ModeOptions(mode, p.policy(), exitLayer, kv != null ? kv : p.kv(), prune != null ? prune
                 : p.prune(), speedup, draft, draftStop);
     }
 
-    /** What {@link #withDefaults} chose for an early-exit request with no policy, in words; null when nothing. */
+    /** What {@link #withDefaults} chose for a mode named without its knobs, in words; null when nothing. */
     public static String defaultsNote(ModeOptions given, ModeOptions resolved) {
         if (given == resolved) {
             return null;
         }
+        String chosen = switch (given.mode()) {
+            case "static" -> "exit layer " + resolved.exitLayer();
+            case "skip" -> "speed-up " + resolved.speedup();
+            default -> "policy " + resolved.policy();
+        };
         return "full".equals(resolved.mode())
-                ? "early-exit: this model has no calibration profile (" + Profile.FILE_NAME + " beside it) certifying "
-                  + "a policy, so it runs at full depth; ./offramp calibrate --out writes one"
-                : "early-exit: the model's calibration profile's policy " + resolved.policy();
+                ? given.mode() + ": this model has no calibration profile (" + Profile.FILE_NAME + " beside it) "
+                  + "certifying " + (given.mode().equals("early-exit") ? "a policy" : "this mode") + ", so it runs at "
+                  + "full depth; ./offramp calibrate " + (given.mode().equals("early-exit") ? "" : "--mode "
+                  + given.mode() + " ") + "--out writes one"
+                : given.mode() + ": the model's calibration profile's " + chosen;
     }
 
     public Mode toMode(ModelConfig config, PolicyRegistry policies) {
@@ -67,6 +90,12 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
                     "exit layer"), draft == null ? 0 : positive(draft, "draft"), draftStop == null ? 0f : draftStop);
             default -> throw new IllegalArgumentException("mode: expected one of " + NAMES + ", found " + name);
         };
+        checkKnobs(name);
+        Generator.checkDepth(m, config);
+        return m;
+    }
+
+    private void checkKnobs(String name) {
         unused(name, "policy", policy, "early-exit");
         unused(name, "kv", kv, "early-exit");
         unused(name, "prune", prune, "early-exit");
@@ -74,8 +103,6 @@ public record ModeOptions(String mode, String policy, Integer exitLayer, String 
         unused(name, "draft", draft, "self-speculative");
         unused(name, "draft stop", draftStop, "self-speculative");
         unused(name, "exit layer", exitLayer, "static", "self-speculative");
-        Generator.checkDepth(m, config);
-        return m;
     }
 
     private static <T> T require(T value, String mode, String what) {

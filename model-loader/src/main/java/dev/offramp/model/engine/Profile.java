@@ -17,15 +17,27 @@ import java.util.List;
  * @param policy  the policy spec with the chosen threshold, or null when no threshold could be certified
  * @param risk    the measured risk at the chosen threshold (errors / trials); null when none was certified
  * @param grid    every threshold tried, most conservative first, with its measurement and p-value
+ * @param staticMode the exit layer {@code calibrate --mode static} certified at the same epsilon and delta, or null
+ * @param skipMode   the speed-up {@code calibrate --mode skip} certified, or null
  */
 public record Profile(String model, String policy, String kv, int prune, double epsilon, double delta, String pValue,
-                      Data data, Double risk, List<GridPoint> grid) {
+                      Data data, Double risk, List<GridPoint> grid, Certified staticMode, Certified skipMode) {
     /** What the risk was measured on. */
     public record Data(String text, String half, int prompts, int promptTokens, int newTokens, long tokens) {}
 
     /** One threshold's measurement: risk = errors / trials; p-value of "risk > epsilon"; speed-up against full. */
     public record GridPoint(double threshold, long errors, long trials, double pValue, double speedup,
                             double layersPerToken) {}
+
+    /**
+     * A fixed mode's certified knob (static: the exit layer; skip: the speed-up) with its measured risk and grid
+     * (each point's {@code threshold} is the knob's value there).
+     */
+    public record Certified(double value, double risk, List<GridPoint> grid) {
+        public Certified {
+            grid = List.copyOf(grid);
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -40,13 +52,60 @@ public record Profile(String model, String policy, String kv, int prune, double 
         grid = List.copyOf(grid);
     }
 
+    /** An early-exit profile alone, as {@code calibrate} writes one for a policy. */
+    public Profile(String model, String policy, String kv, int prune, double epsilon, double delta, String pValue,
+                   Data data, Double risk, List<GridPoint> grid) {
+        this(model, policy, kv, prune, epsilon, delta, pValue, data, risk, grid, null, null);
+    }
+
     /** The early-exit knobs this profile stands for; throws when calibration certified no threshold. */
     public ModeOptions modeOptions() {
-        if (policy == null) {
-            throw new IllegalArgumentException("profile: no threshold was certified at epsilon " + epsilon
-                    + ", delta " + delta + "; nothing to run");
+        return modeOptions(null);
+    }
+
+    /**
+     * The knobs this profile certified for {@code mode} (null: early-exit): early-exit's policy, static's exit layer
+     * or skip's speed-up; throws, naming the mode, when it certified nothing for it.
+     */
+    public ModeOptions modeOptions(String mode) {
+        String m = mode == null ? "early-exit" : mode;
+        switch (m) {
+            case "early-exit" -> {
+                if (policy == null) {
+                    throw new IllegalArgumentException("profile: no threshold was certified at epsilon " + epsilon
+                            + ", delta " + delta + "; nothing to run");
+                }
+                return new ModeOptions("early-exit", policy, null, kv, prune > 0 ? prune : null, null, null, null);
+            }
+            case "static" -> {
+                return new ModeOptions("static", null, (int) certified(staticMode, m).value(), null, null, null,
+                        null, null);
+            }
+            case "skip" -> {
+                return new ModeOptions("skip", null, null, null, null, certified(skipMode, m).value(), null, null);
+            }
+            default -> throw new IllegalArgumentException("profile: expected mode early-exit, static or skip with "
+                    + "it, found " + m);
         }
-        return new ModeOptions("early-exit", policy, null, kv, prune > 0 ? prune : null, null, null, null);
+    }
+
+    private Certified certified(Certified c, String mode) {
+        if (c == null) {
+            throw new IllegalArgumentException("profile: nothing certified for mode " + mode + " (./offramp calibrate "
+                    + "--mode " + mode + " adds it)");
+        }
+        return c;
+    }
+
+    /** This profile with {@code mode}'s certificate replaced (static or skip). */
+    public Profile with(String mode, Certified c) {
+        return switch (mode) {
+            case "static" -> new Profile(model, policy, kv, prune, epsilon, delta, pValue, data, risk, grid, c,
+                    skipMode);
+            case "skip" -> new Profile(model, policy, kv, prune, epsilon, delta, pValue, data, risk, grid,
+                    staticMode, c);
+            default -> throw new IllegalArgumentException("profile: expected mode static or skip, found " + mode);
+        };
     }
 
     public static Profile read(Path file) {

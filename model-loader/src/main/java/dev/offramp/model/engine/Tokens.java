@@ -22,6 +22,7 @@ final class Tokens {
     long prunedChecks;
     private final double[] logProbs;  // a scored request's: per token, as chosen (null otherwise)
     private final double[] top1;
+    dev.offramp.policy.CheckCostModel.Thinning checkCost;  // early-exit: the check-cost verdict on its schedule
 
     Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
         this.listener = listener;
@@ -95,6 +96,6 @@ final class Tokens {
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
                 drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone(), logProbs == null ? null
-                : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)));
+                : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)), checkCost);
     }
 }

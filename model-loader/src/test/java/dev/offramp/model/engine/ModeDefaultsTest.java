@@ -1,6 +1,7 @@
 package dev.offramp.model.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,9 +54,64 @@ class ModeDefaultsTest {
     void otherModesAreLeftAsGiven() {
         for (ModeOptions o : new ModeOptions[] {ModeOptions.NONE,
                 new ModeOptions("self-speculative", null, null, null, null, null, null, null),
-                new ModeOptions("static", null, 3, null, null, null, null, null)}) {
+                new ModeOptions("static", null, 3, null, null, null, null, null),
+                new ModeOptions("skip", null, null, null, null, 1.5, null, null)}) {
             assertThat(o.withDefaults(CALIBRATED)).isSameAs(o);
         }
+    }
+
+    private static final Profile WITH_FIXED = CALIBRATED
+            .with("static", new Profile.Certified(10, 0.03, List.of()))
+            .with("skip", new Profile.Certified(1.2, 0.04, List.of()));
+    private static final ModeOptions STATIC = new ModeOptions("static", null, null, null, null, null, null, null);
+    private static final ModeOptions SKIP = new ModeOptions("skip", null, null, null, null, null, null, null);
+
+    @Test
+    void staticAndSkipWithNoKnobTakeTheProfilesCertifiedValue() {
+        assertThat(STATIC.withDefaults(WITH_FIXED))
+                .isEqualTo(new ModeOptions("static", null, 10, null, null, null, null, null));
+        assertThat(SKIP.withDefaults(WITH_FIXED))
+                .isEqualTo(new ModeOptions("skip", null, null, null, null, 1.2, null, null));
+        assertThat(ModeOptions.defaultsNote(STATIC, STATIC.withDefaults(WITH_FIXED))).contains("exit layer 10");
+        assertThat(ModeOptions.defaultsNote(SKIP, SKIP.withDefaults(WITH_FIXED))).contains("speed-up 1.2");
+    }
+
+    @Test
+    void staticAndSkipWithoutACertificateRunAtFullDepth() {
+        for (Profile p : new Profile[] {null, CALIBRATED}) {
+            for (ModeOptions o : new ModeOptions[] {STATIC, SKIP}) {
+                ModeOptions r = o.withDefaults(p);
+                assertThat(r.mode()).isEqualTo("full");
+                assertThat(ModeOptions.defaultsNote(o, r)).contains("full depth")
+                        .contains("calibrate --mode " + o.mode());
+            }
+        }
+    }
+
+    @Test
+    void aStrayKnobIsReportedAgainstTheModeAsked() {
+        ModeOptions stray = new ModeOptions("static", null, null, "propagate", null, null, null, null);
+        assertThatThrownBy(() -> stray.withDefaults(WITH_FIXED)).hasMessage("kv: only for mode early-exit, found mode "
+                + "static");
+    }
+
+    @Test
+    void aProfileGivesTheSettingOfTheModeAsked() {
+        assertThat(WITH_FIXED.modeOptions(null).policy()).isEqualTo(CALIBRATED.policy());
+        assertThat(WITH_FIXED.modeOptions("early-exit").policy()).isEqualTo(CALIBRATED.policy());
+        assertThat(WITH_FIXED.modeOptions("static").exitLayer()).isEqualTo(10);
+        assertThatThrownBy(() -> CALIBRATED.modeOptions("skip")).hasMessageContaining("nothing certified for mode "
+                + "skip");
+        assertThatThrownBy(() -> CALIBRATED.modeOptions("full")).hasMessageContaining("expected mode early-exit, "
+                + "static or skip");
+    }
+
+    @Test
+    void staticAndSkipCertificatesSurviveTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve(Profile.FILE_NAME);
+        WITH_FIXED.write(file);
+        assertThat(Profile.read(file)).isEqualTo(WITH_FIXED);
+        assertThat(Files.readString(file)).contains("\"static_mode\"").contains("\"skip_mode\"");
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyRegistry;
+import dev.offramp.policy.StrictPolicy;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -112,6 +113,11 @@ final class GenerateCommand implements Callable<Integer> {
                 ran = mode.name();
                 r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(ids,
                         maxTokens, temperature, seed, mode, true));
+                String costly = mode instanceof Mode.EarlyExit e && r.checkCost() != null
+                        ? r.checkCost().warning(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
+                if (costly != null) {
+                    System.err.println("offramp: warning: " + costly);
+                }
             }
             String text = model.tokenizer().decode(r.ids());
             if (json) {

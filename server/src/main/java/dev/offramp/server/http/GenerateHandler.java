@@ -47,6 +47,6 @@ final class GenerateHandler implements Route.Handler {
         var r = out.result();
         return new Wire.Generated(id, engine.modelId(), out.text(), out.finishReason(), out.promptIds(),
                 List.copyOf(tokens), r.layersComputed(), r.exitChecks(), r.drafted(), r.accepted(), out.mode(),
-                out.timing(), out.budget(), out.cascade(), out.usage());
+                out.timing(), out.budget(), out.cascade(), out.usage(), r.checkCost());
     }
 }

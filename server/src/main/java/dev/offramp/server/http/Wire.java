@@ -1,6 +1,7 @@
 package dev.offramp.server.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.offramp.policy.CheckCostModel;
 import java.util.List;
 
 /** The response messages, as records; field names go out in snake_case. */
@@ -77,5 +78,6 @@ final class Wire {
                      List<TokenOut> tokens, long layersComputed, long exitChecks, long drafted, long accepted,
                      String mode, Job.Timing timing,
                      @JsonInclude(JsonInclude.Include.NON_NULL) Job.Budget latencyBudget,
-                     @JsonInclude(JsonInclude.Include.NON_NULL) Job.CascadeOutcome cascade, Usage usage) {}
+                     @JsonInclude(JsonInclude.Include.NON_NULL) Job.CascadeOutcome cascade, Usage usage,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) CheckCostModel.Thinning checkCost) {}
 }

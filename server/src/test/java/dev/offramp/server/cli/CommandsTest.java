@@ -134,8 +134,8 @@ class CommandsTest {
         Run badMode = run("generate", "--prompt", "x", "--mode", "warp");
         assertThat(badMode.err()).contains("mode: expected one of full, static, early-exit, skip, "
                 + "self-speculative, found warp");
-        Run noLayer = run("generate", "--prompt", "x", "--mode", "static");
-        assertThat(noLayer.err()).contains("mode static: expected an exit layer, found none");
+        Run strayWithProfile = run("generate", "--prompt", "x", "--mode", "static", "--kv", "propagate");
+        assertThat(strayWithProfile.err()).contains("kv: only for mode early-exit, found mode static");
         Run stray = run("generate", "--prompt", "x", "--speedup", "2");
         assertThat(stray.err()).contains("speedup: only for mode skip, found mode full");
         Run badPolicy = run("generate", "--prompt", "x", "--policy", "confidence:threshold=2");
@@ -266,6 +266,24 @@ class CommandsTest {
                 "--policy", "margin:threshold=0.5");
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.err()).contains("--profile sets the mode");
+        JsonNode agreeing = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json", "--profile", profile.toString(), "--mode", "early-exit"));
+        assertThat(agreeing.get("exit_layers")).isEqualTo(viaPolicy.get("exit_layers"));
+        Run noStatic = run("generate", "--model", STORIES.toString(), "--prompt", "a", "--profile",
+                profile.toString(), "--mode", "static");
+        assertThat(noStatic.status()).isEqualTo(2);
+        assertThat(noStatic.err()).contains("nothing certified for mode static");
+    }
+
+    @Test
+    void staticAndSkipWithNoKnobRunAtFullDepthWithoutAProfile() throws Exception {
+        JsonNode full = json(run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407",
+                "--max-tokens", "6", "--json"));
+        for (String mode : new String[] {"static", "skip"}) {
+            Run r = run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,403,407", "--max-tokens", "6",
+                    "--json", "--mode", mode);
+            assertThat(json(r).get("ids")).as(mode).isEqualTo(full.get("ids"));  // the note goes to the real stderr
+        }
     }
 
     private static JsonNode json(Run r) throws Exception {

@@ -1,0 +1,122 @@
+package dev.offramp.model.engine;
+
+import dev.offramp.policy.CheckCostModel;
+import dev.offramp.policy.ExitPolicy;
+import dev.offramp.policy.StrictPolicy;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * What an engine's early-exit requests measured about their checks, per mode (policy, KV strategy, pruning): where
+ * tokens exit when every declared check is made, and how much of the skipped layers was really saved (recompute runs
+ * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel} thins a schedule to the checks that
+ * pay for themselves. Tokens explore — make every declared check — until {@link #WARMUP} have, then one in
+ * {@link #EXPLORE_EVERY}, so that the estimate follows the traffic. A {@code strict(…)} policy is measured and
+ * reported, never thinned. Engine thread only.
+ */
+final class ExitLedger {
+    static final int WARMUP = 32;
+    static final int EXPLORE_EVERY = 32;
+    static final int DECIDE_EVERY = 16;  // explored tokens between two decisions
+
+    private final CheckCosts costs;
+    private final int layers;
+    // by the mode's spec text (a request's policy is parsed anew each time); the oldest dropped past MAX_ENTRIES, so
+    // that a server seeing ever new specs keeps a bounded ledger
+    private final Map<String, Entry> entries = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+            return size() > MAX_ENTRIES;
+        }
+    };
+    static final int MAX_ENTRIES = 64;
+    private int rows = 1;  // the batch's rows in its last step: the batch size the costs are read at
+
+    ExitLedger(CheckCosts costs, int layers) {
+        this.costs = costs;
+        this.layers = layers;
+    }
+
+    void rows(int n) {
+        rows = Math.max(1, n);
+    }
+
+    Entry entry(Mode.EarlyExit mode) {
+        return entries.computeIfAbsent(mode.policy() + " kv=" + mode.kv() + " prune=" + mode.pruneVocab(),
+                k -> new Entry(mode));
+    }
+
+    /** One mode's measurements and its current schedule. */
+    final class Entry {
+        private final Mode.EarlyExit mode;
+        private final int[] checked;     // the declared checked layers, ascending
+        private final long[] firstExits; // exploring tokens whose policy first exited at checked[i]
+        private final boolean strict;
+        private long explored;
+        private long tokens;
+        private long skipped;            // layers skipped by exits, and the deferred ones run later (recompute)
+        private long deferred;
+        private boolean[] keep;          // by layer; null: every declared check
+        private CheckCostModel.Thinning verdict;
+
+        private Entry(Mode.EarlyExit mode) {
+            this.mode = mode;
+            ExitPolicy p = mode.policy();
+            this.strict = p instanceof StrictPolicy;
+            this.checked = IntStream.range(1, layers).filter(l -> p.schedule().checks(l, layers)).toArray();
+            this.firstExits = new long[checked.length];
+        }
+
+        /** Whether the next token makes every declared check (and is counted in the exit distribution). */
+        boolean explores() {
+            return explored < WARMUP || tokens % EXPLORE_EVERY == 0;
+        }
+
+        /** The layers the next non-exploring token may check: null for all declared. */
+        boolean[] keep() {
+            return strict ? null : keep;
+        }
+
+        /** The latest verdict on the declared schedule, null before the warm-up is over. */
+        CheckCostModel.Thinning verdict() {
+            return verdict;
+        }
+
+        /**
+         * A decoded token: whether it explored and, if so, the layer its policy exited at (0: none); the layers its
+         * exit skipped and the deferred layers this step ran for earlier exits.
+         */
+        void record(boolean exploring, int policyExit, int skippedLayers, int deferredLayers) {
+            tokens++;
+            skipped += skippedLayers;
+            deferred += deferredLayers;
+            if (!exploring) {
+                return;
+            }
+            explored++;
+            int i = java.util.Arrays.binarySearch(checked, policyExit);
+            if (policyExit > 0 && i >= 0) {
+                firstExits[i]++;
+            }
+            if (explored >= WARMUP && (explored - WARMUP) % DECIDE_EVERY == 0) {
+                decide();
+            }
+        }
+
+        private void decide() {
+            double[] exitBy = new double[checked.length];
+            long sum = 0;
+            for (int i = 0; i < checked.length; i++) {
+                sum += firstExits[i];
+                exitBy[i] = (double) sum / explored;
+            }
+            // a deferred layer run later costs an extra row's share of a layer, not a whole one
+            double saved = skipped == 0 ? 1 : Math.max(0, 1 - costs.deferredRow() * deferred / skipped);
+            verdict = CheckCostModel.thin(layers, checked, exitBy, costs.costs(rows, mode.policy().schedule(),
+                    mode.pruneVocab()), saved);
+            boolean[] k = new boolean[layers + 1];
+            verdict.kept().forEach(l -> k[l] = true);
+            keep = k;
+        }
+    }
+}

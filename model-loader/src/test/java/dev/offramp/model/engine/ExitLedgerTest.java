@@ -1,0 +1,107 @@
+package dev.offramp.model.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offramp.policy.PolicyRegistry;
+import org.junit.jupiter.api.Test;
+
+/** The engine's side of the check-cost model: what it measures, and the schedule it then runs. */
+class ExitLedgerTest {
+    // a layer's products 100 µs a row and the head's 80: a full check ~0.61 of a layer, a pruned one (32 of 4096)
+    // ~0.15; per row as cheap at two rows as at one: a deferred layer run beside another token's costs a whole layer
+    private static final CheckCosts COSTS = new CheckCosts(b -> new CheckCosts.PerRow(100, 80), 4096);
+
+    private static Mode.EarlyExit mode(String spec, int prune) {
+        return new Mode.EarlyExit(PolicyRegistry.standard().parse(spec), Mode.KvStrategy.PROPAGATE, prune);
+    }
+
+    @Test
+    void aScheduleWhoseChecksFindNoExitsIsThinnedToNone() {
+        ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("confidence:threshold=0.5", 0));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            assertThat(e.explores()).isTrue();
+            assertThat(e.verdict()).isNull();
+            e.record(e.explores(), 0, 0, 0);  // reached layer 12: no exit
+        }
+        assertThat(e.verdict().loses()).isTrue();
+        assertThat(e.verdict().declared()).hasSize(11);
+        assertThat(e.verdict().kept()).isEmpty();
+        int explored = 0;
+        for (int i = 0; i < 4 * ExitLedger.EXPLORE_EVERY; i++) {
+            boolean explores = e.explores();
+            explored += explores ? 1 : 0;
+            if (!explores) {
+                boolean[] keep = e.keep();
+                for (int l = 1; l <= 12; l++) {
+                    assertThat(keep[l]).as("layer %d", l).isFalse();
+                }
+            }
+            e.record(explores, 0, 0, 0);
+        }
+        assertThat(explored).isEqualTo(4);  // one token in EXPLORE_EVERY keeps measuring
+        assertThat(e.verdict().warning("confidence:threshold=0.5", false)).contains("thinned to no check");
+    }
+
+    @Test
+    void checksThatPayAreKeptAndOnesThatDoNotAreDropped() {
+        ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("margin:threshold=0.1,at=3;6;9", 32));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            // half exit at layer 3, none at 6, a quarter at 9
+            e.record(true, i % 4 < 2 ? 3 : i % 4 == 2 ? 9 : 0, 0, 0);
+        }
+        assertThat(e.verdict().kept()).containsExactly(3, 9);
+        boolean[] keep = e.keep();
+        assertThat(keep[3]).isTrue();
+        assertThat(keep[6]).isFalse();
+        assertThat(keep[9]).isTrue();
+        assertThat(e.verdict().loses()).isFalse();
+    }
+
+    @Test
+    void deferredLayersRunLaterCountAgainstTheSaving() {
+        ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            // a third exit at 9 and skip 3 layers each, but every skipped layer is run later (recompute)
+            e.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, i % 3 == 0 ? 3 : 0);
+        }
+        assertThat(e.verdict().kept()).isEmpty();
+        ExitLedger.Entry saved = new ExitLedger(COSTS, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            saved.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, 0);
+        }
+        assertThat(saved.verdict().kept()).containsExactly(9);  // 1/3 × 3 layers > 0.61
+        // where a second row costs 0.2 of the first, the deferred layers are nearly free: the check pays again
+        CheckCosts batched = new CheckCosts(b -> new CheckCosts.PerRow(b.timedRows() == 2 ? 60 : 100, 80), 4096);
+        assertThat(batched.deferredRow()).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-12));
+        ExitLedger.Entry cheap = new ExitLedger(batched, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        for (int i = 0; i < ExitLedger.WARMUP; i++) {
+            cheap.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, i % 3 == 0 ? 3 : 0);
+        }
+        assertThat(cheap.verdict().kept()).containsExactly(9);  // 1/3 × 3 × 0.8 > 0.61
+    }
+
+    @Test
+    void aStrictPolicyIsMeasuredAndReportedButNeverThinned() {
+        ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("strict(confidence:threshold=0.5)", 0));
+        for (int i = 0; i < ExitLedger.WARMUP + 10; i++) {
+            e.record(e.explores(), 0, 0, 0);
+            assertThat(e.keep()).isNull();
+        }
+        assertThat(e.verdict().loses()).isTrue();
+        assertThat(e.verdict().warning("strict(confidence:threshold=0.5)", true)).contains("strict: kept as declared");
+    }
+
+    @Test
+    void requestsOfOneSpecShareAnEntryAndTheLedgerStaysBounded() {
+        ExitLedger ledger = new ExitLedger(COSTS, 12);
+        assertThat(ledger.entry(mode("margin:threshold=0.1", 0))).isSameAs(ledger.entry(mode("margin:threshold=0.1",
+                0)));
+        assertThat(ledger.entry(mode("margin:threshold=0.1", 0))).isNotSameAs(ledger.entry(mode(
+                "margin:threshold=0.1", 8)));
+        ExitLedger.Entry first = ledger.entry(mode("margin:threshold=0.01", 0));
+        for (int i = 0; i < ExitLedger.MAX_ENTRIES; i++) {
+            ledger.entry(mode("margin:threshold=0." + (200 + i), 0));
+        }
+        assertThat(ledger.entry(mode("margin:threshold=0.01", 0))).isNotSameAs(first);
+    }
+}
