@@ -10,7 +10,9 @@ import java.util.Objects;
  *
  * @param summary when the policy exits, in one sentence
  * @param paper   the source it follows (authors, year, title), or null for one of this project's own
- * @param example a spec that parses as written, e.g. {@code confidence:threshold=0.9,min_layer=3}
+ * @param example a spec that parses as written, e.g. {@code confidence:threshold=0.9,min_layer=3}; null for a policy
+ *                whose spec names a file its user makes (a learned gate from {@code train-gate}): no spec runs as
+ *                written everywhere
  */
 public record PolicyDoc(String summary, String paper, String example, List<Key> keys) {
     /** What {@link PolicyFactory#withLayerKeys} adds: where a policy looks. */
@@ -46,7 +48,6 @@ public record PolicyDoc(String summary, String paper, String example, List<Key> 
 
     public PolicyDoc {
         Objects.requireNonNull(summary, "summary");
-        Objects.requireNonNull(example, "example");
         keys = List.copyOf(keys);
     }
 

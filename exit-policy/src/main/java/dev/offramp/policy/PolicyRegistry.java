@@ -150,7 +150,13 @@ public final class PolicyRegistry {
                         new PolicyDoc("Every token exits at that layer: the first layers as a sub-model.",
                                 "Kavehzadeh et al. 2024, \"Sorted LLaMA\" (SoFT, sorted fine-tuning)",
                                 "static:layer=3", List.of(PolicyDoc.Key.required("layer", "the exit layer, >= 1")))),
-                PolicyFactory.withLayerKeys(LearnedPolicy.NAME, List.of("gate", "threshold"), p -> {
+                PolicyFactory.withLayerKeys(LearnedPolicy.NAME, new PolicyDoc("A learned gate (per checked layer, a "
+                        + "logistic regression over the signals there, trained by ./offramp train-gate) gives the "
+                        + "probability that the layer's argmax already equals the last layer's; the token exits when it "
+                        + "reaches the threshold.", calm + ", its learned early-exit classifier", null,
+                        List.of(PolicyDoc.Key.required("gate", "the gate file ./offramp train-gate wrote"),
+                                PolicyDoc.Key.optional("threshold", "0.5", "the gate's probability at which a token "
+                                        + "exits"))), p -> {
                     String file = p.text("gate");
                     return new LearnedPolicy(file, gates.computeIfAbsent(file, f -> LearnedGate.read(Path.of(f))),
                             p.number("threshold", 0.5f), p.hasLayers() ? p.layers() : null);

@@ -71,6 +71,10 @@ class PoliciesHandlerTest {
     void everyListedExampleRunsOnTheServedModel() throws Exception {
         JsonNode listing = ServerTest.JSON.readTree(get(server.port(), "/v1/policies").body());
         for (JsonNode p : listing.get("data")) {
+            if (p.get("example").isNull()) {
+                assertThat(p.get("name").asText()).as("a policy whose spec names the user's own file").isEqualTo("learned");
+                continue;
+            }
             String example = p.get("example").asText();
             HttpResponse<String> r = ServerTest.send(HttpRequest.newBuilder(uri(server.port(), "/v1/generate"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once upon a time\",\"max_tokens\":3,"
