@@ -1,16 +1,15 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
+import dev.offramp.model.ForcedPass;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.cli.Progress;
 import dev.offramp.model.engine.GenerationRequest;
 import dev.offramp.model.engine.GenerationResult;
-import dev.offramp.policy.StrictPolicy;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
-import dev.offramp.model.engine.Sampler;
+import dev.offramp.model.engine.SignalMath;
 import dev.offramp.model.engine.SkipPlan;
+import dev.offramp.policy.StrictPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -83,19 +82,18 @@ final class FreeRunning {
         System.arraycopy(prompt, 0, all, 0, prompt.length);
         System.arraycopy(ids, 0, all, prompt.length, ids.length - 1);
         int vocab = model.config().vocab();
-        try (Sequence seq = model.newSequence(); Step step = model.step(seq, all)) {
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
+        int[] same = {0};
+        ForcedPass.run(model, all, layers, layer -> {
+            if (layer.layer() < layers) {
+                return;
             }
-            float[] logits = step.exitLogitsAll(0);
-            int same = 0;
+            float[] logits = layer.logits();
             for (int i = 0; i < ids.length; i++) {
                 int pos = prompt.length - 1 + i;
-                float[] row = java.util.Arrays.copyOfRange(logits, pos * vocab, (pos + 1) * vocab);
-                same += Sampler.argmax(row) == ids[i] ? 1 : 0;
+                same[0] += SignalMath.argmax(logits, pos * vocab, vocab) == ids[i] ? 1 : 0;
             }
-            return same;
-        }
+        });
+        return same[0];
     }
 
     /** Layers the mode's prefill runs for the prompt: its own plan for static and skip, full depth otherwise. */
