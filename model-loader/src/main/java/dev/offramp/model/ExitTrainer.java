@@ -327,12 +327,12 @@ public final class ExitTrainer implements AutoCloseable {
         float[][] h = new float[c.layers() + 1][(int) Math.min(Integer.MAX_VALUE, (long) positions * hidden)];
         for (int start = 0; start < positions; start += window) {
             int end = Math.min(start + window, positions);
-            try (Sequence seq = model.newSequence(); Step s = model.step(seq, Arrays.copyOfRange(ids, start, end))) {
-                for (int l = 1; l <= c.layers(); l++) {
-                    s.runLayer(l);
-                    System.arraycopy(s.hidden(0), 0, h[l], start * hidden, (end - start) * hidden);
+            int from = start;
+            ForcedPass.run(model, Arrays.copyOfRange(ids, start, end), c.layers(), layer -> {
+                if (layer.layer() > 0) {
+                    System.arraycopy(layer.hidden(), 0, h[layer.layer()], from * hidden, layer.hidden().length);
                 }
-            }
+            });
         }
         NDArray[] arrays = new NDArray[c.layers() + 1];
         for (int l = 1; l <= c.layers(); l++) {

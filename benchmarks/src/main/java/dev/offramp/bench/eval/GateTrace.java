@@ -1,7 +1,6 @@
 package dev.offramp.bench.eval;
 
-import dev.offramp.model.Sequence;
-import dev.offramp.model.Step;
+import dev.offramp.model.ForcedPass;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.engine.SignalMath;
 import dev.offramp.policy.LayerSignals;
@@ -59,41 +58,43 @@ final class GateTrace {
             features.add(new ArrayList<>());
         }
         List<GateTrainer.Sample> out = new ArrayList<>();
-        try (Sequence seq = model.newSequence(); Step step = model.step(seq, x)) {
-            float[] previous = step.hidden(0);  // [n * hidden]: the embeddings before layer 1
-            for (int l = 1; l <= layers; l++) {
-                step.runLayer(l);
-                float[] h = step.hidden(0);  // [n * hidden]
-                boolean checks = Arrays.binarySearch(at, l) >= 0;
-                float[] logits = checks || l == layers ? step.exitLogitsAll(0) : null;  // [n * vocab]
-                for (int t = 0; t < n && checks; t++) {
-                    float cos = SignalMath.cosine(h, previous, t * hidden, hidden);
-                    LayerSignals s;
-                    if (kept[t] == null) {
-                        s = SignalMath.of(l, logits, t * vocab, vocab, null, ALL, cos);
-                        kept[t] = prune > 0 ? topK(logits, t * vocab, vocab, prune) : null;
-                    } else {
-                        float[] pruned = new float[kept[t].length];
-                        for (int k = 0; k < pruned.length; k++) {
-                            pruned[k] = logits[t * vocab + kept[t][k]];
-                        }
-                        s = SignalMath.of(l, pruned, 0, pruned.length, kept[t], ALL, cos);
-                    }
-                    history.get(t).add(s);
-                    features.get(t).add(LearnedGate.features(new TokenState(t, layers, history.get(t))));
-                }
-                if (l == layers) {
-                    for (int t = 0; t < n; t++) {
-                        int last = SignalMath.argmax(logits, t * vocab, vocab);
-                        for (int i = 0; i < history.get(t).size(); i++) {
-                            LayerSignals s = history.get(t).get(i);
-                            out.add(new GateTrainer.Sample(s.layer(), features.get(t).get(i), s.argmax() == last));
-                        }
-                    }
-                }
-                previous = h;
+        float[][] previous = new float[1][];  // the hidden states before the layer being read
+        ForcedPass.run(model, x, layers, layer -> {
+            int l = layer.layer();
+            float[] h = layer.hidden();  // [n * hidden]; at 0, the embeddings before layer 1
+            if (l == 0) {
+                previous[0] = h;
+                return;
             }
-        }
+            boolean checks = Arrays.binarySearch(at, l) >= 0;
+            float[] logits = checks || l == layers ? layer.logits() : null;  // [n * vocab]
+            for (int t = 0; t < n && checks; t++) {
+                float cos = SignalMath.cosine(h, previous[0], t * hidden, hidden);
+                LayerSignals s;
+                if (kept[t] == null) {
+                    s = SignalMath.of(l, logits, t * vocab, vocab, null, ALL, cos);
+                    kept[t] = prune > 0 ? topK(logits, t * vocab, vocab, prune) : null;
+                } else {
+                    float[] pruned = new float[kept[t].length];
+                    for (int k = 0; k < pruned.length; k++) {
+                        pruned[k] = logits[t * vocab + kept[t][k]];
+                    }
+                    s = SignalMath.of(l, pruned, 0, pruned.length, kept[t], ALL, cos);
+                }
+                history.get(t).add(s);
+                features.get(t).add(LearnedGate.features(new TokenState(t, layers, history.get(t))));
+            }
+            if (l == layers) {
+                for (int t = 0; t < n; t++) {
+                    int last = SignalMath.argmax(logits, t * vocab, vocab);
+                    for (int i = 0; i < history.get(t).size(); i++) {
+                        LayerSignals s = history.get(t).get(i);
+                        out.add(new GateTrainer.Sample(s.layer(), features.get(t).get(i), s.argmax() == last));
+                    }
+                }
+            }
+            previous[0] = h;
+        });
         return out;
     }
 
