@@ -10,13 +10,14 @@ import java.util.stream.IntStream;
  * What an engine's early-exit requests measured about their checks, per mode (policy, KV strategy, pruning): where
  * tokens exit when every declared check is made, and how much of the skipped layers was really saved (recompute runs
  * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel} thins a schedule to the checks that
- * pay for themselves. Tokens explore — make every declared check — until {@link #WARMUP} have, then one in
- * {@link #EXPLORE_EVERY}, so that the estimate follows the traffic. A {@code strict(…)} policy is measured and
+ * pay for themselves. Requests explore — make every declared check, for all their tokens — while fewer than
+ * {@link #WARMUP} tokens have, then one request in {@link #EXPLORE_EVERY}, so that the estimate follows the traffic;
+ * a request keeps the schedule it was given at its first token. A {@code strict(…)} policy is measured and
  * reported, never thinned. Engine thread only.
  */
 final class ExitLedger {
     static final int WARMUP = 32;
-    static final int EXPLORE_EVERY = 32;
+    static final int EXPLORE_EVERY = 8;  // requests
     static final int DECIDE_EVERY = 16;  // explored tokens between two decisions
 
     private final CheckCosts costs;
@@ -54,6 +55,7 @@ final class ExitLedger {
         private final boolean strict;
         private long explored;
         private long tokens;
+        private long requests;
         private long skipped;            // layers skipped by exits, and the deferred ones run later (recompute)
         private long deferred;
         private boolean[] keep;          // by layer; null: every declared check
@@ -67,9 +69,9 @@ final class ExitLedger {
             this.firstExits = new long[checked.length];
         }
 
-        /** Whether the next token makes every declared check (and is counted in the exit distribution). */
+        /** Whether the next request makes every declared check (and is counted in the exit distribution). */
         boolean explores() {
-            return explored < WARMUP || tokens % EXPLORE_EVERY == 0;
+            return explored < WARMUP || requests++ % EXPLORE_EVERY == 0;
         }
 
         /** The layers the next non-exploring token may check: null for all declared. */

@@ -47,6 +47,7 @@ final class LayerPlan implements Plan {
     private int[] vocab;               // after the first check when pruning: the ids later checks score
     private boolean exploring;         // it makes every declared check (the ledger's exit distribution)
     private boolean[] keep;            // else the layers it may check, by layer; null: all declared
+    private boolean chosen;            // exploring and keep are fixed for the request at its first decode step
     private int deferredRun;           // this step: layers run for rows that earlier exits deferred
 
     private LayerPlan(boolean[] run, ExitPolicy policy, Mode.KvStrategy kv, int pruneVocab, boolean cappable,
@@ -109,8 +110,13 @@ final class LayerPlan implements Plan {
         logits = null;
         vocab = null;
         deferredRun = 0;
-        exploring = ledger != null && !prefill && ledger.explores();
-        keep = ledger == null || prefill || exploring ? null : ledger.keep();
+        if (ledger != null && !prefill && !chosen) {
+            // Chosen once per request, not per token: a request's exits (and so its text) never change schedule
+            // midway, and two requests made in the same ledger state get the same tokens.
+            chosen = true;
+            exploring = ledger.explores();
+            keep = exploring ? null : ledger.keep();
+        }
     }
 
     /** Carried rows one layer behind the token, then the token. */

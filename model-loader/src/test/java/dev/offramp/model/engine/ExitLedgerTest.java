@@ -38,7 +38,7 @@ class ExitLedgerTest {
             }
             e.record(explores, 0, 0, 0);
         }
-        assertThat(explored).isEqualTo(4);  // one token in EXPLORE_EVERY keeps measuring
+        assertThat(explored).isEqualTo(4);  // one request in EXPLORE_EVERY keeps measuring
         assertThat(e.verdict().warning("confidence:threshold=0.5", false)).contains("thinned to no check");
     }
 
