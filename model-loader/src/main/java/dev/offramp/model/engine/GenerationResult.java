@@ -24,10 +24,21 @@ public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, lon
                                long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
                                long[] acceptedByPosition, TokenUncertainty uncertainty,
                                CheckCostModel.Thinning checkCost) {
-    /** This answer with the cost of everything run to reach it (a cascade's earlier members and their scoring). */
-    public GenerationResult withCost(long layersComputed, long exitChecks, long decodeNanos) {
-        return new GenerationResult(promptIds, ids, exitLayers, layersComputed, exitChecks, drafted, accepted,
-                decodeNanos, prunedChecks, drafts, acceptedByPosition, uncertainty, checkCost);
+    /**
+     * This answer with the cost of everything run to reach it: the layers, checks and time of every one of {@code
+     * all} (a cascade's members that answered, this one among them).
+     */
+    public GenerationResult withCostOf(java.util.List<GenerationResult> all) {
+        long layers = 0;
+        long checks = 0;
+        long nanos = 0;
+        for (GenerationResult r : all) {
+            layers += r.layersComputed;
+            checks += r.exitChecks;
+            nanos += r.decodeNanos;
+        }
+        return new GenerationResult(promptIds, ids, exitLayers, layers, checks, drafted, accepted, nanos, prunedChecks,
+                drafts, acceptedByPosition, uncertainty, checkCost);
     }
 
     public double tokensPerSecond() {

@@ -91,18 +91,11 @@ final class CascadeRun implements AutoCloseable {
         }
         CascadeRunner.Outcome<Answer> out = new CascadeRunner<Answer>(rule, threshold, a -> a.result().uncertainty(),
                 failure -> false).run(run).join();
-        long layers = 0;
-        long checks = 0;
-        long nanos = 0;
-        for (Answer a : out.answers()) {
-            layers += a.result().layersComputed();
-            checks += a.result().exitChecks();
-            nanos += a.result().decodeNanos();
-        }
         List<Double> scores = out.tried().stream().map(CascadeRunner.Tried::score).filter(s -> !s.isNaN()).toList();
         GenerationResult kept = out.answer().result();
-        return new Result(out.answer().model(), kept.withCost(layers, checks, nanos), new Trace(members.stream()
-                .map(Member::name).toList(), out.answeredBy(), scores, out.reason()));
+        GenerationResult all = kept.withCostOf(out.answers().stream().map(Answer::result).toList());
+        return new Result(out.answer().model(), all, new Trace(members.stream().map(Member::name).toList(),
+                out.answeredBy(), scores, out.reason()));
     }
 
     /** The --model (loaded once, shared with any member that names it). */

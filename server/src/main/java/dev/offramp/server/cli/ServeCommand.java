@@ -149,8 +149,9 @@ final class ServeCommand implements Callable<Integer> {
         // Requests without an early_exit object run this: a calibration profile, the mode flags, or full depth.
         ModeOptions defaultMode = modeFlags.modeOptions("serve");
         PolicyRegistry policies = plugins.policies(System.getenv());
-        ModelWorker engine = new ModelWorker(model.model().getFileName().toString(), () -> model.load(model.model(), progress),
-                ChatTemplate.forModel(model.model()), limits, defaultMode, cascade.served("serve", model), policies);
+        ModelWorker engine = new ModelWorker(model.model().getFileName().toString(),
+                () -> model.load(model.model(), progress), ChatTemplate.forModel(model.model()), limits, defaultMode,
+                cascade.served("serve", model), policies);
         Server server = new Server(config, engine).start();
         onStopSignal(() -> {
             out.println("offramp: draining (up to " + drainSeconds + " s for the requests in flight)");

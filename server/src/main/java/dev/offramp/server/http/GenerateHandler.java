@@ -1,5 +1,6 @@
 package dev.offramp.server.http;
 
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.LayerSignals;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +32,10 @@ final class GenerateHandler implements Route.Handler {
             }
 
             @Override
-            public void token(int tokenId, int exitLayer, LayerSignals signals, String piece, String delta) {
-                Wire.TokenOut t = new Wire.TokenOut(tokenId, piece, exitLayer, Wire.Signals.of(signals));
+            public void token(int tokenId, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                    String delta) {
+                Wire.TokenOut t = new Wire.TokenOut(tokenId, tokenizer.decode(new int[] {tokenId}), exitLayer,
+                        Wire.Signals.of(signals));
                 tokens.add(t);
                 if (k.stream()) {
                     ex.event(t);

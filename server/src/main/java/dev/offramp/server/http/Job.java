@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Slot;
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.LayerSignals;
 import java.util.Arrays;
 import java.util.List;
@@ -42,8 +43,12 @@ final class Job {
     interface Sink {
         void start();
 
-        /** {@code piece}: the token's own text; {@code textDelta}: the answer's new text (maybe empty). */
-        void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta);
+        /**
+         * {@code tokenizer}: the one of the model that made the token (a sink that shows a token's own text decodes
+         * it; most need only {@code textDelta}, the answer's new text, maybe empty).
+         */
+        void token(int id, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                String textDelta);
 
         /** A text stream: {@code start}, then each non-empty delta of text (a token may complete no character). */
         static Sink text(Runnable start, Consumer<String> delta) {
@@ -54,7 +59,8 @@ final class Job {
                 }
 
                 @Override
-                public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {
+                public void token(int id, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                        String textDelta) {
                     if (!textDelta.isEmpty()) {
                         delta.accept(textDelta);
                     }
@@ -68,7 +74,8 @@ final class Job {
         public void start() {}
 
         @Override
-        public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {}
+        public void token(int id, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                String textDelta) {}
     };
 
     /** Where the time went, in milliseconds: waiting to join the batch, up to the first token, after it. */

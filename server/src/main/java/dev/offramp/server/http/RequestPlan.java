@@ -49,8 +49,8 @@ final class RequestPlan {
                         + "--cascade-rule RULE --cascade-threshold T)");
             }
             if (!asked.equals(new ModeOptions("cascade", null, null, null, null, null, null, null))) {
-                throw ServingException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the server "
-                        + "configures its members, rule and threshold)");
+                throw ServingException.invalid("early_exit", "early_exit: mode cascade takes no other knobs (the "
+                        + "server configures its members, rule and threshold)");
             }
             return new Prepared(prompt, null, "cascade");
         }
@@ -95,8 +95,8 @@ final class RequestPlan {
                     + ", found " + k.maxTokens());
         }
         if (k.topK() > c.vocab()) {
-            throw ServingException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), found "
-                    + k.topK());
+            throw ServingException.invalid("top_k", "top_k: expected 0 (off) .. " + c.vocab() + " (the vocabulary), "
+                    + "found " + k.topK());
         }
         return prompt;
     }

@@ -153,7 +153,7 @@ final class Scheduler {
             j.lastToken = now;
             metrics.exitLayer(j.mode, exitLayer, layers);
             try {
-                j.sink.token(id, exitLayer, signals, model.tokenizer().decode(new int[] {id}), j.text.push(id));
+                j.sink.token(id, exitLayer, signals, model.tokenizer(), j.text.push(id));
             } catch (RuntimeException | Error e) {
                 j.failure = e;  // inside the step: the job stops here instead of being cancelled
                 return false;

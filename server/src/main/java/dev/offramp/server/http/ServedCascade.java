@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -83,7 +84,7 @@ public final class ServedCascade {
      * The cascade of {@code spec}, its members' engines made by {@code engines} (one per model, shared by members of
      * that model).
      */
-    static ServedCascade of(Spec spec, java.util.function.BiFunction<String, Supplier<LoadedModel>, ModelWorker> engines) {
+    static ServedCascade of(Spec spec, BiFunction<String, Supplier<LoadedModel>, ModelWorker> engines) {
         java.util.Map<String, ModelWorker> byModel = new java.util.HashMap<>();
         List<Member> members = new ArrayList<>();
         for (MemberSpec m : spec.members()) {
@@ -216,22 +217,14 @@ public final class ServedCascade {
                 TextStream ts = new TextStream(tokenizer, job.knobs.stop());
                 int[] ids = o.result().ids();
                 for (int i = 0; i < ids.length; i++) {
-                    job.sink.token(ids[i], o.result().exitLayers()[i], null, tokenizer.decode(new int[] {ids[i]}),
-                            ts.push(ids[i]));
+                    job.sink.token(ids[i], o.result().exitLayers()[i], null, tokenizer, ts.push(ids[i]));
                 }
                 text = ts.text();
                 tail = ts.finish();
             }
         }
-        long layers = 0;
-        long checks = 0;
-        long nanos = 0;
-        for (Answer each : out.answers()) {
-            layers += each.outcome().result().layersComputed();
-            checks += each.outcome().result().exitChecks();
-            nanos += each.outcome().result().decodeNanos();
-        }
-        GenerationResult r = o.result().withCost(layers, checks, nanos);
+        GenerationResult r = o.result().withCostOf(out.answers().stream().map(each -> each.outcome().result())
+                .toList());
         List<Job.Tried> tried = new ArrayList<>();
         for (int i = 0; i < out.tried().size(); i++) {
             CascadeRunner.Tried t = out.tried().get(i);

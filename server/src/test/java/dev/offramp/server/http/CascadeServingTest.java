@@ -11,6 +11,7 @@ import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Generator;
 import dev.offramp.model.engine.Mode;
 import dev.offramp.model.engine.ModeOptions;
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.LayerSignals;
 import dev.offramp.policy.calibrate.QuantileRule;
 import java.net.URI;
@@ -157,7 +158,8 @@ class CascadeServingTest {
             public void start() {}
 
             @Override
-            public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {
+            public void token(int id, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                    String textDelta) {
                 synchronized (stepsAtToken) {
                     stepsAtToken.add(model.steps());
                 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
+import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.LayerSignals;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.InputStream;
@@ -90,7 +91,8 @@ class EngineResilienceTest {
             public void start() {}
 
             @Override
-            public void token(int id, int exitLayer, LayerSignals signals, String piece, String textDelta) {
+            public void token(int id, int exitLayer, LayerSignals signals, TextTokenizer tokenizer,
+                    String textDelta) {
                 if (otherStreaming.getCount() == 0) {
                     throw new StackOverflowError("thrown by the test");
                 }
