@@ -180,9 +180,10 @@ class CascadeServingTest {
         };
         Job stream = new Job(knobs("{\"prompt\":\"Once\",\"max_tokens\":150}"), counting, client, System.nanoTime());
         engine.submit(stream);
-        while (stream.done.isDone() || sizeOf(stepsAtToken) < 5) {
+        while (!stream.done.isDone() && sizeOf(stepsAtToken) < 5) {
             Thread.sleep(1);
         }
+        assertThat(stream.done).as("the stream is still running when the cascade request comes").isNotDone();
         Job cascade = new Job(knobs(BODY.replace("12", "30")), Job.NO_SINK, client, System.nanoTime());
         int before = sizeOf(stepsAtToken);
         engine.submit(cascade);
