@@ -25,6 +25,7 @@ class ScoredAnswerTest {
         try (LoadedModel m = LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU)) {
             Transformer tf = m.transformer();
             int[] prompt = m.tokenizer().encode("Once upon a time");
+            int idle = tf.liveArrays();
             for (float temperature : new float[] {0f, 1f}) {
                 GenerationRequest req = new GenerationRequest(prompt, 10, temperature, 7L, new Mode.Static(3), false)
                         .scoredAs(new Mode.Static(3));
@@ -44,6 +45,7 @@ class ScoredAnswerTest {
             }
             assertThat(new Generator(tf, System::nanoTime).generate(GenerationRequest.greedy(prompt, 4))
                     .uncertainty()).isNull();
+            assertThat(tf.liveArrays()).as("scored decoding and ForcedPass free what they made").isEqualTo(idle);
         }
     }
 
