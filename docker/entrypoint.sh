@@ -70,7 +70,7 @@ if [ -n "${OFFRAMP_JAVA_OPTS:-}" ]; then
 else
   set -- "$@" "-Xms$heap" "-Xmx$heap" -XX:+AlwaysPreTouch
 fi
-set -- "$@" "-Dai.djl.offline=$offline" "-Dofframp.home=$home" \
+set -- "$@" --add-modules jdk.incubator.vector "-Dai.djl.offline=$offline" "-Dofframp.home=$home" \
   -cp "$home/server/target/classes:$home/server/target/lib/*" dev.offramp.server.Main "$command"
 
 option() {  # option VARIABLE --flag [DEFAULT]: prints the flag and value, one per line, when there is a value

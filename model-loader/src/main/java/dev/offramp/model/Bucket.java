@@ -2,11 +2,12 @@ package dev.offramp.model;
 
 /**
  * Rows per matrix product, bucketed: a product over 2–8 rows reads the same weights as over one, yet the fastest
- * kernel differs with the row count, so the plan has one kernel per bucket. {@code PREFILL} covers 16 rows or more
- * (a prompt, or a large batch).
+ * kernel differs with the row count, so the plan has one kernel per bucket. {@code MANY} ends where the few-token
+ * step does ({@link FewTokens#MOST_TOKENS}: a batch of 16 decode rows runs there) and is timed in its middle;
+ * {@code PREFILL} covers the rest (a prompt, or a larger batch), on the tensor path.
  */
 public enum Bucket {
-    ONE(1, 1), FEW(2, 2), SOME(4, 4), MANY(8, 8), PREFILL(16, 32);
+    ONE(1, 1), FEW(2, 2), SOME(4, 4), MANY(8, 12), PREFILL(FewTokens.MOST_TOKENS + 1, 32);
 
     private final int from;
     private final int timedRows;

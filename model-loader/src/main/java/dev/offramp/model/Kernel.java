@@ -12,8 +12,18 @@ public record Kernel(Precision precision, Layout layout, int threads) {
     /** Weight storage: float32 (the reference) or float16 (half the bytes to stream; libtorch accumulates in float32). */
     public enum Precision { F32, F16 }
 
-    /** {@code LINEAR}: {@code linear(x, W)} over W [out, in]; {@code MATMUL}: {@code x.matMul(W)} over W [in, out]. */
-    public enum Layout { LINEAR, MATMUL }
+    /**
+     * {@code LINEAR}: libtorch's {@code linear(x, W)} over W [out, in]; {@code MATMUL}: {@code x.matMul(W)} over
+     * W [in, out]; {@code VECTOR}: {@link VectorProduct}, Java's Vector API over W [out, in] in a Java array (CPU,
+     * float32, the calling thread only).
+     */
+    public enum Layout { LINEAR, MATMUL, VECTOR }
+
+    /**
+     * Whether this JVM has the Vector API that the VECTOR kernel needs ({@code ./offramp}, the image and the tests add it;
+     * a bare {@code java} may not). Read here, not in {@link VectorProduct}, which cannot even load without it.
+     */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     /** The reference kernel: float32 weights, {@code linear}, one thread (parity with transformers and llama2.c). */
     public static final Kernel REFERENCE = new Kernel(Precision.F32, Layout.LINEAR, 1);
@@ -25,6 +35,15 @@ public record Kernel(Precision precision, Layout layout, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("kernel threads: expected a positive integer, found " + threads);
         }
+        if (layout == Layout.VECTOR && (precision != Precision.F32 || threads != 1)) {
+            throw new IllegalArgumentException("kernel " + precision.name().toLowerCase() + "/vector/" + threads
+                    + "t: the vector kernel is float32 on one thread (f32/vector/1t)");
+        }
+    }
+
+    /** Whether this precision, layout and thread count make a kernel (see the constructor's rules). */
+    static boolean valid(Precision precision, Layout layout, int threads) {
+        return layout != Layout.VECTOR || precision == Precision.F32 && threads == 1;
     }
 
     /** Short form for logs and tables, e.g. {@code f16/linear/2t}. */
@@ -47,7 +66,7 @@ public record Kernel(Precision precision, Layout layout, int threads) {
             layout = Layout.valueOf(p[1].toUpperCase());
             threads = Integer.parseInt(p[2].substring(0, p[2].length() - 1));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("kernel '" + s + "': expected f32|f16 / linear|matmul / Nt", e);
+            throw new IllegalArgumentException("kernel '" + s + "': expected f32|f16 / linear|matmul|vector / Nt", e);
         }
         return new Kernel(precision, layout, threads);
     }

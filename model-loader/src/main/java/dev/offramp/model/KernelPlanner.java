@@ -50,13 +50,18 @@ final class KernelPlanner {
         };
     }
 
-    /** The candidate kernels: both precisions and layouts on 1..maxThreads threads. */
-    static List<Kernel> candidates(int maxThreads) {
+    /**
+     * The candidate kernels: both precisions and libtorch's layouts on 1..maxThreads threads, and with {@code vector}
+     * (a model on the few-token path, in a JVM with the Vector API) the VECTOR kernel.
+     */
+    static List<Kernel> candidates(int maxThreads, boolean vector) {
         List<Kernel> out = new ArrayList<>();
         for (int t = 1; t <= maxThreads; t++) {
             for (Kernel.Precision p : Kernel.Precision.values()) {
                 for (Kernel.Layout l : Kernel.Layout.values()) {
-                    out.add(new Kernel(p, l, t));
+                    if (l != Kernel.Layout.VECTOR || vector && Kernel.valid(p, l, t)) {
+                        out.add(new Kernel(p, l, t));
+                    }
                 }
             }
         }
@@ -75,6 +80,7 @@ final class KernelPlanner {
             for (int i = 0; i < WARMUP_PASSES; i++) {
                 warm.run();
             }
+            warmVector(candidates, inputs);
             for (Bucket b : Bucket.values()) {
                 Map<Long, NDArray> xs = inputs(weights.matrices(), weights.embedWidth(), b.timedRows(), inputs);
                 plan = planBucket(plan, b, candidates, xs);
@@ -82,6 +88,25 @@ final class KernelPlanner {
         }
         retain(plan);
         return plan;
+    }
+
+    /**
+     * Runs the VECTOR kernel's blocks of 1, 2, 4 and 8 rows until the JIT has compiled them: interpreted, the Vector
+     * API is two orders of magnitude slower, and the kernel would be timed before it is what it will be.
+     */
+    private void warmVector(List<Kernel> candidates, NDManager inputs) {
+        Kernel vector = candidates.stream().filter(k -> k.layout() == Kernel.Layout.VECTOR).findFirst().orElse(null);
+        if (vector == null) {
+            return;
+        }
+        KernelPlan uniform = KernelPlan.uniform(vector);
+        for (int rows : new int[] {1, 2, 4, 8}) {
+            Map<Long, NDArray> xs = inputs(weights.matrices(), weights.embedWidth(), rows, inputs);
+            Runnable pass = pass(weights.matrices(), weights.embedWidth(), new Kernels(uniform, threads), rows, xs);
+            for (int i = 0; i < WARMUP_PASSES; i++) {
+                pass.run();
+            }
+        }
     }
 
     void retain(KernelPlan plan) {
@@ -144,18 +169,29 @@ final class KernelPlanner {
     }
 
     /**
-     * Every product of the model once, in a token's order, over {@code rows} rows (residuals included), on tensor
-     * handles as a layer step runs them.
+     * Every product of the model once, in a token's order, over {@code rows} rows (residuals included), as a layer
+     * step runs them: on tensor handles, or for a VECTOR kernel over a few rows on Java arrays, as {@link FewTokens}
+     * (the only path that is offered the VECTOR kernel below {@link FewTokens#MOST_TOKENS} rows) runs it.
      */
     private static Runnable pass(List<Matrix> matrices, long width, Kernels kernels, int rows, Map<Long, NDArray> xs) {
         long residual = Tape.handle(xs.get(width));
         NDManager manager = xs.get(width).getManager();
         boolean gpu = manager.getDevice().isGpu();
+        Map<Long, float[]> arrays = new HashMap<>();
+        float[] stream = FewTokens.fits(rows) ? xs.get(width).toFloatArray() : null;
         return () -> {
             try (Tape t = new Tape()) {
                 long last = 0;
                 for (Matrix m : matrices) {
                     boolean adds = m.product == Product.O || m.product == Product.DOWN;
+                    if (stream != null && kernels.kernel(m, rows).layout() == Kernel.Layout.VECTOR) {
+                        float[] y = m.applyVector(arrays.computeIfAbsent(m.inDim, in -> xs.get(in).toFloatArray()),
+                                rows);
+                        for (int i = 0; adds && i < y.length; i++) {
+                            y[i] += stream[i];
+                        }
+                        continue;
+                    }
                     last = kernels.apply(m, Tape.handle(xs.get(m.inDim)), rows, adds ? residual : 0, t);
                 }
                 if (gpu && last != 0) {

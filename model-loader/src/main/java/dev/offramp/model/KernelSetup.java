@@ -21,7 +21,8 @@ import java.util.Map;
 record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    KernelPlan plan(Weights weights, NDManager manager) {
+    /** @param fewTokens whether the model's few-token steps run {@link FewTokens} (the VECTOR kernel's home) */
+    KernelPlan plan(Weights weights, NDManager manager, boolean fewTokens) {
         KernelPlanner planner = new KernelPlanner(weights, threads, KernelPlanner.wallClock(System::nanoTime, 3));
         KernelPlan plan = options.pin() != null ? KernelPlan.uniform(options.pin()) : switch (options.choice()) {
             case F32 -> KernelPlan.uniform(Kernel.REFERENCE);
@@ -32,14 +33,15 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
             planner.retain(plan);
             return plan;
         }
-        String key = key(weights, manager);
+        boolean vector = fewTokens && Kernel.VECTOR_API;
+        String key = key(weights, manager) + (vector ? " | vector" : "");
         Path file = options.cacheDir() == null ? null : options.cacheDir().resolve("plan-" + digest(key) + ".json");
         KernelPlan cached = file == null ? null : read(file);
         if (cached != null) {
             planner.retain(cached);
             return cached;
         }
-        plan = planner.plan(KernelPlanner.candidates(threads.max()), manager);
+        plan = planner.plan(KernelPlanner.candidates(threads.max(), vector), manager);
         if (file != null) {
             write(file, key, plan);
         }
@@ -48,7 +50,11 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
 
     private String key(Weights weights, NDManager manager) {
         StringBuilder sb = new StringBuilder(machine).append(" | ").append(manager.getDevice())
-                .append(" | threads ").append(threads.max()).append(" |");
+                .append(" | threads ").append(threads.max()).append(" | buckets");
+        for (Bucket b : Bucket.values()) {
+            sb.append(' ').append(b.label());
+        }
+        sb.append(" |");
         for (Matrix m : weights.matrices()) {
             sb.append(' ').append(m.shape());
         }

@@ -10,30 +10,37 @@ import dev.offramp.model.io.Half;
 
 /**
  * One weight matrix in the forms a {@link KernelPlan} computes it with: float32 or float16, [out, in] for
- * {@code linear} or [in, out] for {@code matMul}. Forms are made while planning ({@link #prepare}) and the unused
- * ones dropped afterwards ({@link #retain}); the serving path never allocates one.
+ * {@code linear} or [in, out] for {@code matMul}, and a float32 Java array for {@link VectorProduct}. Forms are
+ * made while planning ({@link #prepare}) and the unused ones dropped afterwards ({@link #retain}); the serving path
+ * never allocates one (a pruned head's rows are gathered per request, in any form).
  */
 final class Matrix {
     private static final int F16 = DataType.FLOAT16.ordinal();  // TensorOps.to takes DJL's DataType ordinal
     private static final int F32 = DataType.FLOAT32.ordinal();
 
     final Product product;
-    final long inDim;                               // columns of x; -1 for a pruned head
+    final long inDim;                               // columns of x; -1 for a pruned head in libtorch's form
     private final long outDim;
     private final NDManager manager;
     private final NDArray bias;                    // [out] float32, null without one
-    private final NDArray[] forms = new NDArray[4]; // index: precision * 2 + layout
+    private final NDArray[] forms = new NDArray[4]; // libtorch's forms; index: precision * 2 + layout
+    private float[] vector;                         // the VECTOR form: [out, VectorProduct.stride(in)], or null
     private final int[] device;                     // libtorch's (type, id) of the manager's device
 
     /** @param weight [out, in] float32, owned by {@code manager} from now on */
     Matrix(Product product, NDArray weight, NDArray bias, NDManager manager) {
+        this(product, bias, manager, weight == null ? -1 : weight.getShape().get(0),
+                weight == null ? -1 : weight.getShape().get(1));
+        forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = weight;
+    }
+
+    private Matrix(Product product, NDArray bias, NDManager manager, long outDim, long inDim) {
         this.product = product;
-        this.inDim = weight == null ? -1 : weight.getShape().get(1);
-        this.outDim = weight == null ? -1 : weight.getShape().get(0);
+        this.inDim = inDim;
+        this.outDim = outDim;
         this.device = new int[] {PtDeviceType.toDeviceType(manager.getDevice()), manager.getDevice().getDeviceId()};
         this.manager = manager;
         this.bias = bias;
-        forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = weight;
     }
 
     private static int index(Kernel.Precision p, Kernel.Layout l) {
@@ -42,6 +49,21 @@ final class Matrix {
 
     /** Makes the form {@code k} needs, from any form already held. */
     void prepare(Kernel k) {
+        if (k.layout() == Kernel.Layout.VECTOR) {
+            if (manager.getDevice().isGpu()) {
+                throw new IllegalArgumentException("kernel " + k + ": the vector kernel runs on the CPU only");
+            }
+            if (!Kernel.VECTOR_API) {
+                throw new IllegalArgumentException("kernel " + k + ": this JVM lacks the Vector API (run it with"
+                        + " --add-modules jdk.incubator.vector, as ./offramp does)");
+            }
+            if (vector == null) {
+                try (NDManager scratch = manager.newSubManager(); NDArray w = float32(scratch)) {
+                    vector = VectorProduct.pad(w.toFloatArray(), (int) outDim, (int) inDim);
+                }
+            }
+            return;
+        }
         int i = index(k.precision(), k.layout());
         if (forms[i] != null) {
             return;
@@ -51,6 +73,13 @@ final class Matrix {
         for (int j = 0; j < forms.length && src == null; j++) {
             src = forms[j];
             from = j;
+        }
+        if (src == null) {  // only the VECTOR form is held
+            try (NDArray w = manager.create(unpadded(), new ai.djl.ndarray.types.Shape(outDim, inDim))) {
+                forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = w.duplicate();
+            }
+            prepare(k);
+            return;
         }
         DataType want = k.precision() == Kernel.Precision.F16 ? DataType.FLOAT16 : DataType.FLOAT32;
         NDArray made;
@@ -80,6 +109,12 @@ final class Matrix {
         }
         for (Kernel.Precision p : Kernel.Precision.values()) {
             for (Kernel.Layout l : Kernel.Layout.values()) {
+                if (l == Kernel.Layout.VECTOR) {
+                    if (!plan.uses(Kernel.Precision.F32, l, product)) {
+                        vector = null;
+                    }
+                    continue;
+                }
                 int i = index(p, l);
                 if (forms[i] != null && !plan.uses(p, l, product)) {
                     forms[i].close();
@@ -101,7 +136,7 @@ final class Matrix {
 
     /** Bytes of the forms held. */
     long bytes() {
-        long sum = 0;
+        long sum = vector == null ? 0 : (long) vector.length * Float.BYTES;
         for (NDArray f : forms) {
             if (f != null) {
                 sum += f.size() * f.getDataType().getNumOfBytes();
@@ -119,6 +154,9 @@ final class Matrix {
      * values as a conversion, one op fewer).
      */
     long apply(Kernel k, long x, long residual, boolean anyPrecision, Tape t) {
+        if (k.layout() == Kernel.Layout.VECTOR) {
+            return applyVector(x, residual, t);
+        }
         NDArray form = forms[index(k.precision(), k.layout())];
         if (form == null) {
             throw new IllegalStateException(product.label() + ": no " + k + " form was prepared");
@@ -138,6 +176,65 @@ final class Matrix {
             return t.keep(TensorOps.add(residual, y));
         }
         return f16 && bias == null && !anyPrecision ? t.keep(TensorOps.to(y, F32, device)) : y;
+    }
+
+    /**
+     * {@link #apply} for the VECTOR kernel on a CPU tensor: x is read out of its memory, the product written into a
+     * new tensor (a buffer's tensor copied into libtorch's own memory, so it outlives the buffer), the bias and the
+     * residual added by libtorch.
+     */
+    private long applyVector(long x, long residual, Tape t) {
+        float[] in = floats(x);
+        int n = in.length / (int) inDim;
+        float[] y = applyVector(in, n);
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(y.length * Float.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder());
+        buffer.asFloatBuffer().put(y);
+        long view = TensorOps.fromBuffer(buffer, new long[] {n, outDim}, F32, device);
+        long out;
+        try {
+            out = t.keep(TensorOps.cat(new long[] {view}, 0));  // a copy: the view dies with the buffer
+        } finally {
+            TensorOps.delete(view);
+        }
+        if (bias != null) {
+            out = t.keep(TensorOps.add(out, Tape.handle(bias)));
+        }
+        return residual != 0 ? t.keep(TensorOps.add(residual, out)) : out;
+    }
+
+    /** A float32 CPU tensor's values, read from a contiguous copy (the tensor may be a strided view). */
+    private static float[] floats(long x) {
+        long contiguous = TensorOps.cat(new long[] {x}, 0);
+        try {
+            java.nio.FloatBuffer values = TensorOps.memory(contiguous).asFloatBuffer();
+            float[] out = new float[values.remaining()];
+            values.get(0, out);
+            return out;
+        } finally {
+            TensorOps.delete(contiguous);
+        }
+    }
+
+    /** x W^T with the VECTOR kernel: x [n * in] → [n * out]. No bias: {@link FewTokens}' products have none. */
+    float[] applyVector(float[] x, int n) {
+        if (vector == null) {
+            throw new IllegalStateException(product.label() + ": no f32/vector/1t form was prepared");
+        }
+        return VectorProduct.apply(vector, (int) outDim, (int) inDim, x, n);
+    }
+
+    /** The VECTOR form without its padding: [out * in]. */
+    private float[] unpadded() {
+        int stride = VectorProduct.stride((int) inDim);
+        if (stride == inDim) {
+            return vector;
+        }
+        float[] w = new float[(int) (outDim * inDim)];
+        for (int j = 0; j < outDim; j++) {
+            System.arraycopy(vector, j * stride, w, j * (int) inDim, (int) inDim);
+        }
+        return w;
     }
 
     /**
@@ -172,6 +269,9 @@ final class Matrix {
 
     /** A float32 [out, in] copy of this matrix in {@code into}, from whichever form is held (for training against). */
     NDArray float32(NDManager into) {
+        if (vector != null) {
+            return into.create(unpadded(), new ai.djl.ndarray.types.Shape(outDim, inDim));
+        }
         for (int i = 0; i < forms.length; i++) {
             if (forms[i] != null) {
                 try (NDManager scratch = manager.newSubManager()) {
@@ -206,6 +306,18 @@ final class Matrix {
      * allocated in {@code step}: dynamic vocabulary pruning's small head.
      */
     Matrix rows(Kernel k, NDArray ids, NDManager step) {
+        if (k.layout() == Kernel.Layout.VECTOR) {
+            long[] picked = ids.toLongArray();
+            int stride = VectorProduct.stride((int) inDim);
+            float[] w = new float[picked.length * stride];
+            for (int i = 0; i < picked.length; i++) {
+                System.arraycopy(vector, (int) picked[i] * stride, w, i * stride, stride);
+            }
+            Matrix m = new Matrix(product, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step,
+                    picked.length, inDim);
+            m.vector = w;
+            return m;
+        }
         NDArray w = forms[index(k.precision(), k.layout())];
         NDIndex pick = k.layout() == Kernel.Layout.LINEAR ? new NDIndex("{}", ids) : new NDIndex(":, {}", ids);
         Matrix m = new Matrix(product, null, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step);

@@ -40,15 +40,15 @@ public final class Transformer implements AutoCloseable {
         this.manager = NDManager.newBaseManager(device);
         try {
             this.weights = new Weights(config, source, manager);
-            this.kernels = new Kernels(setup.plan(weights, manager), setup.threads());
             boolean rope = config.family() == ModelConfig.Family.LLAMA;
+            this.fewTokenPath = rope && "cpu".equals(manager.getDevice().getDeviceType())
+                    && weights.matrices().stream().noneMatch(Matrix::hasBias);
+            this.kernels = new Kernels(setup.plan(weights, manager, fewTokenPath), setup.threads());
             this.ropeCosTable = rope ? ropeTable(true) : null;
             this.ropeSinTable = rope ? ropeTable(false) : null;
             Shape table = new Shape(config.contextLength(), config.headDim());
             this.ropeCos = rope ? manager.create(ropeCosTable, table) : null;
             this.ropeSin = rope ? manager.create(ropeSinTable, table) : null;
-            this.fewTokenPath = rope && "cpu".equals(manager.getDevice().getDeviceType())
-                    && weights.matrices().stream().noneMatch(Matrix::hasBias);
             this.rotateHalf = rope ? rotateHalfMatrix() : null;
             this.rotateHalf16 = rope ? rotateHalf.toType(ai.djl.ndarray.types.DataType.FLOAT16, true) : null;
             this.normOnes = manager.ones(new Shape(config.hidden()));

@@ -23,7 +23,8 @@ class KernelPlanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,ONE", "2,FEW", "3,FEW", "4,SOME", "7,SOME", "8,MANY", "15,MANY", "16,PREFILL", "500,PREFILL"})
+    @CsvSource({"1,ONE", "2,FEW", "3,FEW", "4,SOME", "7,SOME", "8,MANY", "15,MANY", "16,MANY", "17,PREFILL",
+            "500,PREFILL"})
     void rowsFallIntoBuckets(int rows, Bucket want) {
         assertThat(Bucket.of(rows)).isEqualTo(want);
         assertThat(Bucket.of(want.timedRows())).as("a bucket's timed rows lie in it").isEqualTo(want);
@@ -36,6 +37,12 @@ class KernelPlanTest {
         assertThatThrownBy(() -> k("f8/linear/1t")).hasMessageContaining("expected f32|f16");
         assertThatThrownBy(() -> k("f16/linear")).hasMessageContaining("expected precision/layout/Nt");
         assertThatThrownBy(() -> k("f16/linear/0t")).hasMessageContaining("positive");
+        assertThat(k("f32/vector/1t").layout()).isEqualTo(Kernel.Layout.VECTOR);
+        assertThatThrownBy(() -> k("f16/vector/1t")).hasMessageContaining("float32 on one thread");
+        assertThatThrownBy(() -> k("f32/vector/2t")).hasMessageContaining("float32 on one thread");
+        assertThat(KernelPlanner.candidates(2, false)).noneMatch(c -> c.layout() == Kernel.Layout.VECTOR);
+        assertThat(KernelPlanner.candidates(2, true)).filteredOn(c -> c.layout() == Kernel.Layout.VECTOR)
+                .containsExactly(k("f32/vector/1t"));
         assertThatThrownBy(() -> KernelOptions.parse("fast", null)).hasMessageContaining("expected auto, f32 or f16");
     }
 
@@ -84,7 +91,7 @@ class KernelPlanTest {
         try (LoadedModel model = LoadedModel.open(STORIES, null, DjlRuntime.start(1), DeviceChoice.CPU)) {
             Transformer tf = model.transformer();
             KernelPlanner planner = new KernelPlanner(tf.weights, new IntraOpThreads(2), fake);
-            KernelPlan plan = planner.plan(KernelPlanner.candidates(2), tf.manager());
+            KernelPlan plan = planner.plan(KernelPlanner.candidates(2, true), tf.manager());
             for (Bucket b : Bucket.values()) {
                 for (Product p : Product.values()) {
                     Kernel want = b == Bucket.ONE && p == Product.HEAD ? headAtOne : winner.get(b);

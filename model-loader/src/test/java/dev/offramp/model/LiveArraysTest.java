@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** NDArray lifetimes: a step's arrays die with the step, a sequence's cache with the sequence. */
 class LiveArraysTest {
     @ParameterizedTest
-    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t"})
+    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t", "f32/vector/1t"})
     void thousandDecodeStepsKeepLiveArraysFlat(String kernel) {
         try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
                 null, DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.pinned(Kernel.parse(kernel)))) {
@@ -84,7 +84,8 @@ class LiveArraysTest {
         List<Arguments> out = new ArrayList<>();
         for (String mode : List.of("early-exit recompute", "early-exit propagate", "self-speculative", "skip",
                 "static")) {
-            for (String kernel : List.of("f32/linear/1t", "f32/matmul/1t", "f16/linear/2t", "f16/matmul/1t")) {
+            for (String kernel : List.of("f32/linear/1t", "f32/matmul/1t", "f16/linear/2t", "f16/matmul/1t",
+                    "f32/vector/1t")) {
                 out.add(Arguments.of(mode, kernel));
             }
         }

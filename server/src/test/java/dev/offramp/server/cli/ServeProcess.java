@@ -30,10 +30,10 @@ final class ServeProcess implements AutoCloseable {
         this.base = base;
     }
 
-    /** Starts {@code serve --port 0 ARGS} and returns once it says it is ready. */
+    /** Starts {@code serve --port 0 ARGS} on a JVM launched as {@code ./offramp} launches it; returns once ready. */
     static ServeProcess start(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "dev.offramp.server.Main", "serve",
+                .toString(), "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "dev.offramp.server.Main", "serve",
                 "--port", "0"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -20,6 +20,7 @@ class ServeSignalTest {
 
     @Test
     void sigtermDrainsTheStreamInFlightAndExitsZero() throws Exception {
+        // A bare JVM, without the Vector API: the server must plan and serve without the VECTOR kernel too.
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), "dev.offramp.server.Main", "serve", "--model",
                 STORIES.toString(), "--port", "0", "--device", "cpu", "--drain-timeout-s", "60")

@@ -255,7 +255,7 @@ public class DeploymentAssetsTest {
     @Test
     void entrypointMapsTheEnvironmentOntoServeOptions() throws Exception {
         assertThat(dryRun(Map.of())).containsExactly("java", "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch",
-                "-Dai.djl.offline=true", "-Dofframp.home=/opt/offramp", "-cp",
+                "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dofframp.home=/opt/offramp", "-cp",
                 "/opt/offramp/server/target/classes:/opt/offramp/server/target/lib/*", "dev.offramp.server.Main",
                 "serve", "--host", "0.0.0.0");
 
@@ -273,18 +273,18 @@ public class DeploymentAssetsTest {
         env.put("OFFRAMP_HEAP", "2g");
         env.put("OFFRAMP_HOME", "/srv/offramp");
         List<String> args = dryRun(env, "--port", "9001", "--policy", "confidence:threshold=0.5 *");
-        assertThat(args.subList(0, 10)).containsExactly("java", "-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch",
-                "-Dai.djl.offline=true", "-Dofframp.home=/srv/offramp", "-cp",
+        assertThat(args.subList(0, 12)).containsExactly("java", "-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch",
+                "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dofframp.home=/srv/offramp", "-cp",
                 "/srv/offramp/server/target/classes:/srv/offramp/server/target/lib/*", "dev.offramp.server.Main",
                 "serve");
-        assertThat(args.subList(10, args.size())).containsExactly("--model", "/models/my model's dir",
+        assertThat(args.subList(12, args.size())).containsExactly("--model", "/models/my model's dir",
                 "--host", "127.0.0.1", "--port", "9000", "--max-running", "8", "--max-waiting", "32",
                 "--budget-min-layer", "3", "--stall-timeout-s", "20", "--max-body-bytes", "65536", "--device", "cpu",
                 "--threads", "2", "--port", "9001", "--policy", "confidence:threshold=0.5 *");
 
         assertThat(dryRun(Map.of("OFFRAMP_JAVA_OPTS", "-Xmx3g -XX:+UseSerialGC", "OFFRAMP_PORT", "1"),
                 "generate", "--prompt", "And God said")).containsExactly("java", "-Xmx3g", "-XX:+UseSerialGC",
-                "-Dai.djl.offline=true", "-Dofframp.home=/opt/offramp", "-cp",
+                "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dofframp.home=/opt/offramp", "-cp",
                 "/opt/offramp/server/target/classes:/opt/offramp/server/target/lib/*", "dev.offramp.server.Main",
                 "generate", "--prompt", "And God said");
         assertThat(dryRun(Map.of("OFFRAMP_DJL_OFFLINE", "false"), "serve")).contains("-Dai.djl.offline=false")
