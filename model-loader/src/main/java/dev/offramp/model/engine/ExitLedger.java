@@ -69,8 +69,11 @@ final class ExitLedger {
             this.firstExits = new long[checked.length];
         }
 
-        /** Whether the next request makes every declared check (and is counted in the exit distribution). */
-        boolean explores() {
+        /**
+         * Counts a new request in and says whether it explores: makes every declared check and is counted in the exit
+         * distribution. Called once per request (it advances the one-in-{@link ExitLedger#EXPLORE_EVERY} count).
+         */
+        boolean admitExplores() {
             return explored < WARMUP || requests++ % EXPLORE_EVERY == 0;
         }
 

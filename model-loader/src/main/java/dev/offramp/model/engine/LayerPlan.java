@@ -114,7 +114,7 @@ final class LayerPlan implements Plan {
             // Chosen once per request, not per token: a request's exits (and so its text) never change schedule
             // midway, and two requests made in the same ledger state get the same tokens.
             chosen = true;
-            exploring = ledger.explores();
+            exploring = ledger.admitExplores();
             keep = exploring ? null : ledger.keep();
         }
     }

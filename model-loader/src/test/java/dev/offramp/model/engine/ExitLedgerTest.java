@@ -19,16 +19,16 @@ class ExitLedgerTest {
     void aScheduleWhoseChecksFindNoExitsIsThinnedToNone() {
         ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("confidence:threshold=0.5", 0));
         for (int i = 0; i < ExitLedger.WARMUP; i++) {
-            assertThat(e.explores()).isTrue();
+            assertThat(e.admitExplores()).isTrue();
             assertThat(e.verdict()).isNull();
-            e.record(e.explores(), 0, 0, 0);  // reached layer 12: no exit
+            e.record(e.admitExplores(), 0, 0, 0);  // reached layer 12: no exit
         }
         assertThat(e.verdict().loses()).isTrue();
         assertThat(e.verdict().declared()).hasSize(11);
         assertThat(e.verdict().kept()).isEmpty();
         int explored = 0;
         for (int i = 0; i < 4 * ExitLedger.EXPLORE_EVERY; i++) {
-            boolean explores = e.explores();
+            boolean explores = e.admitExplores();
             explored += explores ? 1 : 0;
             if (!explores) {
                 boolean[] keep = e.keep();
@@ -84,7 +84,7 @@ class ExitLedgerTest {
     void aStrictPolicyIsMeasuredAndReportedButNeverThinned() {
         ExitLedger.Entry e = new ExitLedger(COSTS, 12).entry(mode("strict(confidence:threshold=0.5)", 0));
         for (int i = 0; i < ExitLedger.WARMUP + 10; i++) {
-            e.record(e.explores(), 0, 0, 0);
+            e.record(e.admitExplores(), 0, 0, 0);
             assertThat(e.keep()).isNull();
         }
         assertThat(e.verdict().loses()).isTrue();
