@@ -19,11 +19,17 @@ import dev.offramp.policy.calibrate.TokenUncertainty;
  * @param uncertainty    a {@link GenerationRequest#scored} request's per-token uncertainty, else null
  * @param checkCost      early-exit: the check-cost model's verdict on the policy's schedule (the checks kept, and
  *                       whether the declared ones could only slow decoding); null before the engine has measured it
+ * @param drift          early-exit with recompute: the sampled exits compared with full depth's greedy choice
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
                                long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
                                long[] acceptedByPosition, TokenUncertainty uncertainty,
-                               CheckCostModel.Thinning checkCost) {
+                               CheckCostModel.Thinning checkCost, Drift drift) {
+    /** The drift check's counts: early exits compared with full depth's greedy choice, and those that differed. */
+    public record Drift(long checked, long disagreed) {
+        public static final Drift NONE = new Drift(0, 0);
+    }
+
     /**
      * This answer with the cost of everything run to reach it: the layers, checks and time of every one of {@code
      * all} (a cascade's members that answered, this one among them).
@@ -38,7 +44,7 @@ public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, lon
             nanos += r.decodeNanos;
         }
         return new GenerationResult(promptIds, ids, exitLayers, layers, checks, drafted, accepted, nanos, prunedChecks,
-                drafts, acceptedByPosition, uncertainty, checkCost);
+                drafts, acceptedByPosition, uncertainty, checkCost, drift);
     }
 
     public double tokensPerSecond() {

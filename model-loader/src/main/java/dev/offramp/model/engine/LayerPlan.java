@@ -49,6 +49,15 @@ final class LayerPlan implements Plan {
     private boolean[] keep;            // else the layers it may check, by layer; null: all declared
     private boolean chosen;            // exploring and keep are fixed for the request at its first decode step
     private int deferredRun;           // this step: layers run for rows that earlier exits deferred
+    // The drift check (Apparate's): a request's first early exit and every DRIFT_EVERY-th after it run on to the last
+    // layer anyway; the token is still the exit's, and full depth's choice is compared with the exit's. Counted per
+    // request, so that the same request always runs the same layers (a batch-wide count would make its K/V, and so
+    // in rare ties its tokens, depend on the traffic beside it).
+    static final int DRIFT_EVERY = 16;
+    private long earlyExits;
+    private int driftExit;             // the layer its policy exited after; 0 when the token is not checked
+    private float[] driftLogits;       // the exit's logits (over vocab when pruning)
+    private int[] driftVocab;
 
     private LayerPlan(boolean[] run, ExitPolicy policy, Mode.KvStrategy kv, int pruneVocab, boolean cappable,
                       int[] prompt, ExitLedger.Entry ledger) {
@@ -110,6 +119,7 @@ final class LayerPlan implements Plan {
         logits = null;
         vocab = null;
         deferredRun = 0;
+        driftExit = 0;
         if (ledger != null && !prefill && !chosen) {
             // Chosen once per request, not per token: a request's exits (and so its text) never change schedule
             // midway, and two requests made in the same ledger state get the same tokens.
@@ -146,7 +156,7 @@ final class LayerPlan implements Plan {
     }
 
     private boolean checks(int l) {
-        return policy != null && !prefill && exit == 0 && l < limit && schedule.checks(l, layers)
+        return policy != null && !prefill && exit == 0 && driftExit == 0 && l < limit && schedule.checks(l, layers)
                 && (keep == null || keep[l]);
     }
 
@@ -181,6 +191,14 @@ final class LayerPlan implements Plan {
         float cos = schedule.signals().contains(Signal.COSINE) ? step.cosine(me) : Float.NaN;
         history.add(SignalMath.of(l, logits, vocab, schedule.signals(), cos));
         if (policy.shouldExit(new TokenState(out.count() - 1, layers, history))) {
+            // recompute only: its K/V above the exit are full depth's either way (propagate's would change)
+            boolean checkable = logits != null && limit == layers && kv == Mode.KvStrategy.RECOMPUTE;
+            if (checkable && earlyExits++ % DRIFT_EVERY == 0) {
+                driftExit = l;  // runs on: full depth's choice is had at the last layer
+                driftLogits = logits;
+                driftVocab = vocab;
+                return;
+            }
             exit = l;
             return;
         }
@@ -193,7 +211,7 @@ final class LayerPlan implements Plan {
     /** The token's row unless its last check's logits already give the next token. */
     @Override
     public int finalRow() {
-        return forced || logits == null ? me : -1;
+        return forced || logits == null || driftExit != 0 ? me : -1;
     }
 
     private int propagated;
@@ -207,7 +225,19 @@ final class LayerPlan implements Plan {
     @Override
     public boolean finish(Slot s, Step step, float[] finalLogits) {
         int next;
-        if (finalLogits != null) {
+        if (driftExit != 0) {
+            // The token is the exit's, as if it had left; the layers it ran on filled its K/V as full depth does.
+            int pick = s.sampler.sample(driftLogits);
+            next = driftVocab == null ? pick : driftVocab[pick];
+            int greedy = SignalMath.argmax(driftLogits, 0, driftLogits.length);
+            s.out.driftChecks++;
+            if (SignalMath.argmax(finalLogits, 0, finalLogits.length)
+                    != (driftVocab == null ? greedy : driftVocab[greedy])) {
+                s.out.driftDisagreements++;
+            }
+            exit = driftExit;
+            forced = false;
+        } else if (finalLogits != null) {
             next = s.sampler.sample(finalLogits);
         } else {
             int pick = s.sampler.sample(logits);
@@ -217,7 +247,7 @@ final class LayerPlan implements Plan {
             s.out.score(finalLogits != null ? finalLogits : logits, next);  // full or static: never pruned
         }
         propagated = 0;
-        if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE) {
+        if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE && step.layer(me) < layers) {
             step.propagateKv(me);
             propagated = layers - exit;
         }

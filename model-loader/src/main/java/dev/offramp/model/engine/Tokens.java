@@ -20,6 +20,8 @@ final class Tokens {
     long drafts;          // self-speculative rounds that drafted
     long[] acceptedAt = new long[0];  // per draft position (0 = a round's first draft): drafts accepted there
     long prunedChecks;
+    long driftChecks;          // early exits compared with full depth's choice (the drift check), and the
+    long driftDisagreements;   // ones where full depth chose another token
     private final double[] logProbs;  // a scored request's: per token, as chosen (null otherwise)
     private final double[] top1;
     dev.offramp.policy.CheckCostModel.Thinning checkCost;  // early-exit: the check-cost verdict on its schedule
@@ -96,6 +98,7 @@ final class Tokens {
     GenerationResult result(int[] prompt, long nanos) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
                 drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone(), logProbs == null ? null
-                : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)), checkCost);
+                : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)), checkCost,
+                new GenerationResult.Drift(driftChecks, driftDisagreements));
     }
 }

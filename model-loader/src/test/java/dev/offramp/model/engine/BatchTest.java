@@ -104,6 +104,43 @@ class BatchTest {
         assertThat(tf.liveArrays()).isEqualTo(idle);
     }
 
+    /**
+     * The drift check: a request's first early exit and every {@link LayerPlan#DRIFT_EVERY}-th after it run on to the
+     * last layer, and full depth's choice is compared with the exit's. A policy that exits every token after layer 1
+     * is the bad profile: the counts move, and most checked exits disagree. The tokens are still the exits' (the
+     * exit layers say 1), the same on a second run, and a propagate or full request checks nothing.
+     */
+    @Test
+    void theDriftCheckCountsDisagreementsOfSampledExitsWithoutChangingTheirTokens() {
+        ExitPolicy reckless = PolicyRegistry.standard().parse("margin:threshold=0.0001,min_layer=1,every=1");
+        int[] prompt = kjv.tokenizer().encode("And God said");
+        int tokens = 2 * LayerPlan.DRIFT_EVERY + 2;
+        Mode[] modes = {new Mode.EarlyExit(reckless, Mode.KvStrategy.RECOMPUTE),
+                        new Mode.EarlyExit(reckless, Mode.KvStrategy.RECOMPUTE),
+                        new Mode.EarlyExit(reckless, Mode.KvStrategy.PROPAGATE), new Mode.Full()};
+        List<GenerationResult> results = new ArrayList<>();
+        try (Batch batch = new Batch(tf, System::nanoTime)) {
+            List<Slot> slots = new ArrayList<>();
+            for (Mode m : modes) {
+                slots.add(batch.join(GenerationRequest.greedy(prompt, tokens, m), TokenListener.NONE));
+            }
+            while (batch.size() > 0) {
+                batch.step();
+            }
+            slots.forEach(sl -> results.add(sl.result()));
+        }
+        GenerationResult recompute = results.get(0);
+        int exits = (int) java.util.Arrays.stream(recompute.exitLayers()).skip(1).filter(l -> l == 1).count();
+        assertThat(exits).as("every decoded token exits after layer 1").isEqualTo(tokens - 1);
+        assertThat(recompute.drift().checked()).isEqualTo((exits + LayerPlan.DRIFT_EVERY - 1) / LayerPlan.DRIFT_EVERY);
+        assertThat(recompute.drift().disagreed()).as("layer 1's choice is seldom full depth's")
+                .isGreaterThanOrEqualTo(2);
+        assertThat(results.get(1).ids()).containsExactly(recompute.ids());
+        assertThat(results.get(1).drift()).isEqualTo(recompute.drift());
+        assertThat(results.get(2).drift()).isEqualTo(GenerationResult.Drift.NONE);
+        assertThat(results.get(3).drift()).isEqualTo(GenerationResult.Drift.NONE);
+    }
+
     @Test
     void aDepthCapLimitsFullAndEarlyExitTokensButNotFixedPlans() {
         ExitPolicy never = PolicyRegistry.standard().parse("confidence:threshold=1.0,min_layer=2");

@@ -43,6 +43,11 @@ final class Metrics implements AutoCloseable {
     private final JvmGcMetrics gc;  // null for a member's metrics: the process is measured once
     private final String model;
     private volatile double kvUsage;
+    private final boolean[] driftWindow = new boolean[DRIFT_WINDOW];  // the last checks: true where they disagreed
+    private long driftChecks;
+    private int driftDisagreeing;  // trues in the window
+    private volatile double driftRatio = Double.NaN;
+    private volatile double profileEpsilon = Double.NaN;
     // The per-token meters, by mode: looked up once, not rebuilt for every token.
     private final Map<String, DistributionSummary> exitLayers = new ConcurrentHashMap<>();
     private final Map<String, Timer> interToken = new ConcurrentHashMap<>();
@@ -68,6 +73,13 @@ final class Metrics implements AutoCloseable {
         Gauge.builder("offramp.kv.cache.usage.ratio", this, m -> m.kvUsage).tag("model", model)
                 .description("KV cache positions in use over the positions the running limit can hold")
                 .register(registry);
+        Gauge.builder("offramp.exit.disagreement.ratio", this, m -> m.driftRatio).tag("model", model)
+                .description("Sampled early exits whose token full depth would not have chosen, over the last "
+                        + DRIFT_WINDOW + " checked (NaN before the first)").register(registry);
+        Gauge.builder("offramp.exit.profile.epsilon", this, m -> m.profileEpsilon).tag("model", model)
+                .description("The epsilon the served calibration profile certified (NaN without one)")
+                .register(registry);
+        drift(0, 0);
         for (String mode : MODES) {
             tokens(mode, 0, 0);
             layers(mode, 0, 0);
@@ -180,6 +192,35 @@ final class Metrics implements AutoCloseable {
                     .description("Drafted tokens the full model kept, by position in their round").register(registry)
                     .increment(p < acceptedByPosition.length ? acceptedByPosition[p] : 0);
         }
+    }
+
+    /** Checks the disagreement ratio is read over: recent enough to follow drift, enough to be more than noise. */
+    static final int DRIFT_WINDOW = 256;
+
+    /**
+     * A request's drift checks: early exits compared with full depth's greedy choice, and those that differed. The
+     * counters keep every check; the ratio gauge reads the last {@link #DRIFT_WINDOW}. Engine thread only.
+     */
+    void drift(long checked, long disagreed) {
+        Counter.builder("offramp.exit.drift.checks").tag("model", model)
+                .description("Early exits checked against full depth's choice").register(registry).increment(checked);
+        Counter.builder("offramp.exit.drift.disagreements").tag("model", model)
+                .description("Checked early exits where full depth chose another token").register(registry)
+                .increment(disagreed);
+        for (long i = 0; i < checked; i++) {
+            int slot = (int) (driftChecks++ % DRIFT_WINDOW);
+            boolean disagrees = i < disagreed;  // a request reports counts: their order within it is immaterial
+            driftDisagreeing += (disagrees ? 1 : 0) - (driftChecks > DRIFT_WINDOW && driftWindow[slot] ? 1 : 0);
+            driftWindow[slot] = disagrees;
+        }
+        if (driftChecks > 0) {
+            driftRatio = (double) driftDisagreeing / Math.min(driftChecks, DRIFT_WINDOW);
+        }
+    }
+
+    /** The served profile's certified epsilon, for the drift alert to compare with. */
+    void profileEpsilon(double epsilon) {
+        profileEpsilon = epsilon;
     }
 
     /** Draft positions whose acceptance counters exist from the start (the adaptive draft length's cap). */

@@ -142,6 +142,9 @@ public final class ModelWorker implements AutoCloseable {
             return;
         }
         model.complete(m);
+        if (m.profile() != null) {
+            metrics.profileEpsilon(m.profile().epsilon());
+        }
         try (m) {
             new Scheduler(m, limits, metrics, waiting, admitted::decrementAndGet, System::nanoTime)
                     .run(() -> closing);

@@ -136,7 +136,7 @@ public final class RemoteModel {
         int completion = usage.path("completion_tokens").asInt(0);
         long now = System.nanoTime();
         GenerationResult none = new GenerationResult(new int[0], new int[0], new int[0], 0, 0, 0, 0, now - sent, 0, 0,
-                new long[0], null, null);
+                new long[0], null, null, GenerationResult.Drift.NONE);
         Job.Budget budget = null;
         if (job.hasBudget()) {
             budget = new Job.Budget(job.budgetNanos / 1_000_000, now <= job.deadline() ? "met" : "missed");

@@ -264,6 +264,7 @@ final class Scheduler {
         metrics.tokens(j.mode, j.prompt.length, r.ids().length);
         metrics.layers(j.mode, r.layersComputed(), skipped);
         metrics.speculative(j.mode, r.drafted(), r.accepted(), r.drafts(), r.acceptedByPosition());
+        metrics.drift(r.drift().checked(), r.drift().disagreed());
         metrics.requestDuration(j.mode, now - j.arrival);
         return new Job.Outcome(j.prompt, r, j.text.text(), tail, finish, j.mode, timing, b, null,
                 Wire.Usage.of(j.prompt.length, r.ids().length));
