@@ -106,6 +106,59 @@ public record ExitAdapters(List<ExitAdapter> adapters) {
         }
     }
 
+    /**
+     * Refuses adapters trained on another checkpoint: the card beside {@code file} ({@value #CARD_NAME}, written by
+     * {@code train-exits}) names the SHA-256 of the model's weight files, and these must hash to it. Adapters
+     * without a card are taken as they are. Hashing reads the weights once (about a second per GiB).
+     */
+    static void checkBase(Path model, Path file) {
+        Path card = file.toAbsolutePath().resolveSibling(CARD_NAME);
+        if (!Files.isRegularFile(card)) {
+            return;
+        }
+        String want;
+        try {
+            com.fasterxml.jackson.databind.JsonNode base = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(card.toFile()).get("base_sha256");
+            want = base == null || !base.isTextual() ? null : base.asText();
+        } catch (IOException e) {
+            throw new ModelLoadException(card + ": expected the JSON card train-exits writes (" + e.getMessage() + ")");
+        }
+        if (want == null) {
+            return;
+        }
+        String have = baseSha256(model);
+        if (!have.equals(want)) {
+            throw new ModelLoadException(file + ": these exit adapters were trained on another checkpoint (its card "
+                    + "says base_sha256 " + want + ", this model's weights hash to " + have + "); train them for this"
+                    + " model with train-exits, or load it with --no-exit-adapters");
+        }
+    }
+
+    /** SHA-256 of a model's weight files: the file itself, or a folder's .safetensors files in name order. */
+    public static String baseSha256(Path model) {
+        try {
+            List<Path> files = List.of(model);
+            if (Files.isDirectory(model)) {
+                try (java.util.stream.Stream<Path> s = Files.list(model)) {
+                    files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                            .filter(p -> !p.getFileName().toString().equals(FILE_NAME)).sorted().toList();
+                }
+            }
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            for (Path f : files) {
+                try (java.io.InputStream in = new java.security.DigestInputStream(Files.newInputStream(f), d)) {
+                    in.transferTo(java.io.OutputStream.nullOutputStream());
+                }
+            }
+            return java.util.HexFormat.of().formatHex(d.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
     /** The adapted layers, in order. */
     public int[] layers() {
         return adapters.stream().mapToInt(ExitAdapter::layer).toArray();

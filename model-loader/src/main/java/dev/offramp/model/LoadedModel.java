@@ -91,7 +91,9 @@ public final class LoadedModel implements AutoCloseable {
     private static ExitAdapters exitAdapters(ExitAdapterChoice choice, Path model, ModelConfig config) {
         ExitAdapters a = choice.resolve(model).orElse(null);
         if (a != null) {
-            a.check(config, choice.file() != null ? choice.file() : ExitAdapters.besidePath(model));
+            Path file = choice.file() != null ? choice.file() : ExitAdapters.besidePath(model);
+            a.check(config, file);
+            ExitAdapters.checkBase(model, file);
         }
         return a;
     }

@@ -106,6 +106,24 @@ class ExitAdapterTest {
     }
 
     @Test
+    void adaptersWhoseCardNamesAnotherCheckpointAreRefused() throws Exception {
+        Path file = dir.resolve(ExitAdapters.FILE_NAME);
+        new ExitAdapters(List.of(random(2, 2, 64, 1))).write(file);
+        Path card = dir.resolve(ExitAdapters.CARD_NAME);
+        Files.writeString(card, "{\"base_sha256\": \"" + "0".repeat(64) + "\", \"rank\": 2}");
+        assertThatThrownBy(() -> open(ExitAdapterChoice.file(file))).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("trained on another checkpoint").hasMessageContaining("0".repeat(64))
+                .hasMessageContaining(ExitAdapters.baseSha256(STORIES)).hasMessageContaining("--no-exit-adapters");
+        Files.writeString(card, "{\"base_sha256\": \"" + ExitAdapters.baseSha256(STORIES) + "\"}");
+        try (LoadedModel m = open(ExitAdapterChoice.file(file))) {
+            assertThat(m.transformer().exitAdapters().orElseThrow().layers()).containsExactly(2);
+        }
+        Files.writeString(card, "not json");
+        assertThatThrownBy(() -> open(ExitAdapterChoice.file(file))).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("expected the JSON card train-exits writes");
+    }
+
+    @Test
     void fileRoundTripsAndMalformedFilesAreNamed() throws Exception {
         ExitAdapters a = new ExitAdapters(List.of(random(3, 2, 8, 1), random(1, 0, 8, 2)));
         Path file = dir.resolve("a.safetensors");

@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -177,7 +176,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 long peak = peakRssBytes();
                 Map<String, Object> card = new LinkedHashMap<>();
                 card.put("base_model", modelOptions.model().toString());
-                card.put("base_sha256", sha256(modelFiles(modelOptions.model())));
+                card.put("base_sha256", ExitAdapters.baseSha256(modelOptions.model()));
                 card.put("family", model.config().family().name());
                 card.put("hidden", model.config().hidden());
                 card.put("model_layers", model.config().layers());
@@ -292,16 +291,6 @@ public final class TrainExitsCommand implements Callable<Integer> {
     }
 
     /** The files a model's weights are read from: a folder's safetensors (sorted), else the file itself. */
-    private static List<Path> modelFiles(Path model) throws IOException {
-        if (!Files.isDirectory(model)) {
-            return List.of(model);
-        }
-        try (Stream<Path> s = Files.list(model)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                    .filter(p -> !p.getFileName().toString().equals(ExitAdapters.FILE_NAME)).sorted().toList();
-        }
-    }
-
     private static String sha256(List<Path> files) throws IOException {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
