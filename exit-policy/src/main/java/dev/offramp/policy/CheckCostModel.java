@@ -50,13 +50,18 @@ public final class CheckCostModel {
         }
 
         /**
-         * A warning for {@code policy} when its schedule loses or was thinned, else null; {@code strict}: the engine
-         * kept the schedule as declared.
+         * What to tell the user of {@code policy}'s schedule: a {@code "warning: "} when the declared schedule is
+         * expected to make decoding slower than full depth; a plain note when it saves layers and was only thinned to
+         * save more; null when it runs as declared and pays. {@code strict}: the engine kept it as declared.
          */
-        public String warning(String policy, boolean strict) {
+        public String report(String policy, boolean strict) {
             if (!loses() && !thinned()) {
                 return null;
             }
+            return (loses() ? "warning: " : "") + describe(policy, strict);
+        }
+
+        private String describe(String policy, boolean strict) {
             String declaredText = String.format(java.util.Locale.ROOT, "policy %s: its checks at layers %s are "
                     + "expected to %s %.2f layers per token", policy, declared, declaredGain < 0 ? "cost" : "save",
                     Math.abs(declaredGain));

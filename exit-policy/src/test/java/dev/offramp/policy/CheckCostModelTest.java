@@ -13,6 +13,19 @@ class CheckCostModelTest {
     private static final CheckCostModel.Costs PRUNED = new CheckCostModel.Costs(0.76, 0.17);
 
     @Test
+    void onlyALosingScheduleIsAWarningAThinnedOneThatSavesIsANote() {
+        String loses = new CheckCostModel.Thinning(List.of(3), List.of(), -0.5, 0).report("p", false);
+        assertThat(loses).startsWith("warning: policy p:").contains("expected to cost 0.50")
+                .contains("thinned to no check");
+        String saves = new CheckCostModel.Thinning(List.of(3, 6, 9), List.of(3, 9), 1.5, 1.8).report("p", false);
+        assertThat(saves).doesNotContain("warning").startsWith("policy p:").contains("expected to save 1.50")
+                .contains("thinned to layers [3, 9], expected to save 1.80");
+        assertThat(new CheckCostModel.Thinning(List.of(3), List.of(3), 1.0, 1.0).report("p", false)).isNull();
+        assertThat(new CheckCostModel.Thinning(List.of(3), List.of(3), -1.0, -1.0).report("strict(p)", true))
+                .startsWith("warning: ").contains("strict: kept as declared");
+    }
+
+    @Test
     void aScheduleThatChecksEveryLayerAndRarelyExitsIsThinnedToNoCheck() {
         // confidence:threshold=0.5 on kjv-ee-12l: 1% of tokens exit by layer 11, each check costs 0.76 of a layer
         int[] every = IntStream.rangeClosed(1, 11).toArray();

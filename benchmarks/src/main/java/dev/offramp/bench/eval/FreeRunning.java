@@ -61,9 +61,9 @@ final class FreeRunning {
             }
         }
         String costly = mode instanceof Mode.EarlyExit e && last.checkCost() != null
-                ? last.checkCost().warning(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
+                ? last.checkCost().report(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
         if (costly != null) {
-            System.err.println("warning: " + costly);
+            System.err.println(costly);
         }
         return new FreeRunResult(prompts.size(), prompts.get(0).length, newTokens,
                 Agreement.prefixRate(full.ids, m.ids), Agreement.overallRate(full.ids, m.ids),

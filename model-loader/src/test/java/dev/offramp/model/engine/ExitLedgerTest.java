@@ -39,7 +39,8 @@ class ExitLedgerTest {
             e.record(explores, 0, 0, 0);
         }
         assertThat(explored).isEqualTo(4);  // one request in EXPLORE_EVERY keeps measuring
-        assertThat(e.verdict().warning("confidence:threshold=0.5", false)).contains("thinned to no check");
+        assertThat(e.verdict().report("confidence:threshold=0.5", false)).startsWith("warning: ")
+                .contains("thinned to no check");
     }
 
     @Test
@@ -88,7 +89,7 @@ class ExitLedgerTest {
             assertThat(e.keep()).isNull();
         }
         assertThat(e.verdict().loses()).isTrue();
-        assertThat(e.verdict().warning("strict(confidence:threshold=0.5)", true)).contains("strict: kept as declared");
+        assertThat(e.verdict().report("strict(confidence:threshold=0.5)", true)).contains("strict: kept as declared");
     }
 
     @Test

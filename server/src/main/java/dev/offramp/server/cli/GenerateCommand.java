@@ -114,9 +114,9 @@ final class GenerateCommand implements Callable<Integer> {
                 r = new Generator(model.transformer(), System::nanoTime).generate(new GenerationRequest(ids,
                         maxTokens, temperature, seed, mode, true));
                 String costly = mode instanceof Mode.EarlyExit e && r.checkCost() != null
-                        ? r.checkCost().warning(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
+                        ? r.checkCost().report(e.policy().toString(), e.policy() instanceof StrictPolicy) : null;
                 if (costly != null) {
-                    System.err.println("offramp: warning: " + costly);
+                    System.err.println("offramp: " + costly);
                 }
             }
             String text = model.tokenizer().decode(r.ids());
