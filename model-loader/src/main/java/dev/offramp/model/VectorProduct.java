@@ -64,6 +64,8 @@ final class VectorProduct {
         return y;
     }
 
+    // The blocks are written out, one accumulator per local: C2 keeps locals in vector registers, while an array of
+    // accumulators (one loop for every block size) would be boxed FloatVectors on the heap.
     private static void eight(float[] w, int out, int stride, float[] x, int r, float[] y) {
         int x0 = r * stride;
         for (int j = 0; j < out; j++) {
