@@ -284,13 +284,13 @@ public final class ModelWorker implements AutoCloseable {
     }
 
     /**
-     * A cascade member's job: {@code job}'s request in the member's mode, tokenized by this engine's model
-     * ({@code servedModel}: the model the request was checked against, so prompt ids are its ids). Taken during a
-     * drain too: it belongs to a request accepted before.
+     * A cascade member's job: {@code job}'s request in the member's mode, tokenized by this engine's model, or for
+     * the served model itself its prompt as the request was already tokenized and checked ({@code servedPrompt},
+     * else null). Taken during a drain too: it belongs to a request accepted before.
      */
-    void submitMember(Job job, Mode mode, boolean scored, boolean servedModel) {
+    void submitMember(Job job, Mode mode, boolean scored, int[] servedPrompt) {
         checkRunning();
-        job.prepared = RequestPlan.member(awaitLoaded(), job.knobs, mode, scored, servedModel);
+        job.prepared = RequestPlan.member(awaitLoaded(), job.knobs, mode, scored, servedPrompt);
         admit(job, false);
     }
 

@@ -59,15 +59,16 @@ final class RequestPlan {
 
     /**
      * A cascade member's part of a request: its prompt in the member's tokens, run in the member's mode (full or
-     * static), scored unless it is the last member. Ids are one tokenizer's: only a member of the served model takes
-     * {@code prompt_ids}.
+     * static), scored unless it is the last member. A member of the served model takes {@code servedPrompt}, the
+     * prompt {@link #prepare} already tokenized and checked; another tokenizes the text itself. Ids are one
+     * tokenizer's: only a member of the served model takes {@code prompt_ids}.
      */
-    static Prepared member(LoadedModel m, Knobs k, Mode mode, boolean scored, boolean servedModel) {
-        if (k.promptIds() != null && !servedModel) {
+    static Prepared member(LoadedModel m, Knobs k, Mode mode, boolean scored, int[] servedPrompt) {
+        if (k.promptIds() != null && servedPrompt == null) {
             throw ServingException.invalid("prompt_ids", "prompt_ids: are one tokenizer's ids, and this cascade hands "
                     + "the prompt to a member with its own tokenizer as text: send prompt");
         }
-        int[] prompt = prompt(m, k);
+        int[] prompt = servedPrompt != null ? servedPrompt : prompt(m, k);
         GenerationRequest r = request(prompt, k, mode);
         return new Prepared(prompt, scored ? r.scoredAs(mode) : r, mode.name());
     }

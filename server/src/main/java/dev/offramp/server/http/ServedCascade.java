@@ -196,7 +196,7 @@ public final class ServedCascade {
                     int layers = e.awaitLoaded().config().layers();
                     Mode mode = l.layers() == null || l.layers() == layers ? new Mode.Full()
                             : new Mode.Static(l.layers());
-                    e.submitMember(mine, mode, scored, e == self);
+                    e.submitMember(mine, mode, scored, e == self ? job.prepared.promptIds() : null);
                     return mine.done;
                 }, e.validation()).thenCompose(f -> f).thenApply(o -> new Answer(o, e, last));
             }
