@@ -225,7 +225,8 @@ final class LayerPlan implements Plan {
     @Override
     public boolean finish(Slot s, Step step, float[] finalLogits) {
         int next;
-        if (driftExit != 0) {
+        boolean ranOn = driftExit != 0;  // a drift check: it exited, yet ran every layer
+        if (ranOn) {
             // The token is the exit's, as if it had left; the layers it ran on filled its K/V as full depth does.
             int pick = s.sampler.sample(driftLogits);
             next = driftVocab == null ? pick : driftVocab[pick];
@@ -247,7 +248,7 @@ final class LayerPlan implements Plan {
             s.out.score(finalLogits != null ? finalLogits : logits, next);  // full or static: never pruned
         }
         propagated = 0;
-        if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE && step.layer(me) < layers) {
+        if (exit < planExit && kv == Mode.KvStrategy.PROPAGATE) {
             step.propagateKv(me);
             propagated = layers - exit;
         }
@@ -269,7 +270,7 @@ final class LayerPlan implements Plan {
             joined.clear();
         }
         if (ledger != null && !prefill && limit == layers) {  // a budget's cap says nothing of the policy's exits
-            ledger.record(exploring, forced ? 0 : exit, exit < planExit ? planExit - exit : 0, deferredRun);
+            ledger.record(exploring, forced ? 0 : exit, exit < planExit && !ranOn ? planExit - exit : 0, deferredRun);
             s.out.checkCost = ledger.verdict();
         }
         prefill = false;
