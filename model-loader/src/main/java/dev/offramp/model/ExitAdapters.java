@@ -137,14 +137,21 @@ public record ExitAdapters(List<ExitAdapter> adapters) {
 
     /** SHA-256 of a model's weight files: the file itself, or a folder's .safetensors files in name order. */
     public static String baseSha256(Path model) {
-        try {
-            List<Path> files = List.of(model);
-            if (Files.isDirectory(model)) {
-                try (java.util.stream.Stream<Path> s = Files.list(model)) {
-                    files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                            .filter(p -> !p.getFileName().toString().equals(FILE_NAME)).sorted().toList();
-                }
+        List<Path> files = List.of(model);
+        if (Files.isDirectory(model)) {
+            try (java.util.stream.Stream<Path> s = Files.list(model)) {
+                files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                        .filter(p -> !p.getFileName().toString().equals(FILE_NAME)).sorted().toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
+        }
+        return sha256(files);
+    }
+
+    /** SHA-256 of the files' bytes, one after another, in hex: the card's hashes (weights, training text). */
+    public static String sha256(List<Path> files) {
+        try {
             java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
             for (Path f : files) {
                 try (java.io.InputStream in = new java.security.DigestInputStream(Files.newInputStream(f), d)) {

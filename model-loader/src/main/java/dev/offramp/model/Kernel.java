@@ -35,7 +35,7 @@ public record Kernel(Precision precision, Layout layout, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("kernel threads: expected a positive integer, found " + threads);
         }
-        if (layout == Layout.VECTOR && (precision != Precision.F32 || threads != 1)) {
+        if (!valid(precision, layout, threads)) {
             throw new IllegalArgumentException("kernel " + precision.name().toLowerCase() + "/vector/" + threads
                     + "t: the vector kernel is float32 on one thread (f32/vector/1t)");
         }

@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * Settles a model's kernel plan at load: pinned ({@code f32}, {@code f16}), read from the cache, or planned by
- * timing and then cached. The cache key names the machine (CPU model, cores), the device, the thread limit and
- * every matrix's shape: a plan depends on nothing else.
+ * timing and then cached. The cache key names the machine (CPU model, cores), the device, the thread limit, whether
+ * the VECTOR kernel was a candidate, the buckets and every matrix's shape: a plan depends on nothing else.
  */
 record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine) {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,7 +34,7 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
             return plan;
         }
         boolean vector = fewTokens && Kernel.VECTOR_API;
-        String key = key(weights, manager) + (vector ? " | vector" : "");
+        String key = key(weights, manager, vector);
         Path file = options.cacheDir() == null ? null : options.cacheDir().resolve("plan-" + digest(key) + ".json");
         KernelPlan cached = file == null ? null : read(file);
         if (cached != null) {
@@ -48,9 +48,9 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
         return plan;
     }
 
-    private String key(Weights weights, NDManager manager) {
+    private String key(Weights weights, NDManager manager, boolean vector) {
         StringBuilder sb = new StringBuilder(machine).append(" | ").append(manager.getDevice())
-                .append(" | threads ").append(threads.max()).append(" | buckets");
+                .append(" | threads ").append(threads.max()).append(vector ? " | vector" : "").append(" | buckets");
         for (Bucket b : Bucket.values()) {
             sb.append(' ').append(b.label());
         }

@@ -74,13 +74,6 @@ final class Matrix {
             src = forms[j];
             from = j;
         }
-        if (src == null) {  // only the VECTOR form is held
-            try (NDArray w = manager.create(unpadded(), new ai.djl.ndarray.types.Shape(outDim, inDim))) {
-                forms[index(Kernel.Precision.F32, Kernel.Layout.LINEAR)] = w.duplicate();
-            }
-            prepare(k);
-            return;
-        }
         DataType want = k.precision() == Kernel.Precision.F16 ? DataType.FLOAT16 : DataType.FLOAT32;
         NDArray made;
         if ((from & 1) != k.layout().ordinal()) {

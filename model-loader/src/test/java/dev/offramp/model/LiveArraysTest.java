@@ -11,6 +11,7 @@ import dev.offramp.policy.PolicyRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -51,6 +52,27 @@ class LiveArraysTest {
             assertThat(tf.liveArrays()).as("live arrays after 1,000 steps").isEqualTo(withCache);
             seq.close();
             assertThat(tf.liveArrays()).as("closing the sequence frees its cache").isEqualTo(idle);
+        }
+    }
+
+    /**
+     * The VECTOR kernel on the tensor path (a prompt longer than the few-token step takes): its input copy, the
+     * buffer-backed result and that result's copy into libtorch's memory all die with the step.
+     */
+    @Test
+    void theVectorKernelOnTheTensorPathLeavesNoArraysBehind() {
+        try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
+                null, DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.pinned(Kernel.parse("f32/vector/1t")))) {
+            Transformer tf = model.transformer();
+            int[] prompt = model.tokenizer().encode("Once upon a time there was a little girl named Lily. She loved to"
+                    + " play outside in the park with her friends and her dog.");
+            assertThat(prompt.length).as("past the few-token step").isGreaterThan(FewTokens.MOST_TOKENS);
+            int idle = tf.liveArrays();
+            Generator gen = new Generator(tf, System::nanoTime);
+            for (int i = 0; i < 5; i++) {
+                gen.generate(GenerationRequest.greedy(prompt, 8));
+                assertThat(tf.liveArrays()).as("request %d", i).isEqualTo(idle);
+            }
         }
     }
 

@@ -11,16 +11,11 @@ import dev.offramp.model.cli.Progress;
 import dev.offramp.model.cli.UsageException;
 import dev.offramp.model.cli.Version;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -188,7 +183,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 card.put("seed", seed);
                 card.put("objective", "KL(p_L || q_k) per adapted layer k, summed; Adam; base weights frozen");
                 card.put("text", text.toString());
-                card.put("text_sha256", sha256(List.of(text)));
+                card.put("text_sha256", ExitAdapters.sha256(List.of(text)));
                 card.put("trained_on_half", half);
                 card.put("train_positions", trainer.trainPositions());
                 card.put("held_out_positions", after.positions());
@@ -288,21 +283,6 @@ public final class TrainExitsCommand implements Callable<Integer> {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** The files a model's weights are read from: a folder's safetensors (sorted), else the file itself. */
-    private static String sha256(List<Path> files) throws IOException {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            for (Path f : files) {
-                try (InputStream in = new DigestInputStream(Files.newInputStream(f), d)) {
-                    in.transferTo(java.io.OutputStream.nullOutputStream());
-                }
-            }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** The process's peak resident set (VmHWM, Linux), or -1 where it cannot be read. */
