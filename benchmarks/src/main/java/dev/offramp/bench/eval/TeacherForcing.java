@@ -3,12 +3,9 @@ package dev.offramp.bench.eval;
 import dev.offramp.model.ForcedPass;
 import dev.offramp.model.Transformer;
 import dev.offramp.model.cli.Progress;
+import dev.offramp.model.engine.ExitDecision;
 import dev.offramp.model.engine.SignalMath;
 import dev.offramp.policy.ExitPolicy;
-import dev.offramp.policy.LayerSignals;
-import dev.offramp.policy.Schedule;
-import dev.offramp.policy.Signal;
-import dev.offramp.policy.TokenState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +13,9 @@ import java.util.Locale;
 
 /**
  * Teacher-forced exits: the text runs through every layer in windows of 256 positions (each a fresh sequence), and
- * each position exits where the policy would have let it go, decided as the engine decides: layers 1..L in order,
- * signals at the layers the policy's schedule checks, exit at the first yes, else at L.
+ * each position exits where the policy would have let it go, by the engine's own {@link ExitDecision}: layers 1..L
+ * in order, signals at the layers the policy's schedule declares, exit at the first yes, else at L. The schedule is
+ * the policy's as declared, not as the engine's check-cost model may thin it: that is the policy calibration certifies.
  */
 final class TeacherForcing {
     static final int WINDOW = 256;
@@ -68,14 +66,13 @@ final class TeacherForcing {
 
     /** One fresh sequence over {@code x}; position t is scored against {@code targets[t]}. */
     Scores window(int[] x, int[] targets, ExitPolicy policy) {
-        Schedule schedule = policy.schedule();
-        boolean cosine = schedule.signals().contains(Signal.COSINE);
         int n = x.length;
         Scores s = new Scores(new int[n], new int[n], new int[n], new double[n], new double[n]);
-        List<List<LayerSignals>> history = new ArrayList<>();
+        ExitDecision[] decisions = new ExitDecision[n];
         for (int t = 0; t < n; t++) {
-            history.add(new ArrayList<>());
+            decisions[t] = new ExitDecision(policy, layers, null);
         }
+        boolean cosine = decisions[0].needsCosine();
         float[][] previous = new float[1][];  // the hidden states before the layer being read
         ForcedPass.run(model, x, layers, layer -> {
             int l = layer.layer();
@@ -84,18 +81,15 @@ final class TeacherForcing {
                 previous[0] = h;
                 return;
             }
-            boolean checks = schedule.checks(l, layers);
-            float[] logits = l == layers || (checks && schedule.needsLmHead()) ? layer.logits() : null;
+            boolean checks = decisions[0].checks(l);  // the same schedule for every position
+            float[] logits = l == layers || (checks && decisions[0].needsLmHead()) ? layer.logits() : null;
             List<Integer> leaving = new ArrayList<>();
             for (int t = 0; t < n; t++) {
                 if (s.exitLayer()[t] != 0) {
                     continue;
                 }
-                if (checks) {
-                    float cos = cosine ? SignalMath.cosine(h, previous[0], t * hidden, hidden) : Float.NaN;
-                    history.get(t).add(SignalMath.of(l, logits, t * vocab, vocab, null, schedule.signals(), cos));
-                }
-                if (l == layers || (checks && policy.shouldExit(new TokenState(t, layers, history.get(t))))) {
+                float cos = checks && cosine ? SignalMath.cosine(h, previous[0], t * hidden, hidden) : Float.NaN;
+                if (l == layers || (checks && decisions[t].exits(l, t, logits, t * vocab, vocab, null, cos))) {
                     leaving.add(t);
                 }
             }

@@ -5,9 +5,6 @@ import dev.offramp.model.Step;
 import dev.offramp.model.StepInput;
 import dev.offramp.policy.ExitPolicy;
 import dev.offramp.policy.LayerSignals;
-import dev.offramp.policy.Schedule;
-import dev.offramp.policy.Signal;
-import dev.offramp.policy.TokenState;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +20,6 @@ final class LayerPlan implements Plan {
     private final boolean[] run;       // run[l] for l in 1..L: skipped layers pass the hidden state on unchanged
     private final int planExit;        // the deepest layer that runs
     private final ExitPolicy policy;   // null for fixed plans
-    private final Schedule schedule;
     private final Mode.KvStrategy kv;  // fills K/V above an exit below planExit
     private final int pruneVocab;
     private final boolean cappable;    // whether a latency budget may cap the depth
@@ -42,12 +38,10 @@ final class LayerPlan implements Plan {
     private int limit;                 // the deepest layer it may reach
     private int exit;                  // the layer it left after; 0 while it runs
     private boolean forced;            // it reached its limit: sampled from that layer's exit, not a check's logits
-    private final List<LayerSignals> history = new ArrayList<>();
     private float[] logits;            // the last check's logits
     private int[] vocab;               // after the first check when pruning: the ids later checks score
     private boolean exploring;         // it makes every declared check (the ledger's exit distribution)
-    private boolean[] keep;            // else the layers it may check, by layer; null: all declared
-    private boolean chosen;            // exploring and keep are fixed for the request at its first decode step
+    private ExitDecision decision;     // early-exit, from the first decode step: the policy, as this request checks
     private int deferredRun;           // this step: layers run for rows that earlier exits deferred
     // The drift check (Apparate's): a request's first early exit and every DRIFT_EVERY-th after it run on to the last
     // layer anyway; the token is still the exit's, and full depth's choice is compared with the exit's. Counted per
@@ -70,7 +64,6 @@ final class LayerPlan implements Plan {
         this.planExit = last;
         this.layers = run.length - 1;
         this.policy = policy;
-        this.schedule = policy == null ? null : policy.schedule();
         this.kv = kv;
         this.pruneVocab = pruneVocab;
         this.cappable = cappable;
@@ -115,17 +108,18 @@ final class LayerPlan implements Plan {
         limit = prefill || !cappable ? planExit : Math.min(depthCap, planExit);
         exit = 0;
         forced = false;
-        history.clear();
+        if (decision != null) {
+            decision.reset();
+        }
         logits = null;
         vocab = null;
         deferredRun = 0;
         driftExit = 0;
-        if (ledger != null && !prefill && !chosen) {
+        if (ledger != null && !prefill && decision == null) {
             // Chosen once per request, not per token: a request's exits (and so its text) never change schedule
             // midway, and two requests made in the same ledger state get the same tokens.
-            chosen = true;
             exploring = ledger.admitExplores();
-            keep = exploring ? null : ledger.keep();
+            decision = new ExitDecision(policy, layers, exploring ? null : ledger.keep());
         }
     }
 
@@ -156,14 +150,13 @@ final class LayerPlan implements Plan {
     }
 
     private boolean checks(int l) {
-        return policy != null && !prefill && exit == 0 && driftExit == 0 && l < limit && schedule.checks(l, layers)
-                && (keep == null || keep[l]);
+        return decision != null && !prefill && exit == 0 && driftExit == 0 && l < limit && decision.checks(l);
     }
 
     /** The token's row when its policy checks after layer {@code l} on the full vocabulary. */
     @Override
     public int checkRow(int l) {
-        return checks(l) && schedule.needsLmHead() && vocab == null ? me : -1;
+        return checks(l) && decision.needsLmHead() && vocab == null ? me : -1;
     }
 
     /** After layer {@code l}: the token exits at its limit, or where its policy says so. */
@@ -181,16 +174,15 @@ final class LayerPlan implements Plan {
             return;
         }
         logits = null;
-        if (schedule.needsLmHead() && vocab != null) {
+        if (decision.needsLmHead() && vocab != null) {
             logits = step.prunedLogits(me);
             out.prunedChecks++;
-        } else if (schedule.needsLmHead()) {
+        } else if (decision.needsLmHead()) {
             logits = headLogits;
             out.exitChecks++;
         }
-        float cos = schedule.signals().contains(Signal.COSINE) ? step.cosine(me) : Float.NaN;
-        history.add(SignalMath.of(l, logits, vocab, schedule.signals(), cos));
-        if (policy.shouldExit(new TokenState(out.count() - 1, layers, history))) {
+        float cos = decision.needsCosine() ? step.cosine(me) : Float.NaN;
+        if (decision.exits(l, out.count() - 1, logits, 0, logits == null ? 0 : logits.length, vocab, cos)) {
             // recompute only: its K/V above the exit are full depth's either way (propagate's would change)
             boolean checkable = logits != null && limit == layers && kv == Mode.KvStrategy.RECOMPUTE;
             if (checkable && earlyExits++ % DRIFT_EVERY == 0) {
@@ -275,7 +267,7 @@ final class LayerPlan implements Plan {
         }
         prefill = false;
         feed = new int[] {next};
-        LayerSignals used = history.isEmpty() || forced ? null : history.get(history.size() - 1);
+        LayerSignals used = decision == null || forced ? null : decision.last();
         return s.out.add(next, exit, used);
     }
 

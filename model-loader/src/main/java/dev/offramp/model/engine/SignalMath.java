@@ -29,14 +29,10 @@ public final class SignalMath {
         return ids;
     }
 
-    /** {@code ids} maps logit indices to token ids for a pruned vocabulary; null when logits cover the vocabulary. */
-    static LayerSignals of(int layer, float[] logits, int[] ids, Set<Signal> needs, float cosine) {
-        return of(layer, logits, 0, logits == null ? 0 : logits.length, ids, needs, cosine);
-    }
-
     /**
      * The signals of the logits row {@code [off, off + n)} (teacher forcing reads rows of a [T, vocab] array in place);
-     * NaN (argmax -1) when no logits were computed.
+     * NaN (argmax -1) when no logits were computed. {@code ids} maps logit indices to token ids for a pruned
+     * vocabulary; null when the logits cover the vocabulary.
      */
     public static LayerSignals of(int layer, float[] logits, int off, int n, int[] ids, Set<Signal> needs,
                                   float cosine) {
@@ -66,7 +62,7 @@ public final class SignalMath {
     }
 
     static float top1(float[] logits) {
-        return of(1, logits, null, Set.of(), Float.NaN).top1Prob();
+        return of(1, logits, 0, logits.length, null, Set.of(), Float.NaN).top1Prob();
     }
 
     /** Index (within the row) of the row's largest value; the first on ties, as torch.argmax and greedy sampling. */

@@ -30,7 +30,7 @@ class SignalMathTest {
     @Test
     void signalsOfAKnownDistribution() {
         float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.2)};
-        LayerSignals s = SignalMath.of(4, logits, new int[] {10, 20, 30}, Set.of(Signal.ENTROPY), 0.5f);
+        LayerSignals s = SignalMath.of(4, logits, 0, logits.length, new int[] {10, 20, 30}, Set.of(Signal.ENTROPY), 0.5f);
         assertThat(s.layer()).isEqualTo(4);
         assertThat(s.top1Prob()).isCloseTo(0.5f, org.assertj.core.data.Offset.offset(1e-6f));
         assertThat(s.margin()).isCloseTo(0.2f, org.assertj.core.data.Offset.offset(1e-6f));
