@@ -61,6 +61,10 @@ public final class ModeFlags {
                 throw new UsageException(command + ": --profile " + e.getMessage());
             }
         }
-        return new ModeOptions(mode, policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop);
+        try {
+            return new ModeOptions(mode, policy, exitLayer, knobs.kv(), knobs.prune(), speedup, draft, draftStop);
+        } catch (ModeOptions.InvalidKnob e) {
+            throw new UsageException(command + ": " + e.getMessage());
+        }
     }
 }

@@ -54,26 +54,6 @@ public final class Generator {
                 throw new IllegalArgumentException("prompt token id " + id + ": expected 0.." + (c.vocab() - 1));
             }
         }
-        checkDepth(req.mode(), c);
-    }
-
-    /** Exit layers must exist in this model (and a draft must leave layers to verify). */
-    static void checkDepth(Mode mode, ModelConfig c) {
-        int exit = 1;
-        int max = c.layers();
-        if (mode instanceof Mode.Static s) {
-            exit = s.exitLayer();
-        } else if (mode instanceof Mode.SelfSpeculative s) {
-            exit = s.exitLayer() > 0 ? s.exitLayer() : SpeculativePlan.defaultDraftLayer(c.layers());
-            max = c.layers() - 1;  // the draft must leave layers for the verifier
-        }
-        if (exit < 1 || exit > max) {
-            throw new IllegalArgumentException("exit layer: expected 1.." + max + ", found " + exit);
-        }
-        if (mode instanceof Mode.EarlyExit e && java.util.stream.IntStream.range(1, c.layers())
-                .noneMatch(l -> e.policy().schedule().checks(l, c.layers()))) {
-            throw new IllegalArgumentException("policy " + e.policy() + ": expected it to check a layer in 1.."
-                    + (c.layers() - 1) + " of this " + c.layers() + "-layer model, found none");
-        }
+        ModeOptions.checkFits(req.mode(), c);
     }
 }

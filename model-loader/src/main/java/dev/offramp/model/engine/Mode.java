@@ -100,14 +100,6 @@ public sealed interface Mode {
         /** CALM: the exited hidden state goes through the skipped layers' K/V projections. Approximate. */
         PROPAGATE,
         /** EE-LLM / FREE: the skipped layers run for that position later, batched with the token that needs them. Exact. */
-        RECOMPUTE;
-
-        public static KvStrategy parse(String s) {
-            return switch (s) {
-                case "propagate" -> PROPAGATE;
-                case "recompute" -> RECOMPUTE;
-                default -> throw new IllegalArgumentException("kv: expected propagate or recompute, found " + s);
-            };
-        }
+        RECOMPUTE
     }
 }

@@ -19,7 +19,7 @@ final class ChatHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        Knobs k = Knobs.chat(Fields.of(ex.json().read(ex.body()), ""), engine.chatTemplate());
+        ClientRequest k = ClientRequest.chat(Fields.of(ex.json().read(ex.body()), ""), engine.chatTemplate());
         engine.checkModel(k.model());
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

@@ -15,7 +15,7 @@ final class CompletionsHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        Knobs k = Knobs.completion(Fields.of(ex.json().read(ex.body()), ""));
+        ClientRequest k = ClientRequest.completion(Fields.of(ex.json().read(ex.body()), ""));
         engine.checkModel(k.model());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

@@ -19,7 +19,7 @@ final class GenerateHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        Knobs k = Knobs.generate(Fields.of(ex.json().read(ex.body()), ""));
+        ClientRequest k = ClientRequest.generate(Fields.of(ex.json().read(ex.body()), ""));
         engine.checkModel(k.model());
         String id = "gen-" + UUID.randomUUID();
         List<Wire.TokenOut> tokens = new ArrayList<>();  // engine thread only, until the job is done

@@ -110,7 +110,7 @@ final class Job {
         }
     }
 
-    final Knobs knobs;
+    final ClientRequest knobs;
     final Sink sink;
     final Client client;
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
@@ -132,7 +132,7 @@ final class Job {
     boolean cut;                   // ended at its deadline: a success, finish_reason "deadline"
     Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
 
-    Job(Knobs knobs, Sink sink, Client client, long arrival) {
+    Job(ClientRequest knobs, Sink sink, Client client, long arrival) {
         this.knobs = knobs;
         this.sink = sink;
         this.client = client;

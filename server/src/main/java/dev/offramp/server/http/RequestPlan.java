@@ -28,19 +28,22 @@ final class RequestPlan {
      * @param cascade     whether this server runs a cascade a request may choose
      * @param policies    the policies a spec may name
      */
-    static Prepared prepare(LoadedModel m, Knobs k, ModeOptions defaultMode, boolean cascade,
+    static Prepared prepare(LoadedModel m, ClientRequest k, ModeOptions defaultMode, boolean cascade,
                             PolicyRegistry policies) {
         int[] prompt = prompt(m, k);
-        checkAgainstModel(k.earlyExit(), m.config());
-        ModeOptions asked = (k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit())
-                .withDefaults(m.profile());  // a mode named without knobs takes the model's own defaults
+        ModeOptions asked;
         Mode mode;
         try {
+            asked = (k.earlyExit().equals(ModeOptions.NONE) ? defaultMode : k.earlyExit())
+                    .withDefaults(m.profile());  // a mode named without knobs takes the model's own defaults
             mode = asked.toMode(m.config(), policies);
         } catch (PolicySpecException e) {
             throw ServingException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw modeError(e.getMessage());
+        } catch (ModeOptions.InvalidKnob e) {
+            String param = ClientRequest.param(e);
+            throw ServingException.invalid(param, param + ": " + e.detail());
+        } catch (IllegalArgumentException e) {  // a policy's own rule, say: still about the request's early_exit
+            throw ServingException.invalid("early_exit", "early_exit: " + e.getMessage());
         }
         if (mode instanceof Mode.Cascade) {
             if (!cascade) {
@@ -63,7 +66,7 @@ final class RequestPlan {
      * prompt {@link #prepare} already tokenized and checked; another tokenizes the text itself. Ids are one
      * tokenizer's: only a member of the served model takes {@code prompt_ids}.
      */
-    static Prepared member(LoadedModel m, Knobs k, Mode mode, boolean scored, int[] servedPrompt) {
+    static Prepared member(LoadedModel m, ClientRequest k, Mode mode, boolean scored, int[] servedPrompt) {
         if (k.promptIds() != null && servedPrompt == null) {
             throw ServingException.invalid("prompt_ids", "prompt_ids: are one tokenizer's ids, and this cascade hands "
                     + "the prompt to a member with its own tokenizer as text: send prompt");
@@ -74,7 +77,7 @@ final class RequestPlan {
     }
 
     /** The prompt's ids, checked against the model: vocabulary, context, room for max_tokens, top_k. */
-    private static int[] prompt(LoadedModel m, Knobs k) {
+    private static int[] prompt(LoadedModel m, ClientRequest k) {
         ModelConfig c = m.config();
         String promptParam = k.promptIds() != null ? "prompt_ids" : k.chat() ? "messages" : "prompt";
         int[] prompt = k.promptIds() != null ? k.promptIds()
@@ -120,36 +123,7 @@ final class RequestPlan {
         return tokenizer.encode(text);
     }
 
-    /**
-     * The mode parser's "knob: expected X, found Y" as the error about {@code early_exit.knob}; a message about no
-     * one knob ("mode static: expected exit_layer, found none") stays about {@code early_exit}.
-     */
-    private static ServingException modeError(String message) {
-        int colon = message.indexOf(": ");
-        String knob = colon < 0 ? "" : message.substring(0, colon);
-        if (Knobs.EARLY_EXIT_FIELDS.contains(knob)) {
-            return ServingException.invalid("early_exit." + knob, "early_exit." + message);
-        }
-        return ServingException.invalid("early_exit", "early_exit: " + message);
-    }
-
-    /** The early_exit knobs bounded by the model: exit layer and speed-up by its depth, prune by its vocabulary. */
-    private static void checkAgainstModel(ModeOptions e, ModelConfig c) {
-        if (e.exitLayer() != null && e.exitLayer() > c.layers()) {
-            throw ServingException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected 1.." + c.layers()
-                    + " (the model's layers), found " + e.exitLayer());
-        }
-        if (e.speedup() != null && e.speedup() > c.layers()) {
-            throw ServingException.invalid("early_exit.speedup", "early_exit.speedup: expected 1.." + c.layers()
-                    + " (the model's layers), found " + e.speedup());
-        }
-        if (e.prune() != null && e.prune() > c.vocab()) {
-            throw ServingException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) .. " + c.vocab()
-                    + " (the vocabulary), found " + e.prune());
-        }
-    }
-
-    private static GenerationRequest request(int[] prompt, Knobs k, Mode mode) {
+    private static GenerationRequest request(int[] prompt, ClientRequest k, Mode mode) {
         return new GenerationRequest(prompt, k.maxTokens(), k.temperature(), k.topP(), k.topK(), k.seed(), mode, true);
     }
 }

@@ -144,7 +144,7 @@ class CommandsTest {
         Run badLayer = run("generate", "--model", STORIES.toString(), "--prompt", "x", "--mode", "static",
                 "--exit-layer", "9");
         assertThat(badLayer.status()).isEqualTo(2);
-        assertThat(badLayer.err()).contains("exit layer: expected 1..5, found 9");
+        assertThat(badLayer.err()).contains("exit layer: expected 1..5 (the model's layers), found 9");
         Run badIds = run("generate", "--model", STORIES.toString(), "--prompt-ids", "1,x");
         assertThat(badIds.err()).contains("--prompt-ids expects comma-separated integers, found 1,x");
         Run missing = run("generate", "--model", "/nonexistent/model.bin", "--prompt", "x");

@@ -210,7 +210,7 @@ class CascadeServingTest {
         }
     }
 
-    private static Knobs knobs(String body) {
-        return Knobs.generate(Fields.of(new Json().read(body), ""));
+    private static ClientRequest knobs(String body) {
+        return ClientRequest.generate(Fields.of(new Json().read(body), ""));
     }
 }

@@ -98,7 +98,7 @@ class EngineResilienceTest {
                 }
             }
         };
-        Knobs k = Knobs.generate(Fields.of(new Json().read("{\"prompt\":\"Once\",\"max_tokens\":480}"), ""));
+        ClientRequest k = ClientRequest.generate(Fields.of(new Json().read("{\"prompt\":\"Once\",\"max_tokens\":480}"), ""));
         Exchange ex = new Exchange(new EmbeddedChannel(), new Json(), "bad-1",
                 new Exchange.Framing(true, false, false, () -> {}), new byte[0], null,
                 "/v1/generate", server.engine().metrics());

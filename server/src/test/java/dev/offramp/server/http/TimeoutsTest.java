@@ -94,7 +94,7 @@ class TimeoutsTest {
         assertThat(stalled.isWritable()).isFalse();
         Exchange ex = new Exchange(stalled, new Json(), "held-1", new Exchange.Framing(true, false, false, () -> {}),
                 new byte[0], null, "/v1/completions", server.engine().metrics());
-        Knobs k = Knobs.completion(Fields.of(new Json().read(
+        ClientRequest k = ClientRequest.completion(Fields.of(new Json().read(
                 "{\"prompt\":\"Once\",\"max_tokens\":8,\"stream\":true}"), ""));
         Job held = new Job(k, Job.Sink.text(() -> {}, delta -> {}), ex, ex.arrival());
         server.engine().submit(held);

@@ -6,34 +6,35 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What a completion, chat or native generate request asks for, read and range-checked from its JSON (types and ranges
- * here; against the model's context on the engine thread).
+ * A completion, chat or native generate request as the client sent it, read and range-checked from its JSON (types and
+ * ranges here; against the model in {@link RequestPlan}). One request's settings go through three forms: this (the
+ * mode still as given, a {@link ModeOptions}), the engine's {@code GenerationRequest} (its mode resolved against the
+ * model's profile and layers, a {@code Mode}), and the engine's plan for it as it runs.
  *
- * @param prompt       the prompt text (tokenized the model's way; for chat, the rendered template), or null when
- *                     {@code promptIds} are given verbatim
- * @param model        the model named by the request, or null
- * @param includeUsage streaming: a last chunk carries the usage (OpenAI's {@code stream_options.include_usage})
- * @param chat         a chat completion (the prompt came from {@code messages})
+ * @param prompt        the prompt text (tokenized the model's way; for chat, the rendered template), or null when
+ *                      {@code promptIds} are given verbatim
+ * @param model         the model named by the request, or null
+ * @param includeUsage  streaming: a last chunk carries the usage (OpenAI's {@code stream_options.include_usage})
+ * @param chat          a chat completion (the prompt came from {@code messages})
  * @param maxTokensName the field that set {@code maxTokens}, for its errors ({@code max_completion_tokens} in chat)
+ * @param earlyExit     the {@code early_exit} object's knobs, whose ranges {@link ModeOptions} checks
  */
-record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String maxTokensName, float temperature,
-             float topP, int topK, long seed, List<String> stop, boolean stream, boolean includeUsage, boolean chat,
-             ModeOptions earlyExit) {
+record ClientRequest(String model, String prompt, int[] promptIds, int maxTokens, String maxTokensName,
+                     float temperature, float topP, int topK, long seed, List<String> stop, boolean stream,
+                     boolean includeUsage, boolean chat, ModeOptions earlyExit) {
     static final int DEFAULT_MAX_TOKENS = 16;
     /** OpenAI's range; beyond 2 sampling is noise. */
     static final float MAX_TEMPERATURE = 2f;
-    /** A round drafts at most this many tokens: deeper drafts are almost never all accepted. */
-    static final int MAX_DRAFT = 32;
     static final int MAX_STOP_CHARS = 256;
     private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed",
             "stop", "stream", "stream_options", "early_exit");
     private static final Set<String> COMPLETION_FIELDS = union(COMMON, "prompt", "n", "user");
     private static final Set<String> CHAT_FIELDS = union(COMMON, "messages", "n", "user", "max_completion_tokens");
     private static final Set<String> GENERATE_FIELDS = union(COMMON, "prompt", "prompt_ids");
-    static final Set<String> EARLY_EXIT_FIELDS = Set.of("mode", "policy", "exit_layer", "kv", "prune",
-            "speedup", "draft", "draft_stop");
+    private static final Set<String> EARLY_EXIT_FIELDS = java.util.Arrays.stream(ModeOptions.Knob.values())
+            .map(k -> k.wire).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
-    Knobs {
+    ClientRequest {
         if ((prompt == null) == (promptIds == null)) {
             throw ApiException.invalid("prompt", "prompt: expected a non-empty string"
                     + (promptIds == null && prompt == null ? ", found none" : " or prompt_ids, not both"));
@@ -70,14 +71,14 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
     }
 
     /** {@code POST /v1/completions}: OpenAI's fields (prompt a string, n 1) plus {@code early_exit}. */
-    static Knobs completion(Fields f) {
+    static ClientRequest completion(Fields f) {
         f.allowOnly(COMPLETION_FIELDS);
         checkN(f);
         return read(f, f.string("prompt"), null, false, f.integer("max_tokens"), "max_tokens");
     }
 
     /** {@code POST /v1/chat/completions}: {@code messages} rendered with the model's chat template. */
-    static Knobs chat(Fields f, ChatTemplate template) {
+    static ClientRequest chat(Fields f, ChatTemplate template) {
         f.allowOnly(CHAT_FIELDS);
         checkN(f);
         List<Fields> list = f.objects("messages");
@@ -101,7 +102,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
     }
 
     /** {@code POST /v1/generate}: prompt text or prompt_ids (used verbatim), the same knobs. */
-    static Knobs generate(Fields f) {
+    static ClientRequest generate(Fields f) {
         f.allowOnly(GENERATE_FIELDS);
         return read(f, f.string("prompt"), f.ints("prompt_ids"), false, f.integer("max_tokens"), "max_tokens");
     }
@@ -115,7 +116,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
         f.string("user");
     }
 
-    private static Knobs read(Fields f, String prompt, int[] ids, boolean chat, Integer max, String maxName) {
+    private static ClientRequest read(Fields f, String prompt, int[] ids, boolean chat, Integer max, String maxName) {
         Double temperature = f.number("temperature");
         Double topP = f.number("top_p");
         Integer topK = f.integer("top_k");
@@ -127,7 +128,7 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
             options.allowOnly(Set.of("include_usage"));
             usage = options.bool("include_usage");
         }
-        return new Knobs(f.string("model"), prompt, ids, max == null ? DEFAULT_MAX_TOKENS : max, maxName,
+        return new ClientRequest(f.string("model"), prompt, ids, max == null ? DEFAULT_MAX_TOKENS : max, maxName,
                 temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
                 topK == null ? 0 : topK, seed == null ? 0L : seed, f.strings("stop"), Boolean.TRUE.equals(stream),
                 Boolean.TRUE.equals(usage), chat, earlyExit(f.object("early_exit")));
@@ -138,34 +139,19 @@ record Knobs(String model, String prompt, int[] promptIds, int maxTokens, String
             return ModeOptions.NONE;
         }
         e.allowOnly(EARLY_EXIT_FIELDS);
-        // Ranges that need no model here, named by field; those against the model (layers, vocabulary) in Generation.
-        Integer exitLayer = e.integer("exit_layer");
-        if (exitLayer != null && exitLayer < 1) {
-            throw ApiException.invalid("early_exit.exit_layer", "early_exit.exit_layer: expected >= 1, found "
-                    + exitLayer);
-        }
-        Integer prune = e.integer("prune");
-        if (prune != null && prune < 0) {
-            throw ApiException.invalid("early_exit.prune", "early_exit.prune: expected 0 (off) or a number of "
-                    + "tokens, found " + prune);
-        }
-        Double speedup = e.number("speedup");
-        if (speedup != null && !(speedup >= 1)) {
-            throw ApiException.invalid("early_exit.speedup", "early_exit.speedup: expected a number >= 1, found "
-                    + speedup);
-        }
-        Integer draft = e.integer("draft");
-        if (draft != null && (draft < 1 || draft > MAX_DRAFT)) {
-            throw ApiException.invalid("early_exit.draft", "early_exit.draft: expected 1.." + MAX_DRAFT
-                    + " tokens, found " + draft);
-        }
         Double draftStop = e.number("draft_stop");
-        if (draftStop != null && !(draftStop >= 0 && draftStop <= 1)) {
-            throw ApiException.invalid("early_exit.draft_stop", "early_exit.draft_stop: expected a number in [0, 1], "
-                    + "found " + draftStop);
+        try {  // ranges that need no model; those against it when the request is prepared (RequestPlan)
+            return new ModeOptions(e.string("mode"), e.string("policy"), e.integer("exit_layer"), e.string("kv"),
+                    e.integer("prune"), e.number("speedup"), e.integer("draft"),
+                    draftStop == null ? null : draftStop.floatValue());
+        } catch (ModeOptions.InvalidKnob bad) {
+            throw ApiException.invalid(param(bad), param(bad) + ": " + bad.detail());
         }
-        return new ModeOptions(e.string("mode"), e.string("policy"), exitLayer, e.string("kv"), prune, speedup, draft,
-                draftStop == null ? null : draftStop.floatValue());
+    }
+
+    /** The request field a mode error is about: {@code early_exit.<knob>}, or {@code early_exit} for none. */
+    static String param(ModeOptions.InvalidKnob bad) {
+        return bad.knob() == null ? "early_exit" : "early_exit." + bad.knob().wire;
     }
 
     private static Set<String> union(Set<String> base, String... more) {
