@@ -3,6 +3,8 @@ package dev.offramp.server.http;
 import static io.netty.handler.codec.http.HttpMethod.GET;
 import static io.netty.handler.codec.http.HttpMethod.POST;
 
+import dev.offramp.server.serve.Wire;
+import dev.offramp.server.serve.ModelWorker;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import java.util.stream.Stream;

@@ -1,5 +1,9 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
+import dev.offramp.server.serve.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -19,7 +23,7 @@ final class ChatHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        ClientRequest k = ClientRequest.chat(Fields.of(ex.json().read(ex.body()), ""), engine.chatTemplate());
+        ClientRequest k = RequestReader.chat(Fields.of(ex.json().read(ex.body()), ""), engine.chatTemplate());
         engine.checkModel(k.model());
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

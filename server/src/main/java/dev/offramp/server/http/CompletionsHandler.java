@@ -1,5 +1,9 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
+import dev.offramp.server.serve.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -15,7 +19,7 @@ final class CompletionsHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        ClientRequest k = ClientRequest.completion(Fields.of(ex.json().read(ex.body()), ""));
+        ClientRequest k = RequestReader.completion(Fields.of(ex.json().read(ex.body()), ""));
         engine.checkModel(k.model());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

@@ -1,5 +1,7 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.Metrics;
+import dev.offramp.server.serve.ServingException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 import java.util.concurrent.CompletionException;

@@ -1,5 +1,7 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.Metrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,7 +1,11 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.Job;
 import dev.offramp.model.tokenize.TextTokenizer;
 import dev.offramp.policy.LayerSignals;
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.ModelWorker;
+import dev.offramp.server.serve.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -19,7 +23,7 @@ final class GenerateHandler implements Route.Handler {
 
     @Override
     public void handle(Exchange ex) {
-        ClientRequest k = ClientRequest.generate(Fields.of(ex.json().read(ex.body()), ""));
+        ClientRequest k = RequestReader.generate(Fields.of(ex.json().read(ex.body()), ""));
         engine.checkModel(k.model());
         String id = "gen-" + UUID.randomUUID();
         List<Wire.TokenOut> tokens = new ArrayList<>();  // engine thread only, until the job is done

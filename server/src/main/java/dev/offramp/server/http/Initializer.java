@@ -1,7 +1,8 @@
 package dev.offramp.server.http;
 
-import io.netty.channel.ChannelInitializer;
+import dev.offramp.server.serve.Metrics;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.WriteTimeoutHandler;

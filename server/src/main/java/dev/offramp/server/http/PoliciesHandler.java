@@ -5,6 +5,7 @@ import dev.offramp.policy.PolicyDoc;
 import dev.offramp.policy.PolicyFactory;
 import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.policy.PolicySpecException;
+import dev.offramp.server.serve.ModelWorker;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,8 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.offramp.server.http;
 
+import dev.offramp.server.serve.ModelWorker;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;

@@ -5,6 +5,7 @@ import static dev.offramp.server.http.ServerTest.JSON;
 import static dev.offramp.server.http.ServerTest.uri;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;

@@ -2,6 +2,11 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ChatTemplate;
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
+import dev.offramp.server.serve.ServedCascade;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
@@ -211,6 +216,6 @@ class CascadeServingTest {
     }
 
     private static ClientRequest knobs(String body) {
-        return ClientRequest.generate(Fields.of(new Json().read(body), ""));
+        return RequestReader.generate(Fields.of(new Json().read(body), ""));
     }
 }

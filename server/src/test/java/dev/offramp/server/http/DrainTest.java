@@ -4,6 +4,8 @@ import static dev.offramp.server.http.ServerTest.CLIENT;
 import static dev.offramp.server.http.ServerTest.JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ChatTemplate;
+import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;

@@ -5,6 +5,9 @@ import static dev.offramp.server.http.ServerTest.JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
@@ -98,7 +101,7 @@ class EngineResilienceTest {
                 }
             }
         };
-        ClientRequest k = ClientRequest.generate(Fields.of(new Json().read("{\"prompt\":\"Once\",\"max_tokens\":480}"), ""));
+        ClientRequest k = RequestReader.generate(Fields.of(new Json().read("{\"prompt\":\"Once\",\"max_tokens\":480}"), ""));
         Exchange ex = new Exchange(new EmbeddedChannel(), new Json(), "bad-1",
                 new Exchange.Framing(true, false, false, () -> {}), new byte[0], null,
                 "/v1/generate", server.engine().metrics());

@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;

@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ModelWorker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -3,6 +3,7 @@ package dev.offramp.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.offramp.server.serve.ModelWorker;
 import dev.offramp.server.ExternalTools;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;

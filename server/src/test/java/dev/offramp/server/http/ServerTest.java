@@ -2,6 +2,7 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offramp.model.DeviceChoice;

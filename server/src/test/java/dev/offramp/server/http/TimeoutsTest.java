@@ -2,6 +2,10 @@ package dev.offramp.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ChatTemplate;
+import dev.offramp.server.serve.ClientRequest;
+import dev.offramp.server.serve.Job;
+import dev.offramp.server.serve.ModelWorker;
 import dev.offramp.model.DeviceChoice;
 import dev.offramp.model.DjlRuntime;
 import dev.offramp.model.LoadedModel;
@@ -94,7 +98,7 @@ class TimeoutsTest {
         assertThat(stalled.isWritable()).isFalse();
         Exchange ex = new Exchange(stalled, new Json(), "held-1", new Exchange.Framing(true, false, false, () -> {}),
                 new byte[0], null, "/v1/completions", server.engine().metrics());
-        ClientRequest k = ClientRequest.completion(Fields.of(new Json().read(
+        ClientRequest k = RequestReader.completion(Fields.of(new Json().read(
                 "{\"prompt\":\"Once\",\"max_tokens\":8,\"stream\":true}"), ""));
         Job held = new Job(k, Job.Sink.text(() -> {}, delta -> {}), ex, ex.arrival());
         server.engine().submit(held);

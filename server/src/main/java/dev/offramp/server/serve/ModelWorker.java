@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Mode;
@@ -31,7 +31,7 @@ public final class ModelWorker implements AutoCloseable {
      * bodies (an ~880 KB prompt costs tens of ms to parse) then takes at most one core from the engine thread, and
      * small requests keep both of theirs.
      */
-    static final int LARGE_BODY_BYTES = 64 * 1024;
+    public static final int LARGE_BODY_BYTES = 64 * 1024;
 
     /**
      * @param maxRunning      jobs in the batch at once
@@ -184,12 +184,12 @@ public final class ModelWorker implements AutoCloseable {
     }
 
     /** Where the generation routes run: parsing, validation, tokenization; refuses with 429 beyond its queue. */
-    Executor validation() {
+    public Executor validation() {
         return validation;
     }
 
     /** Where a request with a body of {@code bodyBytes} is validated: large bodies one at a time, on their own lane. */
-    Executor validation(int bodyBytes) {
+    public Executor validation(int bodyBytes) {
         return bodyBytes > LARGE_BODY_BYTES ? largeBodies : validation;
     }
 
@@ -197,26 +197,26 @@ public final class ModelWorker implements AutoCloseable {
         return modelId;
     }
 
-    long created() {
+    public long created() {
         return created;
     }
 
     /** The policies requests may name: what {@code GET /v1/policies} lists. */
-    PolicyRegistry policies() {
+    public PolicyRegistry policies() {
         return policies;
     }
 
     /** The layers whose exits have adapters, once the model is loaded (empty before, and for a model without). */
-    int[] exitAdapterLayers() {
+    public int[] exitAdapterLayers() {
         return ready() ? model.join().transformer().exitAdapters().map(dev.offramp.model.ExitAdapters::layers)
                 .orElse(new int[0]) : new int[0];
     }
 
-    ChatTemplate chatTemplate() {
+    public ChatTemplate chatTemplate() {
         return chat;
     }
 
-    Metrics metrics() {
+    public Metrics metrics() {
         return metrics;
     }
 
@@ -227,21 +227,21 @@ public final class ModelWorker implements AutoCloseable {
     }
 
     /** Refuses new work (503) from now on; what was accepted runs to its end. */
-    void drain() {
+    public void drain() {
         draining = true;
     }
 
-    boolean draining() {
+    public boolean draining() {
         return draining;
     }
 
     /** Accepted jobs not waiting: in the batch, or joining it. */
-    int running() {
+    public int running() {
         return Math.max(0, admitted.get() - waiting.size());
     }
 
     /** Nothing accepted is running or waiting. */
-    boolean idle() {
+    public boolean idle() {
         return admitted.get() == 0 && (cascade == null || cascade.idle());
     }
 
@@ -258,7 +258,7 @@ public final class ModelWorker implements AutoCloseable {
     }
 
     /** 404 unless {@code requested} is absent or this engine's model id. */
-    void checkModel(String requested) {
+    public void checkModel(String requested) {
         if (requested != null && !requested.equals(modelId)) {
             throw ServingException.notFound("model", "model_not_found",
                     "model: expected " + modelId + ", found " + requested);
@@ -270,7 +270,7 @@ public final class ModelWorker implements AutoCloseable {
      * for a model still loading), then accepts it (it runs when it joins the batch) or refuses it: 503 if the model
      * failed or the engine is down, 429 when full.
      */
-    void submit(Job job) {
+    public void submit(Job job) {
         if (draining) {
             throw ServingException.shuttingDown();
         }

@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.Batch;
@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * an iteration throws (a step over the whole batch) fails the jobs running in it; {@link Error}s included, since a
  * request could provoke one (a stack overflow) and every later request would otherwise hang.
  */
-final class Scheduler {
+public final class Scheduler {
     private final LoadedModel model;
     private final ModelWorker.Limits limits;
     private final Metrics metrics;

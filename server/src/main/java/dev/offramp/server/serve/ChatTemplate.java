@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

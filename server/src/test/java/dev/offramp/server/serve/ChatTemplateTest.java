@@ -1,9 +1,10 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.offramp.server.http.ChatTemplate.Message;
+import dev.offramp.server.serve.ChatTemplate;
+import dev.offramp.server.serve.ChatTemplate.Message;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

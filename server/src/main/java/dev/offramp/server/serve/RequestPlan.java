@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.ModelConfig;
@@ -10,7 +10,7 @@ import dev.offramp.policy.PolicyRegistry;
 import dev.offramp.policy.PolicySpecException;
 
 /** A request's checks against the model and its tokenization, on the validation pool before it is queued. */
-final class RequestPlan {
+public final class RequestPlan {
     /** Tokens a cut through the text can add to a prefix's count beyond the whole's (merges spanning the cut). */
     private static final int CUT_MARGIN = 64;
 

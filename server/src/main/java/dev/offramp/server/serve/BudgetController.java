@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.engine.Batch;
 
@@ -8,7 +8,7 @@ import dev.offramp.model.engine.Batch;
  * its next token can afford. The request's own policy decides within that cap. Costs are measured online, as
  * exponential moving averages. A token capped at depth d costs about d layers, one head, and L - d K/V fills.
  */
-final class BudgetController {
+public final class BudgetController {
     private static final double ALPHA = 0.1;
     private static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, Integer.MAX_VALUE};
     private final int layers;

@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.tokenize.TextTokenizer;
 import java.util.Arrays;
@@ -8,7 +8,7 @@ import java.util.List;
  * Generated ids to text as it grows: each token yields the text that is now final, holding back a tail that could
  * still become a stop sequence (or an incomplete character); a stop sequence ends the text before it.
  */
-final class TextStream {
+public final class TextStream {
     private final TextTokenizer tokenizer;
     private final List<String> stops;
     private int[] ids = new int[16];

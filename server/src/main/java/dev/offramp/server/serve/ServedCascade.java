@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.CascadeRunner;

@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import dev.offramp.model.engine.GenerationResult;
 import dev.offramp.model.engine.Slot;
@@ -13,9 +13,9 @@ import java.util.function.Consumer;
  * One accepted generation on its way through an engine: what it asks for, where its tokens go, and its deadline.
  * Made on the validation pool; from {@link ModelWorker#submit} on, only the engine thread touches its mutable fields.
  */
-final class Job {
+public final class Job {
     /** What the engine may ask of a job's client, whatever carries it: whether it left, whether it is reading. */
-    interface Client {
+    public interface Client {
         boolean disconnected();
 
         /** False while a stream's client is not reading what was already sent. */
@@ -31,8 +31,8 @@ final class Job {
     }
 
     /** A request's latency budget and what happens at its deadline: cut there, or served in full and marked missed. */
-    record LatencyBudget(long ms, boolean cut) {
-        LatencyBudget {
+    public record LatencyBudget(long ms, boolean cut) {
+        public LatencyBudget {
             if (ms <= 0) {
                 throw new IllegalArgumentException("latency budget: expected a positive number of ms, found " + ms);
             }
@@ -40,7 +40,7 @@ final class Job {
     }
 
     /** Told when generation starts (checks passed) and of each token as it is produced, on the engine thread. */
-    interface Sink {
+    public interface Sink {
         void start();
 
         /**
@@ -69,7 +69,7 @@ final class Job {
         }
     }
 
-    static final Sink NO_SINK = new Sink() {
+    public static final Sink NO_SINK = new Sink() {
         @Override
         public void start() {}
 
@@ -82,41 +82,41 @@ final class Job {
     record Timing(double queueMs, double prefillMs, double decodeMs) {}
 
     /** The latency budget and whether it was met; null for a request that had none. */
-    record Budget(long budgetMs, String outcome) {}
+    public record Budget(long budgetMs, String outcome) {}
 
     /** A member the cascade asked: its rule score (null when not scored) and whether it deferred, or its failure. */
-    record Tried(String member, Double score, boolean deferred, @com.fasterxml.jackson.annotation.JsonInclude(
+    public record Tried(String member, Double score, boolean deferred, @com.fasterxml.jackson.annotation.JsonInclude(
             com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String failure) {}
 
     /**
      * What a cascade did: the member that answered and why, every member asked, the rule, whether the first member's
      * answer was deferred, and the fraction of this server's cascade requests deferred so far.
      */
-    record CascadeOutcome(String answeredBy, String reason, List<Tried> tried, String rule, double threshold,
+    public record CascadeOutcome(String answeredBy, String reason, List<Tried> tried, String rule, double threshold,
                           boolean deferred, double deferredFraction) {}
 
     /**
      * What came out: {@code tail} is the text not yet handed to the sink's deltas; {@code cascade} null if none;
      * {@code result} has no ids for an answer from a remote member (its tokens are another model's).
      */
-    record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
+    public record Outcome(int[] promptIds, GenerationResult result, String text, String tail, String finishReason,
                    String mode, Timing timing, Budget budget, CascadeOutcome cascade, Wire.Usage usage) {
         double meanExitLayer() {
             return Arrays.stream(result.exitLayers()).average().orElse(0);
         }
 
-        Wire.ExitSummary summary() {
+        public Wire.ExitSummary summary() {
             return new Wire.ExitSummary(mode, meanExitLayer(), result.layersComputed(), result.exitChecks());
         }
     }
 
-    final ClientRequest knobs;
+    public final ClientRequest knobs;
     final Sink sink;
     final Client client;
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
     final long budgetNanos;        // 0: no budget
     final boolean cutAtDeadline;   // with a budget: ends at the deadline with what it generated
-    final CompletableFuture<Outcome> done = new CompletableFuture<>();
+    public final CompletableFuture<Outcome> done = new CompletableFuture<>();
     RequestPlan.Prepared prepared; // set by ModelWorker#submit, before the job is queued
 
     // The engine thread only.
@@ -132,7 +132,7 @@ final class Job {
     boolean cut;                   // ended at its deadline: a success, finish_reason "deadline"
     Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
 
-    Job(ClientRequest knobs, Sink sink, Client client, long arrival) {
+    public Job(ClientRequest knobs, Sink sink, Client client, long arrival) {
         this.knobs = knobs;
         this.sink = sink;
         this.client = client;

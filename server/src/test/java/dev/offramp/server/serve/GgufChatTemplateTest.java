@@ -1,7 +1,8 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.server.serve.ChatTemplate;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

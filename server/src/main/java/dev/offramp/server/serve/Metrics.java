@@ -1,4 +1,4 @@
-package dev.offramp.server.http;
+package dev.offramp.server.serve;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -24,7 +24,7 @@ import java.util.function.IntSupplier;
  * The Prometheus metrics of ARCHITECTURE.md's contracts (names in base units; labels model, mode, route, status,
  * outcome, reason only) plus the JVM and process section. Micrometer adds {@code _total} to counters and {@code _seconds} to timers.
  */
-final class Metrics implements AutoCloseable {
+public final class Metrics implements AutoCloseable {
     /**
      * The label values known from the start. Their counters are registered at 0, so that a fresh server's dashboard
      * panels and alert rules (rates, ratios) read 0 rather than "no data".
@@ -34,7 +34,7 @@ final class Metrics implements AutoCloseable {
     static final List<String> CANCEL_REASONS = List.of("client_disconnected", "client_stalled");
     static final List<String> REJECT_REASONS = List.of("queue_full", "queue_timeout");
     /** A request that ended because its client left or stopped reading: nginx's "client closed request". */
-    static final int CANCELLED_STATUS = 499;
+    public static final int CANCELLED_STATUS = 499;
     private static final Duration[] LATENCY_BUCKETS = durations(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
             10, 30, 60);
     private static final Duration[] TOKEN_BUCKETS = durations(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -117,11 +117,11 @@ final class Metrics implements AutoCloseable {
     }
 
     /** The Prometheus text exposition. */
-    String scrape() {
+    public String scrape() {
         return registry.scrape();
     }
 
-    void request(String route, int status) {
+    public void request(String route, int status) {
         requestCounter(route, status).increment();
     }
 
@@ -239,7 +239,7 @@ final class Metrics implements AutoCloseable {
     }
 
     /** The served routes' successes at 0 (their other statuses appear as they happen). */
-    void routes(List<String> paths) {
+    public void routes(List<String> paths) {
         paths.forEach(p -> requestCounter(p, 200));
     }
 
