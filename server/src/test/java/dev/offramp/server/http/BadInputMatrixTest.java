@@ -12,9 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BadInputMatrixTest {
     private static final String GOOD = "{\"prompt\":\"Once upon a time\",\"max_tokens\":4}";
-    static Server server;
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     /** One malformed request and what it must get. {@code param} null: the error names no field. */
     record Case(String name, String method, String path, List<String> headers, byte[] body, int status, String param,
@@ -314,15 +314,6 @@ class BadInputMatrixTest {
         return all.stream();
     }
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @Test
     void theMatrixHasAtLeast100DistinctCases() {

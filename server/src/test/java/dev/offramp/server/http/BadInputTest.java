@@ -7,9 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -96,14 +93,7 @@ class BadInputTest {
     @Test
     void readyIs503UntilTheModelHasLoaded() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        ModelWorker engine = new ModelWorker("late", () -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            return LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU);
-        });
+        ModelWorker engine = new ModelWorker("late", ServerTest.loadedAfter(release));
         try (Server late = new Server(new ServerConfig("127.0.0.1", 0, 1024), engine).start()) {
             URIs u = new URIs(late.port());
             assertThat(CLIENT.send(HttpRequest.newBuilder(u.of("/ready")).build(),

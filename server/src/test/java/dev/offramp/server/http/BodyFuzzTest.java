@@ -18,9 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The seeded body fuzz (issue 15, item 8): mutations of valid requests (byte flips, truncation, type swaps, huge
@@ -36,7 +35,8 @@ class BodyFuzzTest {
     static final int BODIES = Integer.getInteger("offramp.fuzz.bodies", 2000);
     static final long SEED = Long.getLong("offramp.fuzz.seed", 15L);
     static final int CLIENTS = 4;
-    static Server server;
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     /** A valid request the mutations start from. */
     record Seed(String path, String body) {}
@@ -64,15 +64,6 @@ class BodyFuzzTest {
     /** What one fuzzed body got. */
     record Outcome(int index, String mutation, int status) {}
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @Test
     void noFuzzedBodyGetsA5xxAndTheEngineServesAfterwards() throws Exception {

@@ -26,9 +26,8 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Nothing a request sends stops the engine thread: a policy nested 3,000 deep once overflowed its stack there and
@@ -36,17 +35,8 @@ import org.junit.jupiter.api.Test;
  */
 class EngineResilienceTest {
     private static final String GOOD = "{\"prompt\":\"Once upon a time\",\"max_tokens\":4}";
-    static Server server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     @Test
     void aPolicyNested3000DeepIsA400WithAShortMessageAndLaterRequestsAreServed() throws Exception {
@@ -65,7 +55,7 @@ class EngineResilienceTest {
         message = JSON.readTree(r.body()).get("error").get("message").asText();
         assertThat(message).contains("nested deeper than 16 levels").hasSizeLessThan(200);
 
-        assertServing(server);
+        assertServing(server.get());
     }
 
     @Test
@@ -129,7 +119,7 @@ class EngineResilienceTest {
         }
         assertThatThrownBy(() -> bad.done.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(StackOverflowError.class);
-        assertServing(server);
+        assertServing(server.get());
     }
 
     @Test
@@ -205,7 +195,7 @@ class EngineResilienceTest {
     }
 
     private static HttpResponse<String> post(String body) throws Exception {
-        return CLIENT.send(HttpRequest.newBuilder(uri(server, "/v1/completions"))
+        return CLIENT.send(HttpRequest.newBuilder(uri(server.get(), "/v1/completions"))
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }

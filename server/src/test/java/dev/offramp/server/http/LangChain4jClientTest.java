@@ -3,7 +3,6 @@ package dev.offramp.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.data.message.ChatMessage;
@@ -15,50 +14,31 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * langchain4j's OpenAI chat models ({@code dev.langchain4j:langchain4j-open-ai}), a real Java client, against the
  * server on a real socket: whole and streamed, each checked against the server's own answer to the same request.
  */
 class LangChain4jClientTest {
-    static final Path MODEL = Path.of("../../shared/models/stories260K/stories260K.bin");
     static final String MODEL_ID = "stories260K.bin";
     static final List<ChatMessage> MESSAGES = List.of(SystemMessage.from("You tell stories."),
             UserMessage.from("Tell me a story."));
     static final String MESSAGES_JSON = "[{\"role\":\"system\",\"content\":\"You tell stories.\"},"
             + "{\"role\":\"user\",\"content\":\"Tell me a story.\"}]";
     static final int MAX_TOKENS = 16;
-    static Server server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new Server(new ServerConfig("127.0.0.1", 0, 64 * 1024), new ModelWorker(MODEL_ID,
-                () -> LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU))).start();
-        server.engine().awaitLoaded();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     static String baseUrl() {
         return "http://127.0.0.1:" + server.port() + "/v1";

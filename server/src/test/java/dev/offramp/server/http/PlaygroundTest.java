@@ -13,9 +13,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The playground end to end in headless Chromium (Debian's {@code chromium}, driven by {@code playwright-core} from
@@ -27,19 +26,8 @@ import org.junit.jupiter.api.Test;
 class PlaygroundTest {
     static final String SCRIPT = "server/src/test/node/playground.mjs";
     static final String PROMPT = "Once upon a time";
-    static Server server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     @Test
     void tokensStreamInColouredByTheirExitLayer() throws Exception {

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.offramp.server.serve.ChatTemplate;
 import dev.offramp.server.serve.ModelWorker;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.offramp.model.DeviceChoice;
-import dev.offramp.model.DjlRuntime;
-import dev.offramp.model.LoadedModel;
 import dev.offramp.model.engine.ModeOptions;
 import dev.offramp.policy.PolicyFactory;
 import dev.offramp.policy.PolicyRegistry;
@@ -18,23 +15,13 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code GET /v1/policies} on a real socket: the registry's policies in words, and every example runs as listed. */
 class PoliciesHandlerTest {
-    static Server server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     @Test
     void listsEveryPolicyWithItsKeysPaperSignalsAndTheComposites() throws Exception {
@@ -108,14 +95,7 @@ class PoliciesHandlerTest {
         PolicyRegistry registry = new PolicyRegistry(List.of(
                 new PolicyFactory("first", List.of("depth"), p -> new StaticPolicy(1))));
         CountDownLatch release = new CountDownLatch(1);
-        ModelWorker engine = new ModelWorker("late", () -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            return LoadedModel.open(ServerTest.MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU);
-        }, ChatTemplate.plain(), ModelWorker.Limits.DEFAULT, ModeOptions.NONE, null, registry);
+        ModelWorker engine = new ModelWorker("late", ServerTest.loadedAfter(release), ChatTemplate.plain(), ModelWorker.Limits.DEFAULT, ModeOptions.NONE, null, registry);
         try (Server late = new Server(new ServerConfig("127.0.0.1", 0, 1024), engine).start()) {
             JsonNode loading = ServerTest.JSON.readTree(get(late.port(), "/v1/policies").body());
             assertThat(loading.get("model_layers").isNull()).isTrue();

@@ -46,6 +46,18 @@ class ServerTest {
         return s;
     }
 
+    /** stories260K, loaded only once {@code release} opens: a model still loading for as long as a test needs. */
+    static java.util.function.Supplier<LoadedModel> loadedAfter(java.util.concurrent.CountDownLatch release) {
+        return () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return LoadedModel.open(MODEL, null, DjlRuntime.start(1), DeviceChoice.CPU);
+        };
+    }
+
     @AfterAll
     static void stop() {
         server.close();

@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -22,17 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with the error body, never a file.
  */
 class StaticFilesTest {
-    static Server server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerTest.stories(new ServerConfig("127.0.0.1", 0, 64 * 1024));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final StoriesServer server = new StoriesServer();
 
     @Test
     void everyAssetIsServedWithItsContentTypeAndBytes() throws Exception {
@@ -42,7 +30,7 @@ class StaticFilesTest {
         assertThat(StaticFiles.ASSETS.keySet()).containsExactlyInAnyOrderElementsOf(types.keySet());
         for (var asset : StaticFiles.ASSETS.entrySet()) {
             byte[] expected = resource(asset.getValue());
-            Response r = Response.of(roundTrip("GET " + asset.getKey() + " HTTP/1.1\r\nHost: x\r\nConnection: close"
+            Response r = Response.of(server.roundTrip("GET " + asset.getKey() + " HTTP/1.1\r\nHost: x\r\nConnection: close"
                     + "\r\n\r\n"));
             assertThat(r.status()).as(asset.getKey()).isEqualTo(200);
             assertThat(r.header("content-type")).as(asset.getKey()).isEqualTo(types.get(asset.getKey()));
@@ -53,14 +41,14 @@ class StaticFilesTest {
         String page = new String(resource("index.html"), StandardCharsets.UTF_8);
         assertThat(page).contains("href=\"/playground/playground.css\"", "src=\"/playground/playground.js\"")
                 .doesNotContain("http://", "https://");
-        assertThat(Response.of(roundTrip("GET /playground/playground.js?v=2 HTTP/1.1\r\nHost: x\r\nConnection: "
+        assertThat(Response.of(server.roundTrip("GET /playground/playground.js?v=2 HTTP/1.1\r\nHost: x\r\nConnection: "
                 + "close\r\n\r\n")).status()).as("a query string names the same asset").isEqualTo(200);
     }
 
     @Test
     void headHasTheGetsHeadersAndNoBody() throws Exception {
         // HEAD then GET on one connection: the GET's answer must start right after the HEAD's headers.
-        String raw = roundTrip("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: "
+        String raw = server.roundTrip("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: "
                 + "close\r\n\r\n");
         int split = raw.indexOf("\r\n\r\n") + 4;
         Response head = Response.of(raw.substring(0, split));
@@ -78,7 +66,7 @@ class StaticFilesTest {
             "/dev/offramp/server/http/Api.class", "/simplelogger.properties", "/playground/PLAYGROUND.JS",
             "http://x/../../pom.xml"})
     void anyOtherPathIsA404WithTheErrorBody(String path) throws Exception {
-        Response r = Response.of(roundTrip("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        Response r = Response.of(server.roundTrip("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
         assertThat(r.status()).as(path).isEqualTo(404);
         assertThat(r.header("content-type")).isEqualTo("application/json");
         JsonNode error = ServerTest.JSON.readTree(r.body()).get("error");
@@ -91,7 +79,7 @@ class StaticFilesTest {
     @Test
     void otherMethodsAre405NamingGetAndHead() throws Exception {
         for (String method : List.of("POST", "PUT", "DELETE")) {
-            Response r = Response.of(roundTrip(method + " / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+            Response r = Response.of(server.roundTrip(method + " / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
                     + "Connection: close\r\n\r\n"));
             assertThat(r.status()).as(method).isEqualTo(405);
             assertThat(r.header("allow")).isEqualTo("GET, HEAD");
@@ -111,17 +99,6 @@ class StaticFilesTest {
         try (InputStream in = StaticFiles.class.getClassLoader().getResourceAsStream("playground/" + file)) {
             assertThat(in).as("resource playground/" + file).isNotNull();
             return in.readAllBytes();
-        }
-    }
-
-    /** Writes the bytes, then reads until the server closes the connection. */
-    static String roundTrip(String raw) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(30_000);
-            OutputStream out = s.getOutputStream();
-            out.write(raw.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
