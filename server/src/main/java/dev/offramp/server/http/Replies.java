@@ -20,10 +20,10 @@ final class Replies {
                        Function<Job.Outcome, List<Object>> lastEvents) {
         Job job = new Job(knobs, sink, ex, ex.arrival());
         engine.submit(job);
-        job.done.whenComplete((out, failure) -> {
+        job.done().whenComplete((out, failure) -> {
             if (failure != null) {
                 ex.fail(failure);
-            } else if (job.knobs.stream()) {
+            } else if (job.request().stream()) {
                 lastEvents.apply(out).forEach(ex::event);
                 ex.endStream();
             } else {

@@ -110,13 +110,13 @@ public final class Job {
         }
     }
 
-    public final ClientRequest knobs;
+    final ClientRequest request;
     final Sink sink;
     final Client client;
     final long arrival;            // nanoTime at arrival: the budget's clock starts here
     final long budgetNanos;        // 0: no budget
     final boolean cutAtDeadline;   // with a budget: ends at the deadline with what it generated
-    public final CompletableFuture<Outcome> done = new CompletableFuture<>();
+    final CompletableFuture<Outcome> done = new CompletableFuture<>();
     RequestPlan.Prepared prepared; // set by ModelWorker#submit, before the job is queued
 
     // The engine thread only.
@@ -132,13 +132,23 @@ public final class Job {
     boolean cut;                   // ended at its deadline: a success, finish_reason "deadline"
     Throwable failure;             // what this job alone threw (its sink, say): it fails, the others go on
 
-    public Job(ClientRequest knobs, Sink sink, Client client, long arrival) {
-        this.knobs = knobs;
+    public Job(ClientRequest request, Sink sink, Client client, long arrival) {
+        this.request = request;
         this.sink = sink;
         this.client = client;
         this.arrival = arrival;
         this.budgetNanos = client.budgetMs() == null ? 0 : client.budgetMs() * 1_000_000L;
         this.cutAtDeadline = client.cutAtDeadline();
+    }
+
+    /** What the client asked for. */
+    public ClientRequest request() {
+        return request;
+    }
+
+    /** Completes with the outcome, or with the failure that ended the job. */
+    public CompletableFuture<Outcome> done() {
+        return done;
     }
 
     boolean hasBudget() {
@@ -151,6 +161,6 @@ public final class Job {
 
     /** A streamed response whose client stopped reading: the engine holds its tokens back. */
     boolean blocked() {
-        return knobs.stream() && !client.writable();
+        return request.stream() && !client.writable();
     }
 }

@@ -275,7 +275,7 @@ public final class ModelWorker implements AutoCloseable {
             throw ServingException.shuttingDown();
         }
         checkRunning();
-        job.prepared = RequestPlan.prepare(awaitLoaded(), job.knobs, defaultMode, cascade != null, policies);
+        job.prepared = RequestPlan.prepare(awaitLoaded(), job.request, defaultMode, cascade != null, policies);
         if (job.prepared.cascade()) {
             cascade.submit(this, job);  // its members' jobs are admitted by their engines
             return;
@@ -290,7 +290,7 @@ public final class ModelWorker implements AutoCloseable {
      */
     void submitMember(Job job, Mode mode, boolean scored, int[] servedPrompt) {
         checkRunning();
-        job.prepared = RequestPlan.member(awaitLoaded(), job.knobs, mode, scored, servedPrompt);
+        job.prepared = RequestPlan.member(awaitLoaded(), job.request, mode, scored, servedPrompt);
         admit(job, false);
     }
 

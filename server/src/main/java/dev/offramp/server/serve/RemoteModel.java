@@ -80,7 +80,7 @@ public final class RemoteModel {
 
     /** The remote answer to {@code job}'s request, as an outcome with no token ids of ours. */
     CompletableFuture<Job.Outcome> complete(Job job) {
-        ClientRequest k = job.knobs;
+        ClientRequest k = job.request;
         ObjectNode body = JSON.createObjectNode();
         if (model != null) {
             body.put("model", model);

@@ -124,7 +124,7 @@ public final class Scheduler {
             RequestPlan.Prepared p = j.prepared;  // checked and tokenized on the validation pool
             j.prompt = p.promptIds();
             j.mode = p.mode();
-            j.text = new TextStream(model.tokenizer(), j.knobs.stop());
+            j.text = new TextStream(model.tokenizer(), j.request.stop());
             j.joined = nanoTime.getAsLong();
             j.slot = batch.join(p.request(), listener(j));
         } catch (RuntimeException | Error e) {
@@ -191,7 +191,7 @@ public final class Scheduler {
             j.slot.hold(blocked);
             any |= !blocked;
             if (j.hasBudget()) {
-                int left = j.knobs.maxTokens() - j.slot.generated();
+                int left = j.request.maxTokens() - j.slot.generated();
                 j.slot.capDepth(budget.cap(now, j.deadline(), left, running.size()));
             }
         }
@@ -247,7 +247,7 @@ public final class Scheduler {
         GenerationResult r = j.slot.result();
         String tail = j.text.finish();
         String finish = j.cut ? "deadline"
-                : j.text.stopped() || r.ids().length < j.knobs.maxTokens() ? "stop" : "length";
+                : j.text.stopped() || r.ids().length < j.request.maxTokens() ? "stop" : "length";
         long first = j.firstToken == 0 ? now : j.firstToken;
         Job.Timing timing = new Job.Timing((j.joined - j.arrival) / 1e6, (first - j.joined) / 1e6,
                 (now - first) / 1e6);

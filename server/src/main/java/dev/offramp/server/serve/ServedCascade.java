@@ -190,7 +190,7 @@ public final class ServedCascade {
                 Local l = (Local) m;
                 ModelWorker e = l.engine() == null ? self : l.engine();
                 // Earlier members answer in silence; the last streams to the client as it goes.
-                Job mine = new Job(job.knobs, last ? job.sink : Job.NO_SINK, job.client, job.arrival);
+                Job mine = new Job(job.request, last ? job.sink : Job.NO_SINK, job.client, job.arrival);
                 // On the member's validation pool: its tokenizer and admission, never an engine thread.
                 return CompletableFuture.supplyAsync(() -> {
                     int layers = e.awaitLoaded().config().layers();
@@ -214,7 +214,7 @@ public final class ServedCascade {
             if (a.engine() != null) {
                 // Kept after it was decided: its tokens go out now, as if just generated.
                 var tokenizer = a.engine().awaitLoaded().tokenizer();
-                TextStream ts = new TextStream(tokenizer, job.knobs.stop());
+                TextStream ts = new TextStream(tokenizer, job.request.stop());
                 int[] ids = o.result().ids();
                 for (int i = 0; i < ids.length; i++) {
                     job.sink.token(ids[i], o.result().exitLayers()[i], null, tokenizer, ts.push(ids[i]));

@@ -185,16 +185,16 @@ class CascadeServingTest {
         };
         Job stream = new Job(knobs("{\"prompt\":\"Once\",\"max_tokens\":300}"), counting, client, System.nanoTime());
         engine.submit(stream);
-        while (!stream.done.isDone() && sizeOf(stepsAtToken) < 5) {
+        while (!stream.done().isDone() && sizeOf(stepsAtToken) < 5) {
             Thread.sleep(1);
         }
-        assertThat(stream.done).as("the stream is still running when the cascade request comes").isNotDone();
+        assertThat(stream.done()).as("the stream is still running when the cascade request comes").isNotDone();
         Job cascade = new Job(knobs(BODY.replace("12", "30")), Job.NO_SINK, client, System.nanoTime());
         int before = sizeOf(stepsAtToken);
         engine.submit(cascade);
-        Job.Outcome deferred = cascade.done.get(60, TimeUnit.SECONDS);
+        Job.Outcome deferred = cascade.done().get(60, TimeUnit.SECONDS);
         int after = sizeOf(stepsAtToken);
-        Job.Outcome streamed = stream.done.get(60, TimeUnit.SECONDS);
+        Job.Outcome streamed = stream.done().get(60, TimeUnit.SECONDS);
 
         assertThat(deferred.cascade().deferred()).isTrue();
         assertThat(deferred.result().ids()).hasSize(30);

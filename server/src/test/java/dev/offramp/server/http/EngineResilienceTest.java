@@ -117,7 +117,7 @@ class EngineResilienceTest {
             assertThat(seen.toString()).startsWith("HTTP/1.1 200").contains("\"finish_reason\"")
                     .endsWith("data: [DONE]\n\n\r\n0\r\n\r\n").doesNotContain("\"error\"");
         }
-        assertThatThrownBy(() -> bad.done.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        assertThatThrownBy(() -> bad.done().get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(StackOverflowError.class);
         assertServing(server.get());
     }

@@ -115,11 +115,11 @@ class TimeoutsTest {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
             assertThat(r.headers().firstValue("Retry-After")).contains("1");
             assertThat(ServerTest.JSON.readTree(r.body()).get("error").get("code").asText()).isEqualTo("queue_timeout");
-            assertThat(held.done).isNotDone();
+            assertThat(held.done()).isNotDone();
         } finally {
             stalled.close();  // its client is gone: the engine cancels it at the next step
         }
-        assertThat(held.done).failsWithin(Duration.ofSeconds(30));
+        assertThat(held.done()).failsWithin(Duration.ofSeconds(30));
     }
 
     private static Socket open() throws Exception {
