@@ -20,20 +20,21 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./offramp sweep}: the free-running eval of one early-exit policy at several values of a knob, written as
- * {@code PREFIX.csv} and a Pareto plot {@code PREFIX.png}. Full depth is measured beside every value, so each row's
- * speed-up compares runs taken side by side.
+ * {@code ./offramp sweep}: the free-running eval of early-exit policies, each at several values of a knob, written as
+ * {@code PREFIX.csv} and a Pareto plot {@code PREFIX.png} with a curve per policy. Full depth is measured beside every
+ * value, and every policy runs on the same prompts in the same run, so their curves compare side by side.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Runs eval over a policy threshold: PREFIX.csv and a Pareto plot PREFIX.png.",
-                       "Free-running only; full depth is measured beside every value."})
+                       "Free-running only; full depth is measured beside every value. Several --policy, each with "
+                       + "its own --values, are measured on the same prompts and drawn as one curve each."})
 public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--policy", required = true, paramLabel = "SPEC_WITH_{t}", description = "The early-exit policy, "
-            + "with {t} where each value goes, e.g. 'margin:threshold={t},min_layer=3'.")
-    private String template;
+            + "with {t} where each value goes, e.g. 'margin:threshold={t},min_layer=3'. Repeat it to compare policies.")
+    private List<String> templates;
 
-    @Option(names = "--values", required = true, split = ",", paramLabel = "V", description = "The values put in "
-            + "for {t}, comma-separated, in the order measured.")
+    @Option(names = "--values", required = true, paramLabel = "V,V,…", description = "The values put in for {t}, "
+            + "comma-separated, in the order measured: one --values for each --policy, in the same order.")
     private List<String> values;
 
     @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "Writes PREFIX.csv and "
@@ -46,7 +47,6 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     private HarnessOptions harness;
 
-
     public SweepCommand(CliContext context) {
         this.harness = new HarnessOptions(context, "all", 50, 64);
     }
@@ -55,35 +55,48 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream out = harness.out();
         System.setProperty("java.awt.headless", "true");  // the plot is drawn off-screen, with or without a display
-        if (!template.contains("{t}")) {
-            throw new UsageException("sweep: --policy expected a spec with {t} where each value goes, found "
-                    + template);
+        if (values.size() != templates.size()) {
+            throw new UsageException("sweep: expected one --values for each --policy, found " + values.size()
+                    + " for " + templates.size());
         }
-        List<String> vs = values.stream().map(String::strip).toList();
+        List<String> specs = new ArrayList<>();  // every value of every policy, in the order measured
+        List<String> names = new ArrayList<>();
+        List<String> from = new ArrayList<>();
+        for (int p = 0; p < templates.size(); p++) {
+            String template = templates.get(p);
+            if (!template.contains("{t}")) {
+                throw new UsageException("sweep: --policy expected a spec with {t} where each value goes, found "
+                        + template);
+            }
+            for (String v : values.get(p).split(",")) {
+                names.add(v.strip());
+                specs.add(template.replace("{t}", v.strip()));
+                from.add(template);
+            }
+        }
         try (EvalSession s = EvalSession.open(harness, harness.progress())) {
             List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
-            for (String v : vs) {
-                modes.add(s.mode(new ModeOptions(null, template.replace("{t}", v), null, knobs.kv(), knobs.prune(),
-                        null, null, null)));
+            for (String spec : specs) {
+                modes.add(s.mode(new ModeOptions(null, spec, null, knobs.kv(), knobs.prune(), null, null, null)));
             }
             s.warmUp(modes.get(0));
             out.printf("%s on %s: %d prompts of %d tokens, %d new tokens each%n", s.model.name(), s.engine,
                     harness.prompts(), harness.promptTokens(), harness.newTokens());
-            out.println("value  agreement/token  layers/token  speed-up");
+            out.println("value  agreement/token  layers/token  speed-up  policy");
             List<SweepRow> rows = new ArrayList<>();
-            for (int i = 0; i < vs.size(); i++) {
-                FreeRunResult r = s.freeRunning(modes.get(i), "value " + vs.get(i) + " (" + (i + 1) + " of "
-                        + vs.size() + ")");
-                rows.add(new SweepRow(vs.get(i), template.replace("{t}", vs.get(i)), r));
-                out.printf(Locale.ROOT, "%-6s %15.3f  %12.2f  %7.2fx%n", vs.get(i), r.agreementPerToken(),
-                        r.layersPerToken(), r.speedup());
+            for (int i = 0; i < specs.size(); i++) {
+                FreeRunResult r = s.freeRunning(modes.get(i), "value " + names.get(i) + " (" + (i + 1) + " of "
+                        + specs.size() + ")");
+                rows.add(new SweepRow(from.get(i), names.get(i), specs.get(i), r));
+                out.printf(Locale.ROOT, "%-6s %15.3f  %12.2f  %7.2fx  %s%n", names.get(i), r.agreementPerToken(),
+                        r.layersPerToken(), r.speedup(), from.get(i));
             }
-            write(rows, template, prefix, out);
+            write(rows, prefix, out);
         }
         return 0;
     }
 
-    private static void write(List<SweepRow> rows, String template, Path prefix, PrintStream out) {
+    private static void write(List<SweepRow> rows, Path prefix, PrintStream out) {
         Path csv = Path.of(prefix + ".csv");
         Path png = Path.of(prefix + ".png");
         try {
@@ -91,7 +104,7 @@ public final class SweepCommand implements Callable<Integer> {
                 Files.createDirectories(csv.toAbsolutePath().getParent());
             }
             SweepCsv.write(rows, csv);
-            ParetoPlot.write(rows, "early exit: " + template, png);
+            ParetoPlot.write(rows, png);
         } catch (IOException e) {
             throw new UncheckedIOException(prefix + ": cannot write the results: " + e.getMessage(), e);
         }

@@ -21,14 +21,37 @@ class SweepCommandTest {
         List<String> csv = Files.readAllLines(dir.resolve("conf.csv"));
         assertThat(csv.get(0)).isEqualTo(SweepCsv.HEADER);
         assertThat(csv).hasSize(4);
-        assertThat(csv.get(1)).startsWith("0.1,\"confidence:threshold=0.1,min_layer=2\",");
-        assertThat(csv.get(3)).startsWith("0.9,");
-        assertThat(csv.subList(1, 4)).allSatisfy(row -> assertThat(row.split(",")).hasSize(12));  // 11 columns; the spec holds a comma
+        assertThat(csv.get(1)).startsWith("\"confidence:threshold={t},min_layer=2\",0.1,"
+                + "\"confidence:threshold=0.1,min_layer=2\",");
+        assertThat(csv.get(3)).startsWith("\"confidence:threshold={t},min_layer=2\",0.9,");
+        // 12 columns; the policy and the spec each hold a comma
+        assertThat(csv.subList(1, 4)).allSatisfy(row -> assertThat(row.split(",")).hasSize(14));
 
         Path png = dir.resolve("conf.png");
         assertThat(Files.size(png)).isPositive();
         byte[] magic = java.util.Arrays.copyOf(Files.readAllBytes(png), 4);
         assertThat(magic).containsExactly(0x89, 'P', 'N', 'G');
+    }
+
+    @Test
+    void policiesSweptTogetherRunOnTheSamePromptsAndEachGetsItsRows(@TempDir Path dir) throws Exception {
+        BenchCli.Run r = BenchCli.run("sweep", "--model", EvalCommandTest.MODEL, "--text", EvalCommandTest.TEXT,
+                "--policy", "confidence:threshold={t}", "--values", "0.2,0.9", "--policy", "margin:threshold={t}",
+                "--values", "0.5", "--prompts", "2", "--new-tokens", "4", "--warmup-tokens", "0", "--device", "cpu",
+                "--out", dir.resolve("two").toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        List<String> csv = Files.readAllLines(dir.resolve("two.csv"));
+        assertThat(csv).hasSize(4);
+        assertThat(csv.subList(1, 4)).extracting(row -> row.substring(0, row.indexOf(',')))
+                .containsExactly("confidence:threshold={t}", "confidence:threshold={t}", "margin:threshold={t}");
+        assertThat(csv.get(3)).startsWith("margin:threshold={t},0.5,margin:threshold=0.5,");
+        assertThat(Files.size(dir.resolve("two.png"))).isPositive();
+
+        BenchCli.Run mismatched = BenchCli.run("sweep", "--text", EvalCommandTest.TEXT, "--policy",
+                "confidence:threshold={t}", "--values", "0.2", "--policy", "margin:threshold={t}",
+                "--out", dir.resolve("x").toString());
+        assertThat(mismatched.status()).isEqualTo(2);
+        assertThat(mismatched.err()).contains("expected one --values for each --policy, found 1 for 2");
     }
 
     @Test
