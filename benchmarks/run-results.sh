@@ -29,11 +29,20 @@ echo "== calibrate (issue 5): confidence, epsilon 0.05, delta 0.1, on the first 
 ./offramp calibrate --policy 'confidence:threshold={t},min_layer=3,every=3' --prune 32 --epsilon 0.05 --delta 0.1 \
   --out $out/kjv-confidence-profile.json
 run kjv-confidence-profile-heldout --profile $out/kjv-confidence-profile.json --half second --teacher-tokens 0
-echo "== calibrate margin the same way; its profile is the embedded model's default for --mode early-exit"
+echo "== calibrate margin the same way"
 ./offramp calibrate --policy 'margin:threshold={t},min_layer=3,every=3' --prune 32 --epsilon 0.05 --delta 0.1 \
   --out $out/kjv-margin-profile.json
-cp $out/kjv-margin-profile.json models/kjv-ee-12l/offramp-profile.json
+echo "== the learned gate (issue 12): trained and calibrated on the first half; the embedded model's default"
+./offramp train-gate --tokens 20000 --out models/kjv-ee-12l/offramp-gate.txt
+rm -f models/kjv-ee-12l/offramp-profile.json
+./offramp calibrate --policy 'learned:gate=models/kjv-ee-12l/offramp-gate.txt,threshold={t}' \
+  --values 0.95,0.9,0.85,0.8,0.75,0.7,0.65,0.6 --prune 32 --epsilon 0.05 --delta 0.1 \
+  --out models/kjv-ee-12l/offramp-profile.json
 run kjv-early-exit-default-heldout --mode early-exit --half second --teacher-tokens 0
+./offramp sweep --half second --prune 32 --prompts 30 \
+  --policy 'margin:threshold={t},min_layer=3,every=3' --values 0.05,0.07,0.1,0.15,0.25 \
+  --policy 'learned:gate=models/kjv-ee-12l/offramp-gate.txt,threshold={t}' --values 0.6,0.7,0.8,0.9,0.95 \
+  --out $out/kjv-gate-vs-margin-sweep
 echo "== cascades: first k layers -> the whole model, 4-token answers"
 ./offramp cascade --small-layers 4 --new-tokens 4 --prompts 800 --out $out/cascade-kjv | tee $out/cascade-kjv.md
 ./offramp cascade --model $stories --text $tiny_text --small-layers 3 --new-tokens 4 --prompts 800 \

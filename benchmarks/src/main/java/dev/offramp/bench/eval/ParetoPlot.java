@@ -68,6 +68,7 @@ final class ParetoPlot {
                     front.stream().mapToDouble(i -> x[i]).toArray(), front.stream().mapToDouble(i -> y[i]).toArray());
             line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
             line.setLineColor(colour);
+            line.setShowInLegend(false);  // the points' entry names the policy
             XYSeries points = chart.addSeries(policy.getKey(), x, y);
             points.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter).setMarker(SeriesMarkers.CIRCLE);
             points.setMarkerColor(colour);

@@ -108,9 +108,15 @@ public record Profile(String model, String policy, String kv, int prune, double 
         };
     }
 
+    /**
+     * Reads a profile. The files its policy names (a learned gate's {@code gate=FILE}) are named relative to the
+     * profile's folder when they are not absolute, so a model's profile and its gate travel together.
+     */
     public static Profile read(Path file) {
         try {
-            return JSON.readValue(file.toFile(), Profile.class);
+            Profile p = JSON.readValue(file.toFile(), Profile.class);
+            return p.withPolicy(gates(p.policy, g -> Path.of(g).isAbsolute() ? g
+                    : folder(file).resolve(g).normalize().toString()));
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": expected a calibration profile (JSON), "
                     + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
@@ -128,7 +134,30 @@ public record Profile(String model, String policy, String kv, int prune, double 
                 : java.util.Optional.empty();
     }
 
+    /** Writes the profile; a gate file inside the profile's folder is named relative to it (see {@link #read}). */
     public void write(Path file) throws IOException {
-        JSON.writeValue(file.toFile(), this);
+        Path dir = folder(file);
+        JSON.writeValue(file.toFile(), withPolicy(gates(policy, g -> {
+            Path gate = Path.of(g).toAbsolutePath().normalize();
+            return gate.startsWith(dir) ? dir.relativize(gate).toString() : g;
+        })));
+    }
+
+    /** A policy spec's gate files, each rewritten by {@code rename}. */
+    private static String gates(String policy, java.util.function.UnaryOperator<String> rename) {
+        return policy == null ? null : GATE.matcher(policy).replaceAll(m -> java.util.regex.Matcher
+                .quoteReplacement(rename.apply(m.group())));
+    }
+
+    private static final java.util.regex.Pattern GATE = java.util.regex.Pattern.compile("(?<=\\bgate=)[^,()]+");
+
+    private static Path folder(Path file) {
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        return dir == null ? Path.of("").toAbsolutePath() : dir;
+    }
+
+    private Profile withPolicy(String p) {
+        return java.util.Objects.equals(p, policy) ? this : new Profile(model, p, kv, prune, epsilon, delta, pValue,
+                data, risk, grid, staticMode, skipMode);
     }
 }

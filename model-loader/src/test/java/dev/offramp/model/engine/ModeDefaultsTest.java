@@ -123,4 +123,20 @@ class ModeDefaultsTest {
         assertThat(Profile.beside(folder)).contains(CALIBRATED);
         assertThat(Profile.beside(bin)).as("a .bin file's folder").contains(CALIBRATED);
     }
+
+    @Test
+    void aGateBesideTheProfileIsNamedRelativeToItSoTheyTravelTogether(@TempDir Path dir) throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("model"));
+        Path gate = folder.resolve("offramp-gate.txt");
+        Path elsewhere = dir.resolve("other-gate.txt");
+        Profile p = new Profile("m", "any(learned:gate=" + gate + ",threshold=0.8,learned:gate=" + elsewhere
+                + ",threshold=0.9)", "recompute", 32, 0.05, 0.1, "binomial", CALIBRATED.data(), 0.02, List.of());
+        p.write(folder.resolve(Profile.FILE_NAME));
+        assertThat(Files.readString(folder.resolve(Profile.FILE_NAME)))
+                .contains("learned:gate=offramp-gate.txt,threshold=0.8").contains("learned:gate=" + elsewhere + ",");
+
+        Path moved = Files.move(folder, dir.resolve("moved"));  // the model folder copied elsewhere
+        assertThat(Profile.beside(moved).orElseThrow().policy()).isEqualTo("any(learned:gate="
+                + moved.resolve("offramp-gate.txt") + ",threshold=0.8,learned:gate=" + elsewhere + ",threshold=0.9)");
+    }
 }
