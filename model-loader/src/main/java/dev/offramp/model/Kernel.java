@@ -15,7 +15,7 @@ public record Kernel(Precision precision, Layout layout, int threads) {
     /**
      * {@code LINEAR}: libtorch's {@code linear(x, W)} over W [out, in]; {@code MATMUL}: {@code x.matMul(W)} over
      * W [in, out]; {@code VECTOR}: {@link VectorProduct}, Java's Vector API over W [out, in] in a Java array (CPU,
-     * float32, the calling thread only).
+     * float32; its outputs shared among the calling thread and Java helpers, {@link ProductCrew}).
      */
     public enum Layout { LINEAR, MATMUL, VECTOR }
 
@@ -37,13 +37,13 @@ public record Kernel(Precision precision, Layout layout, int threads) {
         }
         if (!valid(precision, layout, threads)) {
             throw new IllegalArgumentException("kernel " + precision.name().toLowerCase() + "/vector/" + threads
-                    + "t: the vector kernel is float32 on one thread (f32/vector/1t)");
+                    + "t: the vector kernel is float32 (f32/vector/Nt)");
         }
     }
 
     /** Whether this precision, layout and thread count make a kernel (see the constructor's rules). */
     static boolean valid(Precision precision, Layout layout, int threads) {
-        return layout != Layout.VECTOR || precision == Precision.F32 && threads == 1;
+        return layout != Layout.VECTOR || precision == Precision.F32;
     }
 
     /** Short form for logs and tables, e.g. {@code f16/linear/2t}. */

@@ -25,6 +25,7 @@ final class KernelPlanner {
     private static final int WARMUP_PASSES = 60;   // DJL paths need JIT warm-up before they are timed
     private static final double KEEP_MARGIN = 0.97; // a per-product change must win by 3% (noise)
     private static final double TRY_WITHIN = 1.5;  // per-product tries only for kernels near the best uniform
+    private static final long SETTLE_MS = 5;
 
     private final Weights weights;
     private final IntraOpThreads threads;
@@ -39,6 +40,7 @@ final class KernelPlanner {
     /** Best of {@code repeats} passes after a warm-up one, measured with {@code nanoTime}. */
     static PassTimer wallClock(LongSupplier nanoTime, int repeats) {
         return (candidate, bucket, pass) -> {
+            settle();
             pass.run();
             long best = Long.MAX_VALUE;
             for (int i = 0; i < repeats; i++) {
@@ -48,6 +50,19 @@ final class KernelPlanner {
             }
             return best / 1e3;
         };
+    }
+
+    /**
+     * Waits out the spinning of threads the previous candidate woke: libtorch's OpenMP workers spin for a while after
+     * their last op, on the cores the VECTOR kernel's helpers are about to be timed on (measured: without the pause,
+     * f32/vector/2t timed 1.4x slower right after a libtorch two-thread candidate than alone).
+     */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -95,16 +110,18 @@ final class KernelPlanner {
      * API is two orders of magnitude slower, and the kernel would be timed before it is what it will be.
      */
     private void warmVector(List<Kernel> candidates, NDManager inputs) {
-        Kernel vector = candidates.stream().filter(k -> k.layout() == Kernel.Layout.VECTOR).findFirst().orElse(null);
-        if (vector == null) {
-            return;
-        }
-        KernelPlan uniform = KernelPlan.uniform(vector);
-        for (int rows : new int[] {1, 2, 4, 8}) {
-            Map<Long, NDArray> xs = inputs(weights.matrices(), weights.embedWidth(), rows, inputs);
-            Runnable pass = pass(weights.matrices(), weights.embedWidth(), new Kernels(uniform, threads), rows, xs);
-            for (int i = 0; i < WARMUP_PASSES; i++) {
-                pass.run();
+        for (Kernel vector : candidates) {
+            if (vector.layout() != Kernel.Layout.VECTOR) {
+                continue;
+            }
+            KernelPlan uniform = KernelPlan.uniform(vector);
+            for (int rows : new int[] {1, 2, 4, 8}) {
+                Map<Long, NDArray> xs = inputs(weights.matrices(), weights.embedWidth(), rows, inputs);
+                Runnable pass = pass(weights.matrices(), weights.embedWidth(), new Kernels(uniform, threads), rows,
+                        xs);
+                for (int i = 0; i < WARMUP_PASSES; i++) {
+                    pass.run();
+                }
             }
         }
     }
@@ -184,9 +201,10 @@ final class KernelPlanner {
                 long last = 0;
                 for (Matrix m : matrices) {
                     boolean adds = m.product == Product.O || m.product == Product.DOWN;
-                    if (stream != null && kernels.kernel(m, rows).layout() == Kernel.Layout.VECTOR) {
+                    Kernel k = kernels.kernel(m, rows);
+                    if (stream != null && k.layout() == Kernel.Layout.VECTOR) {
                         float[] y = m.applyVector(arrays.computeIfAbsent(m.inDim, in -> xs.get(in).toFloatArray()),
-                                rows);
+                                rows, kernels.crew(k), k.threads());
                         for (int i = 0; adds && i < y.length; i++) {
                             y[i] += stream[i];
                         }

@@ -148,7 +148,7 @@ final class Matrix {
      */
     long apply(Kernel k, long x, long residual, boolean anyPrecision, Tape t) {
         if (k.layout() == Kernel.Layout.VECTOR) {
-            return applyVector(x, residual, t);
+            throw new IllegalArgumentException(product.label() + ": the vector kernel runs through applyVector");
         }
         NDArray form = forms[index(k.precision(), k.layout())];
         if (form == null) {
@@ -176,10 +176,10 @@ final class Matrix {
      * new tensor (a buffer's tensor copied into libtorch's own memory, so it outlives the buffer), the bias and the
      * residual added by libtorch.
      */
-    private long applyVector(long x, long residual, Tape t) {
+    long applyVector(long x, long residual, ProductCrew crew, int threads, Tape t) {
         float[] in = floats(x);
         int n = in.length / (int) inDim;
-        float[] y = applyVector(in, n);
+        float[] y = applyVector(in, n, crew, threads);
         java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(y.length * Float.BYTES)
                 .order(java.nio.ByteOrder.nativeOrder());
         buffer.asFloatBuffer().put(y);
@@ -209,12 +209,15 @@ final class Matrix {
         }
     }
 
-    /** x W^T with the VECTOR kernel: x [n * in] → [n * out]. No bias: {@link FewTokens}' products have none. */
-    float[] applyVector(float[] x, int n) {
+    /**
+     * x W^T with the VECTOR kernel, shared among {@code threads} threads of {@code crew} (null: this thread): x
+     * [n * in] → [n * out]. No bias: {@link FewTokens}' products have none.
+     */
+    float[] applyVector(float[] x, int n, ProductCrew crew, int threads) {
         if (vector == null) {
-            throw new IllegalStateException(product.label() + ": no f32/vector/1t form was prepared");
+            throw new IllegalStateException(product.label() + ": no f32/vector form was prepared");
         }
-        return VectorProduct.apply(vector, (int) outDim, (int) inDim, x, n);
+        return VectorProduct.apply(vector, (int) outDim, (int) inDim, x, n, crew, threads);
     }
 
     /** The VECTOR form without its padding: [out * in]. */

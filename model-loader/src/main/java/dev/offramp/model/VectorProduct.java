@@ -15,6 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorProduct {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** A shared product's outputs are cut into this many chunks per thread (see {@link ProductCrew}). */
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private VectorProduct() {
     }
@@ -37,8 +39,12 @@ final class VectorProduct {
         return padded;
     }
 
-    /** y [n, out] = x [n, in] W^T for W in {@link #pad}'s form. */
-    static float[] apply(float[] w, int out, int in, float[] x, int n) {
+    /**
+     * y [n, out] = x [n, in] W^T for W in {@link #pad}'s form, its outputs shared among {@code threads} threads of
+     * {@code crew} (null: the calling thread alone). Each output is computed whole by one thread, in the same order
+     * whatever the split, so the result does not depend on the thread count.
+     */
+    static float[] apply(float[] w, int out, int in, float[] x, int n, ProductCrew crew, int threads) {
         int stride = stride(in);
         float[] xs = x;
         if (stride != in) {
@@ -48,27 +54,39 @@ final class VectorProduct {
             }
         }
         float[] y = new float[n * out];
-        int r = 0;
-        for (; r + 8 <= n; r += 8) {
-            eight(w, out, stride, xs, r, y);
-        }
-        for (; r + 4 <= n; r += 4) {
-            four(w, out, stride, xs, r, y);
-        }
-        for (; r + 2 <= n; r += 2) {
-            two(w, out, stride, xs, r, y);
-        }
-        if (r < n) {
-            one(w, out, stride, xs, r, y);
+        if (crew == null || threads == 1) {
+            rows(w, out, stride, xs, n, y, 0, out);
+        } else {
+            float[] input = xs;
+            int chunks = Math.min(out, threads * CHUNKS_PER_THREAD);
+            crew.run(threads, chunks, c -> rows(w, out, stride, input, n, y, out * c / chunks,
+                    out * (c + 1) / chunks));
         }
         return y;
     }
 
+    /** Outputs {@code [from, to)} of every row, in blocks of 8, 4, 2 and 1 rows. */
+    private static void rows(float[] w, int out, int stride, float[] xs, int n, float[] y, int from, int to) {
+        int r = 0;
+        for (; r + 8 <= n; r += 8) {
+            eight(w, out, stride, xs, r, y, from, to);
+        }
+        for (; r + 4 <= n; r += 4) {
+            four(w, out, stride, xs, r, y, from, to);
+        }
+        for (; r + 2 <= n; r += 2) {
+            two(w, out, stride, xs, r, y, from, to);
+        }
+        if (r < n) {
+            one(w, out, stride, xs, r, y, from, to);
+        }
+    }
+
     // The blocks are written out, one accumulator per local: C2 keeps locals in vector registers, while an array of
     // accumulators (one loop for every block size) would be boxed FloatVectors on the heap.
-    private static void eight(float[] w, int out, int stride, float[] x, int r, float[] y) {
+    private static void eight(float[] w, int out, int stride, float[] x, int r, float[] y, int from, int to) {
         int x0 = r * stride;
-        for (int j = 0; j < out; j++) {
+        for (int j = from; j < to; j++) {
             int wj = j * stride;
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
@@ -101,12 +119,12 @@ final class VectorProduct {
         }
     }
 
-    private static void four(float[] w, int out, int stride, float[] x, int r, float[] y) {
+    private static void four(float[] w, int out, int stride, float[] x, int r, float[] y, int from, int to) {
         int x0 = r * stride;
         int x1 = x0 + stride;
         int x2 = x1 + stride;
         int x3 = x2 + stride;
-        for (int j = 0; j < out; j++) {
+        for (int j = from; j < to; j++) {
             int wj = j * stride;
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
@@ -126,10 +144,10 @@ final class VectorProduct {
         }
     }
 
-    private static void two(float[] w, int out, int stride, float[] x, int r, float[] y) {
+    private static void two(float[] w, int out, int stride, float[] x, int r, float[] y, int from, int to) {
         int x0 = r * stride;
         int x1 = x0 + stride;
-        for (int j = 0; j < out; j++) {
+        for (int j = from; j < to; j++) {
             int wj = j * stride;
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
@@ -143,9 +161,9 @@ final class VectorProduct {
         }
     }
 
-    private static void one(float[] w, int out, int stride, float[] x, int r, float[] y) {
+    private static void one(float[] w, int out, int stride, float[] x, int r, float[] y, int from, int to) {
         int x0 = r * stride;
-        for (int j = 0; j < out; j++) {
+        for (int j = from; j < to; j++) {
             int wj = j * stride;
             FloatVector a0 = FloatVector.zero(S);
             for (int k = 0; k < stride; k += S.length()) {

@@ -40,7 +40,8 @@ class HfFixtureParityTest {
     @ParameterizedTest
     @CsvSource({"llama-gqa,f16/linear/1t", "gpt2,f16/linear/1t", "qwen2,f16/linear/1t", "llama-gqa,f16/matmul/2t",
             "gpt2,f16/matmul/2t", "qwen2,f16/matmul/2t", "llama-gqa,f32/matmul/2t", "qwen2,f32/matmul/1t",
-            "llama-gqa,f32/vector/1t", "gpt2,f32/vector/1t", "qwen2,f32/vector/1t"})
+            "llama-gqa,f32/vector/1t", "gpt2,f32/vector/1t", "qwen2,f32/vector/1t", "llama-gqa,f32/vector/2t",
+            "qwen2,f32/vector/3t"})
     void everyKernelFormMatchesTransformersWithinItsPrecision(String fixture, String kernel) throws Exception {
         Kernel k = Kernel.parse(kernel);
         everyLayerMatches(fixture, KernelOptions.pinned(k), k.precision() == Kernel.Precision.F16 ? F16_TOLERANCE
@@ -53,7 +54,8 @@ class HfFixtureParityTest {
      * the same precision as the tensor path.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"f32/linear/1t", "f32/matmul/2t", "f16/linear/1t", "f16/matmul/2t", "f32/vector/1t"})
+    @ValueSource(strings = {"f32/linear/1t", "f32/matmul/2t", "f16/linear/1t", "f16/matmul/2t", "f32/vector/1t",
+            "f32/vector/2t"})
     void aTokenDecodedAloneMatchesTransformersInEveryForm(String kernel) throws Exception {
         Kernel k = Kernel.parse(kernel);
         double tolerance = k.precision() == Kernel.Precision.F16 ? F16_TOLERANCE : 1e-4;

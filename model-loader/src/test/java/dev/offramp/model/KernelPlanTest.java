@@ -38,11 +38,11 @@ class KernelPlanTest {
         assertThatThrownBy(() -> k("f16/linear")).hasMessageContaining("expected precision/layout/Nt");
         assertThatThrownBy(() -> k("f16/linear/0t")).hasMessageContaining("positive");
         assertThat(k("f32/vector/1t").layout()).isEqualTo(Kernel.Layout.VECTOR);
-        assertThatThrownBy(() -> k("f16/vector/1t")).hasMessageContaining("float32 on one thread");
-        assertThatThrownBy(() -> k("f32/vector/2t")).hasMessageContaining("float32 on one thread");
+        assertThatThrownBy(() -> k("f16/vector/1t")).hasMessageContaining("the vector kernel is float32");
+        assertThat(k("f32/vector/2t").threads()).isEqualTo(2);
         assertThat(KernelPlanner.candidates(2, false)).noneMatch(c -> c.layout() == Kernel.Layout.VECTOR);
         assertThat(KernelPlanner.candidates(2, true)).filteredOn(c -> c.layout() == Kernel.Layout.VECTOR)
-                .containsExactly(k("f32/vector/1t"));
+                .containsExactly(k("f32/vector/1t"), k("f32/vector/2t"));
         assertThatThrownBy(() -> KernelOptions.parse("fast", null)).hasMessageContaining("expected auto, f32 or f16");
     }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** NDArray lifetimes: a step's arrays die with the step, a sequence's cache with the sequence. */
 class LiveArraysTest {
     @ParameterizedTest
-    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t", "f32/vector/1t"})
+    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t", "f32/vector/1t", "f32/vector/2t"})
     void thousandDecodeStepsKeepLiveArraysFlat(String kernel) {
         try (LoadedModel model = LoadedModel.open(Reference.SHARED.resolve("models/stories260K/stories260K.bin"),
                 null, DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.pinned(Kernel.parse(kernel)))) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class Llama2cParityTest {
     /** The reference kernels, and float16 ones: measured, both give run.c's greedy ids on all five prompts. */
     @ParameterizedTest
-    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t", "f32/vector/1t"})
+    @ValueSource(strings = {"f32/linear/1t", "f16/linear/2t", "f16/matmul/1t", "f32/vector/1t", "f32/vector/2t"})
     void promptIdsAndGreedyIdsMatchRunC(String kernel) throws Exception {
         JsonNode ref = new ObjectMapper().readTree(
                 Reference.SHARED.resolve("fixtures/llama2c/llama2c_reference.json").toFile());

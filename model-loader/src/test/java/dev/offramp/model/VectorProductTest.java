@@ -8,8 +8,13 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The VECTOR kernel's product against a double-precision sum, and its independence from the other rows. */
+/**
+ * The VECTOR kernel's product against a double-precision sum, and its independence from the other rows and from the
+ * threads it is shared among.
+ */
 class VectorProductTest {
+    private static final ProductCrew CREW = new ProductCrew();
+
     @ParameterizedTest
     @CsvSource({"64,256", "172,64", "23,37", "256,1408", "16,1"})  // whole vectors, and widths padded to them
     void everyRowCountMatchesADoubleSumAndEachRowAlone(int in, int out) {
@@ -24,7 +29,7 @@ class VectorProductTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) rnd.nextGaussian();
             }
-            float[] y = VectorProduct.apply(padded, out, in, x, n);
+            float[] y = VectorProduct.apply(padded, out, in, x, n, null, 1);
             assertThat(y).hasSize(n * out);
             for (int r = 0; r < n; r++) {
                 for (int j = 0; j < out; j++) {
@@ -37,9 +42,14 @@ class VectorProductTest {
                     assertThat((double) y[r * out + j]).as("n %d row %d out %d", n, r, j)
                             .isCloseTo(sum, within(1e-6 * magnitude + 1e-30));
                 }
-                float[] alone = VectorProduct.apply(padded, out, in, Arrays.copyOfRange(x, r * in, (r + 1) * in), 1);
+                float[] alone = VectorProduct.apply(padded, out, in, Arrays.copyOfRange(x, r * in, (r + 1) * in), 1,
+                        null, 1);
                 assertThat(Arrays.copyOfRange(y, r * out, (r + 1) * out)).as("row %d of %d, bit for bit", r, n)
                         .containsExactly(alone);
+            }
+            for (int threads = 2; threads <= 3; threads++) {  // out 1 leaves some threads no output at all
+                assertThat(VectorProduct.apply(padded, out, in, x, n, CREW, threads))
+                        .as("%d rows on %d threads, bit for bit", n, threads).containsExactly(y);
             }
         }
     }
