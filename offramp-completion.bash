@@ -1131,7 +1131,7 @@ function _picocli_offramp_trainexits() {
 
   local commands=""
   local flag_opts="'--resume' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--text' '--half' '--layers' '--rank' '--steps' '--batch' '--learning-rate' '--seed' '--eval-every' '--checkpoint-every' '--held-out-tokens' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
+  local arg_opts="'--text' '--half' '--layers' '--rank' '--steps' '--batch' '--learning-rate' '--seed' '--eval-every' '--checkpoint-every' '--held-out-tokens' '--validation' '--out' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -1170,6 +1170,9 @@ function _picocli_offramp_trainexits() {
       return
       ;;
     '--held-out-tokens')
+      return
+      ;;
+    '--validation')
       return
       ;;
     '--out')

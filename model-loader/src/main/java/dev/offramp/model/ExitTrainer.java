@@ -74,6 +74,7 @@ public final class ExitTrainer implements AutoCloseable {
     private final NDArray headBias;  // [vocab] (GPT-2), else null
     private final Corpus train;
     private final Corpus heldOut;
+    private final Corpus validation;  // positions cut from the training text and not trained on, or null
     private final float[][] params;  // per adapted layer: gain [h], down [r*h], up [h*r], concatenated
     private final float[][] m;
     private final float[][] v;
@@ -89,6 +90,15 @@ public final class ExitTrainer implements AutoCloseable {
      * @throws IllegalArgumentException when the text is too small for the capacity asked for, or a layer is invalid
      */
     public ExitTrainer(Transformer model, int[] trainIds, int[] heldOutIds, Options options) {
+        this(model, trainIds, null, heldOutIds, options);
+    }
+
+    /**
+     * As {@link #ExitTrainer(Transformer, int[], int[], Options)}, with a validation slice ({@code validationIds},
+     * kept out of training; null for none) that {@link #validationQuality} scores, to choose which layers keep
+     * their adapters without looking at the held-out text.
+     */
+    public ExitTrainer(Transformer model, int[] trainIds, int[] validationIds, int[] heldOutIds, Options options) {
         this.c = model.config();
         this.o = options;
         this.hidden = c.hidden();
@@ -125,6 +135,7 @@ public final class ExitTrainer implements AutoCloseable {
             this.headBias = lm.bias32(manager);
             this.train = corpus(model, trainIds);
             this.heldOut = corpus(model, heldOutIds);
+            this.validation = validationIds == null || validationIds.length < 2 ? null : corpus(model, validationIds);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -232,7 +243,19 @@ public final class ExitTrainer implements AutoCloseable {
      * they are now ({@code adapted}) or without any (the base model's exits).
      */
     public Quality quality(boolean adapted, int most) {
-        int n = Math.min(most, heldOut.positions());
+        return quality(heldOut, adapted, most);
+    }
+
+    /** As {@link #quality}, on the validation slice; throws when there is none. */
+    public Quality validationQuality(boolean adapted, int most) {
+        if (validation == null) {
+            throw new IllegalStateException("train-exits: no validation slice was cut");
+        }
+        return quality(validation, adapted, most);
+    }
+
+    private Quality quality(Corpus text, boolean adapted, int most) {
+        int n = Math.min(most, text.positions());
         int[] trained = o.layers();
         double[] agree = new double[c.layers() + 1];
         double[] ce = new double[c.layers() + 1];
@@ -242,14 +265,14 @@ public final class ExitTrainer implements AutoCloseable {
             int to = Math.min(n, from + chunk);
             try (NDManager s = manager.newSubManager()) {
                 NDArray index = s.arange(from, to).toType(ai.djl.ndarray.types.DataType.INT64, false);
-                NDArray targets = s.create(Arrays.stream(heldOut.targets(), from, to).asLongStream().toArray())
+                NDArray targets = s.create(Arrays.stream(text.targets(), from, to).asLongStream().toArray())
                         .reshape(-1, 1);
-                NDArray teacher = logits(rows(heldOut, c.layers(), index, s), null).logSoftmax(1);
+                NDArray teacher = logits(rows(text, c.layers(), index, s), null).logSoftmax(1);
                 NDArray top = teacher.argMax(1);
                 for (int l = 1; l <= c.layers(); l++) {
                     int k = adapted ? indexOf(trained, l) : -1;
                     NDArray q = l == c.layers() ? teacher
-                            : logits(rows(heldOut, l, index, s), k < 0 ? null : arrays(params[k], s)).logSoftmax(1);
+                            : logits(rows(text, l, index, s), k < 0 ? null : arrays(params[k], s)).logSoftmax(1);
                     agree[l] += q.argMax(1).eq(top).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
                             .getDouble();
                     ce[l] -= q.gather(targets, 1).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)

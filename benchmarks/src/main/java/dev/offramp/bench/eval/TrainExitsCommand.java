@@ -84,6 +84,11 @@ public final class TrainExitsCommand implements Callable<Integer> {
             + "Default: ${DEFAULT-VALUE}.")
     private int heldOutTokens = 200_000;
 
+    @Option(names = "--validation", paramLabel = "F", description = "The fraction of the training half cut from its "
+            + "end and not trained on: a layer keeps its adapter only if its agreement there rose (0: keep every "
+            + "adapter). Default: ${DEFAULT-VALUE}.")
+    private double validation = 0.15;
+
     @Option(names = "--resume", description = "Continue from the checkpoint in --out (same options).")
     private boolean resume;
 
@@ -112,12 +117,17 @@ public final class TrainExitsCommand implements Callable<Integer> {
         try (LoadedModel model = modelOptions.load(modelOptions.model(),
                 dev.offramp.model.ExitAdapterChoice.NONE, progress)) {
             int bos = model.config().bosId();
-            int[] trainIds = ids(CalibrationText.tokenize(CalibrationText.half(raw, half), model.tokenizer(), bos));
+            int[] halfIds = ids(CalibrationText.tokenize(CalibrationText.half(raw, half), model.tokenizer(), bos));
             int[] heldIds = ids(CalibrationText.tokenize(CalibrationText.half(raw, other), model.tokenizer(), bos));
+            int cut = validation == 0 ? halfIds.length : (int) Math.round(halfIds.length * (1 - validation));
+            int[] trainIds = java.util.Arrays.copyOf(halfIds, cut);
+            int[] validationIds = validation == 0 ? null
+                    : java.util.Arrays.copyOfRange(halfIds, cut - 1, halfIds.length);  // its first id: context
             int[] chosen = parseLayers(layers, model.config().layers());
             ExitTrainer.Options options = new ExitTrainer.Options(chosen, rank, steps, batch, learningRate, seed);
             long t0 = System.nanoTime();
-            try (ExitTrainer trainer = new ExitTrainer(model.transformer(), trainIds, heldIds, options)) {
+            try (ExitTrainer trainer = new ExitTrainer(model.transformer(), trainIds, validationIds, heldIds,
+                    options)) {
                 double passSeconds = (System.nanoTime() - t0) / 1e9;
                 stdout.printf(Locale.ROOT, "train-exits: %d training positions (%s half), %d held out; layers %s,"
                         + " rank %d (%d parameters per layer); teacher-forced pass %.1f s%n",
@@ -165,9 +175,39 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 }
                 bar.close();
                 double trainSeconds = (System.nanoTime() - tTrain) / 1e9;
-                ExitTrainer.Quality after = trainer.quality(true, heldOutTokens);
-                ExitAdapters adapters = trainer.adapters();
-                adapters.write(out.resolve(ExitAdapters.FILE_NAME));
+                int[] kept = chosen;
+                Map<String, Object> selection = null;
+                if (validationIds != null) {  // chosen on text neither trained on nor held out
+                    ExitTrainer.Quality vb = trainer.validationQuality(false, Integer.MAX_VALUE);
+                    ExitTrainer.Quality va = trainer.validationQuality(true, Integer.MAX_VALUE);
+                    kept = IntStream.of(chosen).filter(l -> va.layers().get(l - 1).agreement()
+                            > vb.layers().get(l - 1).agreement()).toArray();
+                    selection = new LinkedHashMap<>();
+                    selection.put("rule", "keep a layer's adapter only if its validation agreement rose");
+                    selection.put("validation_positions", va.positions());
+                    selection.put("kept_layers", kept);
+                    selection.put("validation_before", quality(vb));
+                    selection.put("validation_after", quality(va));
+                    stdout.printf(Locale.ROOT, "train-exits: validation (%d positions): kept layers %s%n",
+                            va.positions(), java.util.Arrays.toString(kept));
+                }
+                int[] keep = kept;
+                ExitTrainer.Quality trained = trainer.quality(true, heldOutTokens);
+                List<ExitTrainer.LayerQuality> afterLayers = new ArrayList<>();
+                for (ExitTrainer.LayerQuality l : trained.layers()) {  // a dropped adapter's layer is the base's
+                    afterLayers.add(IntStream.of(keep).anyMatch(k -> k == l.layer()) ? l
+                            : before.layers().get(l.layer() - 1));
+                }
+                ExitTrainer.Quality after = new ExitTrainer.Quality(trained.positions(), afterLayers);
+                ExitAdapters adapters = new ExitAdapters(trainer.adapters().adapters().stream()
+                        .filter(a -> IntStream.of(keep).anyMatch(k -> k == a.layer())).toList());
+                Files.deleteIfExists(out.resolve(ExitAdapters.FILE_NAME));
+                if (keep.length > 0) {
+                    adapters.write(out.resolve(ExitAdapters.FILE_NAME));
+                } else {
+                    System.err.println("train-exits: no layer's adapter raised its validation agreement; no "
+                            + ExitAdapters.FILE_NAME + " written");
+                }
                 long peak = peakRssBytes();
                 Map<String, Object> card = new LinkedHashMap<>();
                 card.put("base_model", modelOptions.model().toString());
@@ -175,7 +215,9 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 card.put("family", model.config().family().name());
                 card.put("hidden", model.config().hidden());
                 card.put("model_layers", model.config().layers());
-                card.put("layers", chosen);
+                card.put("layers", kept);
+                card.put("trained_layers", chosen);
+                card.put("selection", selection);
                 card.put("rank", rank);
                 card.put("steps", steps);
                 card.put("batch", batch);
@@ -198,12 +240,12 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 card.put("version", new Version().getVersion()[0]);
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(out.resolve(ExitAdapters.CARD_NAME).toFile(), card);
-                report(before, after, chosen);
+                report(before, after, kept);
                 stdout.printf(Locale.ROOT, "train-exits: %d steps in %.1f s (%.0f positions/s), peak RSS %s; wrote %s"
                         + " and %s%n", trainer.stepsDone() - first, trainSeconds,
                         (trainer.stepsDone() - first) * (double) batch / trainSeconds,
-                        peak < 0 ? "unknown" : peak / 1048576 + " MiB", out.resolve(ExitAdapters.FILE_NAME),
-                        out.resolve(ExitAdapters.CARD_NAME));
+                        peak < 0 ? "unknown" : peak / 1048576 + " MiB", keep.length > 0
+                                ? out.resolve(ExitAdapters.FILE_NAME) : "no adapters", out.resolve(ExitAdapters.CARD_NAME));
             }
         }
         return 0;
@@ -222,6 +264,10 @@ public final class TrainExitsCommand implements Callable<Integer> {
         }
         if (resume && !Files.isRegularFile(out.resolve(CHECKPOINT))) {
             throw new UsageException("--resume: expected a checkpoint at " + out.resolve(CHECKPOINT) + ", found none");
+        }
+        if (!(validation >= 0 && validation < 0.5)) {
+            throw new UsageException("--validation: expected a fraction in [0, 0.5) of the training half, found "
+                    + validation);
         }
         for (var e : Map.of("--eval-every", evalEvery, "--checkpoint-every", checkpointEvery,
                 "--held-out-tokens", heldOutTokens).entrySet()) {

@@ -42,8 +42,8 @@ class TrainExitsCommandTest {
         Path out = dir.resolve("out");
         Path text = smallText();
         Run r = run("--model", STORIES, "--text", text.toString(), "--rank", "2", "--steps", "6", "--batch", "32",
-                "--eval-every", "3", "--checkpoint-every", "4", "--layers", "2-3", "--device", "cpu", "--out",
-                out.toString());
+                "--eval-every", "3", "--checkpoint-every", "4", "--layers", "2-3", "--validation", "0", "--device",
+                "cpu", "--out", out.toString());
         assertThat(r.code).as(r.err).isZero();
         assertThat(r.out).contains("held-out").contains("    3  yes").contains("    5  -");
         JsonNode card = new ObjectMapper().readTree(out.resolve(ExitAdapters.CARD_NAME).toFile());
@@ -59,9 +59,41 @@ class TrainExitsCommandTest {
         assertThat(out.resolve(TrainExitsCommand.CHECKPOINT)).isRegularFile();
 
         Run more = run("--model", STORIES, "--text", text.toString(), "--rank", "2", "--steps", "8", "--batch", "32",
-                "--eval-every", "3", "--layers", "2-3", "--device", "cpu", "--resume", "--out", out.toString());
+                "--eval-every", "3", "--layers", "2-3", "--validation", "0", "--device", "cpu", "--resume", "--out",
+                out.toString());
         assertThat(more.code).as(more.err).isZero();
         assertThat(more.out).contains("resumed at step 6").contains("2 steps in");
+    }
+
+    /**
+     * With a validation slice (the default), a layer keeps its adapter only where its agreement on the slice rose:
+     * the card lists what was kept and both sides of the slice, the file holds those layers alone, and the held-out
+     * table shows a dropped layer at its base figures.
+     */
+    @Test
+    void onlyAdaptersThatHelpOnTheValidationSliceAreKept() throws Exception {
+        Path out = dir.resolve("selected");
+        Run r = run("--model", STORIES, "--text", smallText().toString(), "--rank", "4", "--steps", "40", "--batch",
+                "64", "--learning-rate", "1e-2", "--eval-every", "20", "--device", "cpu", "--out", out.toString());
+        assertThat(r.code).as(r.err).isZero();
+        JsonNode card = new ObjectMapper().readTree(out.resolve(ExitAdapters.CARD_NAME).toFile());
+        JsonNode selection = card.get("selection");
+        assertThat(selection.get("validation_positions").asInt()).isPositive();
+        assertThat(card.get("trained_layers").toString()).isEqualTo("[1,2,3,4]");
+        java.util.List<Integer> kept = new java.util.ArrayList<>();
+        selection.get("kept_layers").forEach(l -> kept.add(l.asInt()));
+        assertThat(card.get("layers").toString()).isEqualTo(selection.get("kept_layers").toString());
+        for (int l = 1; l <= 4; l++) {
+            double before = selection.get("validation_before").get(l - 1).get("agreement").asDouble();
+            double after = selection.get("validation_after").get(l - 1).get("agreement").asDouble();
+            assertThat(kept.contains(l)).as("layer %d: %.4f -> %.4f", l, before, after).isEqualTo(after > before);
+            if (!kept.contains(l)) {  // reported at the base model's figures
+                assertThat(card.get("held_out_after").get(l - 1)).isEqualTo(card.get("held_out_before").get(l - 1));
+            }
+        }
+        assertThat(kept).as("stories260K's early exits gain from adapters").isNotEmpty();
+        assertThat(ExitAdapters.read(out.resolve(ExitAdapters.FILE_NAME)).layers())
+                .containsExactly(kept.stream().mapToInt(Integer::intValue).toArray());
     }
 
     /** A Llama (GQA), a GPT-2 and a Qwen2 (q|k|v biases) fixture each load the adapters trained on them. */
@@ -72,7 +104,8 @@ class TrainExitsCommandTest {
             Path model = Path.of("../../shared/fixtures/hf", fixture);
             Path out = dir.resolve(fixture);
             Run r = run("--model", model.toString(), "--text", text.toString(), "--rank", "2", "--steps", "3",
-                    "--batch", "16", "--eval-every", "3", "--device", "cpu", "--out", out.toString());
+                    "--batch", "16", "--eval-every", "3", "--validation", "0", "--device", "cpu", "--out",
+                    out.toString());
             assertThat(r.code).as(fixture + ": " + r.err).isZero();
             try (LoadedModel m = LoadedModel.open(model, null, DjlRuntime.start(1), DeviceChoice.CPU,
                     KernelOptions.reference(), ExitAdapterChoice.file(out.resolve(ExitAdapters.FILE_NAME)))) {
@@ -89,6 +122,9 @@ class TrainExitsCommandTest {
         assertThat(run("--model", STORIES, "--text", text.toString(), "--layers", "5", "--out", out))
                 .satisfies(r -> assertThat(r.code).isEqualTo(2))
                 .satisfies(r -> assertThat(r.err).contains("--layers: expected all or layers and ranges within 1..4"));
+        assertThat(run("--model", STORIES, "--text", text.toString(), "--validation", "0.7", "--out", out))
+                .satisfies(r -> assertThat(r.code).isEqualTo(2))
+                .satisfies(r -> assertThat(r.err).contains("--validation: expected a fraction in [0, 0.5)"));
         assertThat(run("--model", STORIES, "--text", text.toString(), "--half", "middle", "--out", out))
                 .satisfies(r -> assertThat(r.code).isEqualTo(2)).satisfies(r -> assertThat(r.err).contains("--half"));
         assertThat(run("--model", STORIES, "--text", text.toString(), "--rank", "-1", "--out", out))
