@@ -62,6 +62,12 @@ public final class ExitTrainer implements AutoCloseable {
     /** One layer's exit on held-out positions: top-1 agreement with the last layer, cross-entropy, KL from L. */
     public record LayerQuality(int layer, double agreement, double crossEntropy, double kl) {}
 
+    /**
+     * One adapted layer on the validation slice, position by position against the base model's exit: how many
+     * positions only the adapted exit gets right (its argmax is the last layer's) and how many only the base exit does.
+     */
+    public record Paired(int layer, long gained, long lost) {}
+
     /** Every layer's exit quality (the last layer's too, agreement 1), plus how many positions were scored. */
     public record Quality(long positions, List<LayerQuality> layers) {}
 
@@ -252,6 +258,40 @@ public final class ExitTrainer implements AutoCloseable {
             throw new IllegalStateException("train-exits: no validation slice was cut");
         }
         return quality(validation, adapted, most);
+    }
+
+    /** {@link Paired} counts for every adapted layer over the whole validation slice; throws when there is none. */
+    public List<Paired> validationPairs() {
+        if (validation == null) {
+            throw new IllegalStateException("train-exits: no validation slice was cut");
+        }
+        int[] trained = o.layers();
+        long[] gained = new long[trained.length];
+        long[] lost = new long[trained.length];
+        int n = validation.positions();
+        for (int from = 0; from < n; from += 512) {
+            int to = Math.min(n, from + 512);
+            try (NDManager s = manager.newSubManager()) {
+                NDArray index = s.arange(from, to).toType(ai.djl.ndarray.types.DataType.INT64, false);
+                NDArray top = logits(rows(validation, c.layers(), index, s), null).argMax(1);
+                for (int k = 0; k < trained.length; k++) {
+                    NDArray h = rows(validation, trained[k], index, s);
+                    NDArray base = logits(h, null).argMax(1).eq(top);
+                    NDArray adapted = logits(h, arrays(params[k], s)).argMax(1).eq(top);
+                    gained[k] += count(adapted.logicalAnd(base.logicalNot()));
+                    lost[k] += count(base.logicalAnd(adapted.logicalNot()));
+                }
+            }
+        }
+        List<Paired> out = new ArrayList<>();
+        for (int k = 0; k < trained.length; k++) {
+            out.add(new Paired(trained[k], gained[k], lost[k]));
+        }
+        return out;
+    }
+
+    private static long count(NDArray mask) {
+        return mask.toType(ai.djl.ndarray.types.DataType.INT64, false).sum().getLong();
     }
 
     private Quality quality(Corpus text, boolean adapted, int most) {

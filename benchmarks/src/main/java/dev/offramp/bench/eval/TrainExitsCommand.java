@@ -85,8 +85,9 @@ public final class TrainExitsCommand implements Callable<Integer> {
     private int heldOutTokens = 200_000;
 
     @Option(names = "--validation", paramLabel = "F", description = "The fraction of the training half cut from its "
-            + "end and not trained on: a layer keeps its adapter only if its agreement there rose (0: keep every "
-            + "adapter). Default: ${DEFAULT-VALUE}.")
+            + "end and not trained on: a layer keeps its adapter only if it gets significantly more of the slice's "
+            + "positions right than it gets wrong that the base exit had right (McNemar's test, p < 0.05; 0: keep "
+            + "every adapter). Default: ${DEFAULT-VALUE}.")
     private double validation = 0.15;
 
     @Option(names = "--resume", description = "Continue from the checkpoint in --out (same options).")
@@ -180,12 +181,17 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 if (validationIds != null) {  // chosen on text neither trained on nor held out
                     ExitTrainer.Quality vb = trainer.validationQuality(false, Integer.MAX_VALUE);
                     ExitTrainer.Quality va = trainer.validationQuality(true, Integer.MAX_VALUE);
-                    kept = IntStream.of(chosen).filter(l -> va.layers().get(l - 1).agreement()
-                            > vb.layers().get(l - 1).agreement()).toArray();
+                    List<ExitTrainer.Paired> pairs = trainer.validationPairs();
+                    kept = pairs.stream().filter(TrainExitsCommand::helps).mapToInt(ExitTrainer.Paired::layer)
+                            .toArray();
                     selection = new LinkedHashMap<>();
-                    selection.put("rule", "keep a layer's adapter only if its validation agreement rose");
+                    selection.put("rule", "keep a layer's adapter only if McNemar's one-sided p < " + SIGNIFICANCE
+                            + ": of the slice's positions where exactly one of the base and adapted exits is right, "
+                            + "significantly more are the adapted exit's");
                     selection.put("validation_positions", va.positions());
                     selection.put("kept_layers", kept);
+                    selection.put("validation_pairs", pairs.stream().map(p -> Map.of("layer", p.layer(), "gained",
+                            p.gained(), "lost", p.lost(), "p_value", mcNemar(p))).toList());
                     selection.put("validation_before", quality(vb));
                     selection.put("validation_after", quality(va));
                     stdout.printf(Locale.ROOT, "train-exits: validation (%d positions): kept layers %s%n",
@@ -205,8 +211,8 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 if (keep.length > 0) {
                     adapters.write(out.resolve(ExitAdapters.FILE_NAME));
                 } else {
-                    System.err.println("train-exits: no layer's adapter raised its validation agreement; no "
-                            + ExitAdapters.FILE_NAME + " written");
+                    System.err.println("train-exits: no layer's adapter helped significantly on the validation "
+                            + "slice (McNemar, p < " + SIGNIFICANCE + "); no " + ExitAdapters.FILE_NAME + " written");
                 }
                 long peak = peakRssBytes();
                 Map<String, Object> card = new LinkedHashMap<>();
@@ -289,6 +295,22 @@ public final class TrainExitsCommand implements Callable<Integer> {
                     adapted ? "yes" : "-", b.agreement(), b.crossEntropy(), b.kl(), a.agreement(), a.crossEntropy(),
                     a.kl());
         }
+    }
+
+    static final double SIGNIFICANCE = 0.05;
+
+    /** Whether an adapter helps its layer on the validation slice: McNemar's one-sided test at {@link #SIGNIFICANCE}. */
+    static boolean helps(ExitTrainer.Paired p) {
+        return p.gained() > p.lost() && mcNemar(p) < SIGNIFICANCE;
+    }
+
+    /**
+     * P(as few lost as seen | no effect): among the positions where exactly one exit is right, each is the adapted
+     * exit's or the base's with probability 1/2 when the adapter changes nothing (an exact binomial sign test).
+     */
+    static double mcNemar(ExitTrainer.Paired p) {
+        long n = p.gained() + p.lost();
+        return n == 0 ? 1.0 : dev.offramp.policy.calibrate.PValue.BINOMIAL.of(p.lost(), n, 0.5);
     }
 
     private static List<Map<String, Object>> quality(ExitTrainer.Quality q) {

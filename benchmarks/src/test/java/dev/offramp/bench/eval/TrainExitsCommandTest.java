@@ -66,7 +66,8 @@ class TrainExitsCommandTest {
     }
 
     /**
-     * With a validation slice (the default), a layer keeps its adapter only where its agreement on the slice rose:
+     * With a validation slice (the default), a layer keeps its adapter only where McNemar's test on the slice says it
+     * helps:
      * the card lists what was kept and both sides of the slice, the file holds those layers alone, and the held-out
      * table shows a dropped layer at its base figures.
      */
@@ -84,9 +85,19 @@ class TrainExitsCommandTest {
         selection.get("kept_layers").forEach(l -> kept.add(l.asInt()));
         assertThat(card.get("layers").toString()).isEqualTo(selection.get("kept_layers").toString());
         for (int l = 1; l <= 4; l++) {
+            JsonNode pair = selection.get("validation_pairs").get(l - 1);
+            assertThat(pair.get("layer").asInt()).isEqualTo(l);
+            long gained = pair.get("gained").asLong();
+            long lost = pair.get("lost").asLong();
+            double p = pair.get("p_value").asDouble();
+            assertThat(kept.contains(l)).as("layer %d: gained %d, lost %d, p %g", l, gained, lost, p)
+                    .isEqualTo(gained > lost && p < TrainExitsCommand.SIGNIFICANCE);
             double before = selection.get("validation_before").get(l - 1).get("agreement").asDouble();
             double after = selection.get("validation_after").get(l - 1).get("agreement").asDouble();
-            assertThat(kept.contains(l)).as("layer %d: %.4f -> %.4f", l, before, after).isEqualTo(after > before);
+            long positions = selection.get("validation_positions").asLong();
+            // the card rounds agreements to 5 places; the difference in positions is a whole number
+            assertThat((after - before) * positions).as("layer %d: the pairs add up to the agreements", l)
+                    .isCloseTo(gained - lost, org.assertj.core.api.Assertions.within(0.5));
             if (!kept.contains(l)) {  // reported at the base model's figures
                 assertThat(card.get("held_out_after").get(l - 1)).isEqualTo(card.get("held_out_before").get(l - 1));
             }
