@@ -175,7 +175,7 @@ final class FewTokens implements AutoCloseable {
 
     private float[] product(Matrix m, Kernel k, float[] x, int n) {
         if (k.layout() == Kernel.Layout.VECTOR) {
-            return m.applyVector(x, n, model.kernels.crew(k), k.threads());  // Java arrays in and out: no tensor
+            return model.kernels.applyVector(m, k, x, n);  // Java arrays in and out: no tensor
         }
         model.kernels.use(k);
         return m.applyFew(k, input(k.precision(), x, n));

@@ -4,29 +4,23 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The threads a product may use. libtorch's per-thread settings for the thread that computes: the intra-op thread
- * count, set per product as the kernel plan says (OpenMP keeps it per calling thread, so what was last set is remembered per thread and only a
- * change costs a call), and autograd off. DJL turns autograd off only on the thread that started the engine; on any
+ * count, set per product as the kernel plan says (OpenMP keeps it per calling thread, so what was last set is
+ * remembered per thread and only a change costs a call), and autograd off. DJL turns autograd off only on the thread that started the engine; on any
  * other thread (the server's engine thread, a test's) every op paid for it: measured ~10% of a small op's cost.
  */
 final class IntraOpThreads {
     // Mirrors libtorch's own per-thread setting, which is process-wide state: one mirror for every runtime.
     private static final ThreadLocal<int[]> CURRENT = ThreadLocal.withInitial(() -> new int[] {0});
     private final int max;
-    private ProductCrew crew;  // the VECTOR kernel's Java helpers, made when a kernel first shares a product
+    private final ProductCrew crew = new ProductCrew();  // the VECTOR kernel's helpers, started on first use
 
     IntraOpThreads(int max) {
         this.max = max;
     }
 
     /** The helpers a VECTOR kernel on {@code threads} threads shares its product with; null for one thread. */
-    synchronized ProductCrew crew(int threads) {
-        if (threads == 1) {
-            return null;
-        }
-        if (crew == null) {
-            crew = new ProductCrew();
-        }
-        return crew;
+    ProductCrew crew(int threads) {
+        return threads == 1 ? null : crew;
     }
 
     /** The most threads a plan may use (the {@code --threads} option). */

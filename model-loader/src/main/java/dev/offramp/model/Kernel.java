@@ -20,8 +20,8 @@ public record Kernel(Precision precision, Layout layout, int threads) {
     public enum Layout { LINEAR, MATMUL, VECTOR }
 
     /**
-     * Whether this JVM has the Vector API that the VECTOR kernel needs ({@code ./offramp}, the image and the tests add it;
-     * a bare {@code java} may not). Read here, not in {@link VectorProduct}, which cannot even load without it.
+     * Whether this JVM has the Vector API that the VECTOR kernel needs ({@code ./offramp}, the image and the tests add
+     * it; a bare {@code java} may not). Read here, not in {@link VectorProduct}, which cannot even load without it.
      */
     static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
@@ -35,14 +35,14 @@ public record Kernel(Precision precision, Layout layout, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("kernel threads: expected a positive integer, found " + threads);
         }
-        if (!valid(precision, layout, threads)) {
+        if (!valid(precision, layout)) {
             throw new IllegalArgumentException("kernel " + precision.name().toLowerCase() + "/vector/" + threads
                     + "t: the vector kernel is float32 (f32/vector/Nt)");
         }
     }
 
-    /** Whether this precision, layout and thread count make a kernel (see the constructor's rules). */
-    static boolean valid(Precision precision, Layout layout, int threads) {
+    /** Whether this precision and layout make a kernel: the VECTOR layout is float32 only. */
+    static boolean valid(Precision precision, Layout layout) {
         return layout != Layout.VECTOR || precision == Precision.F32;
     }
 

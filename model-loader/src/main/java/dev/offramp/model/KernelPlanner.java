@@ -74,7 +74,7 @@ final class KernelPlanner {
         for (int t = 1; t <= maxThreads; t++) {
             for (Kernel.Precision p : Kernel.Precision.values()) {
                 for (Kernel.Layout l : Kernel.Layout.values()) {
-                    if (l != Kernel.Layout.VECTOR || vector && Kernel.valid(p, l, t)) {
+                    if (l != Kernel.Layout.VECTOR || vector && Kernel.valid(p, l)) {
                         out.add(new Kernel(p, l, t));
                     }
                 }
@@ -203,8 +203,8 @@ final class KernelPlanner {
                     boolean adds = m.product == Product.O || m.product == Product.DOWN;
                     Kernel k = kernels.kernel(m, rows);
                     if (stream != null && k.layout() == Kernel.Layout.VECTOR) {
-                        float[] y = m.applyVector(arrays.computeIfAbsent(m.inDim, in -> xs.get(in).toFloatArray()),
-                                rows, kernels.crew(k), k.threads());
+                        float[] y = kernels.applyVector(m, k,
+                                arrays.computeIfAbsent(m.inDim, in -> xs.get(in).toFloatArray()), rows);
                         for (int i = 0; adds && i < y.length; i++) {
                             y[i] += stream[i];
                         }

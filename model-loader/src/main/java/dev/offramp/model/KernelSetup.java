@@ -50,7 +50,8 @@ record KernelSetup(KernelOptions options, IntraOpThreads threads, String machine
 
     private String key(Weights weights, NDManager manager, boolean vector) {
         StringBuilder sb = new StringBuilder(machine).append(" | ").append(manager.getDevice())
-                .append(" | threads ").append(threads.max()).append(vector ? " | vector on 1.." + threads.max() + " threads" : "").append(" | buckets");
+                .append(" | threads ").append(threads.max())
+                .append(vector ? " | vector on 1.." + threads.max() + " threads" : "").append(" | buckets");
         for (Bucket b : Bucket.values()) {
             sb.append(' ').append(b.label());
         }

@@ -25,12 +25,17 @@ final class Kernels {
         threads.use(k.threads());
     }
 
+    /** x W^T with VECTOR kernel {@code k} on Java arrays, x [n * in] → [n * out]: {@link FewTokens}' products. */
+    float[] applyVector(Matrix m, Kernel k, float[] x, int n) {
+        return m.applyVector(x, n, crew(k), k.threads());
+    }
+
     /**
      * The Java helpers a VECTOR kernel shares its product with (null: none, one thread). libtorch drops to one
      * intra-op thread meanwhile: its pool's threads spin after each op, and on the same cores they would take the
      * helpers' turn (measured: a layer step of 1,082 µs instead of ~200 with libtorch left at two threads).
      */
-    ProductCrew crew(Kernel k) {
+    private ProductCrew crew(Kernel k) {
         threads.use(1);
         return threads.crew(k.threads());
     }
