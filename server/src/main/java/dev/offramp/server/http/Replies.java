@@ -16,9 +16,9 @@ final class Replies {
     private Replies() {}
 
     /** Submits a job of {@code ex}'s request (its client), then answers {@code ex} when it is done. */
-    static void submit(ModelWorker engine, Exchange ex, ClientRequest knobs, Job.Sink sink, Function<Job.Outcome, Object> whole,
-                       Function<Job.Outcome, List<Object>> lastEvents) {
-        Job job = new Job(knobs, sink, ex, ex.arrival());
+    static void submit(ModelWorker engine, Exchange ex, ClientRequest request, Job.Sink sink,
+                       Function<Job.Outcome, Object> whole, Function<Job.Outcome, List<Object>> lastEvents) {
+        Job job = new Job(request, sink, ex, ex.arrival());
         engine.submit(job);
         job.done().whenComplete((out, failure) -> {
             if (failure != null) {

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Reads a completion, chat or native generate request's JSON into a {@link ClientRequest}: its fields, and no others. */
+/** Reads a completion, chat or native generate request's JSON into a {@link ClientRequest}: its fields, no others. */
 final class RequestReader {
     private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed",
             "stop", "stream", "stream_options", "early_exit");
@@ -80,8 +80,8 @@ final class RequestReader {
             options.allowOnly(Set.of("include_usage"));
             usage = options.bool("include_usage");
         }
-        return new ClientRequest(f.string("model"), prompt, ids, max == null ? ClientRequest.DEFAULT_MAX_TOKENS : max, maxName,
-                temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
+        return new ClientRequest(f.string("model"), prompt, ids, max == null ? ClientRequest.DEFAULT_MAX_TOKENS : max,
+                maxName, temperature == null ? 0f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
                 topK == null ? 0 : topK, seed == null ? 0L : seed, f.strings("stop"), Boolean.TRUE.equals(stream),
                 Boolean.TRUE.equals(usage), chat, earlyExit(f.object("early_exit")));
     }
@@ -97,7 +97,7 @@ final class RequestReader {
                     e.integer("prune"), e.number("speedup"), e.integer("draft"),
                     draftStop == null ? null : draftStop.floatValue());
         } catch (ModeOptions.InvalidKnob bad) {
-            throw ApiException.invalid(ClientRequest.param(bad), ClientRequest.param(bad) + ": " + bad.detail());
+            throw ClientRequest.invalid(bad);
         }
     }
 

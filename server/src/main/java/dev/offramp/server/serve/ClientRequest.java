@@ -4,10 +4,10 @@ import dev.offramp.model.engine.ModeOptions;
 import java.util.List;
 
 /**
- * A completion, chat or native generate request as the client sent it, read and range-checked from its JSON (types and
- * ranges here; against the model in {@link RequestPlan}; read from JSON by the transport). One request's settings go through three forms: this (the
- * mode still as given, a {@link ModeOptions}), the engine's {@code GenerationRequest} (its mode resolved against the
- * model's profile and layers, a {@code Mode}), and the engine's plan for it as it runs.
+ * A completion, chat or native generate request as the client sent it: read from its JSON by the transport, its
+ * ranges checked here, and against the model in {@link RequestPlan}. One request's settings go through three forms:
+ * this (the mode still as given, a {@link ModeOptions}), the engine's {@code GenerationRequest} (its mode resolved
+ * against the model's profile and layers, a {@code Mode}), and the engine's plan for it as it runs.
  *
  * @param prompt        the prompt text (tokenized the model's way; for chat, the rendered template), or null when
  *                      {@code promptIds} are given verbatim
@@ -18,8 +18,8 @@ import java.util.List;
  * @param earlyExit     the {@code early_exit} object's knobs, whose ranges {@link ModeOptions} checks
  */
 public record ClientRequest(String model, String prompt, int[] promptIds, int maxTokens, String maxTokensName,
-                     float temperature, float topP, int topK, long seed, List<String> stop, boolean stream,
-                     boolean includeUsage, boolean chat, ModeOptions earlyExit) {
+                            float temperature, float topP, int topK, long seed, List<String> stop, boolean stream,
+                            boolean includeUsage, boolean chat, ModeOptions earlyExit) {
     public static final int DEFAULT_MAX_TOKENS = 16;
     /** OpenAI's range; beyond 2 sampling is noise. */
     static final float MAX_TEMPERATURE = 2f;
@@ -50,8 +50,8 @@ public record ClientRequest(String model, String prompt, int[] promptIds, int ma
             throw ServingException.invalid("top_k", "top_k: expected 0 (off) or a positive integer, found " + topK);
         }
         if (stop.size() > 4 || stop.stream().anyMatch(s -> s.isEmpty() || s.length() > MAX_STOP_CHARS)) {
-            throw ServingException.invalid("stop", "stop: expected up to 4 non-empty strings of at most " + MAX_STOP_CHARS
-                    + " characters, found " + stop.size() + " of " + stop.stream().mapToInt(String::length)
+            throw ServingException.invalid("stop", "stop: expected up to 4 non-empty strings of at most "
+                    + MAX_STOP_CHARS + " characters, found " + stop.size() + " of " + stop.stream().mapToInt(String::length)
                     .boxed().toList() + " characters");
         }
         if (includeUsage && !stream) {
@@ -61,8 +61,9 @@ public record ClientRequest(String model, String prompt, int[] promptIds, int ma
         promptIds = promptIds == null ? null : promptIds.clone();
     }
 
-    /** The request field a mode error is about: {@code early_exit.<knob>}, or {@code early_exit} for none. */
-    public static String param(ModeOptions.InvalidKnob bad) {
-        return bad.knob() == null ? "early_exit" : "early_exit." + bad.knob().wire;
+    /** A mode error as the request's: about {@code early_exit.<knob>}, or {@code early_exit} when no one knob is. */
+    public static ServingException invalid(ModeOptions.InvalidKnob bad) {
+        String param = bad.knob() == null ? "early_exit" : "early_exit." + bad.knob().wire;
+        return ServingException.invalid(param, param + ": " + bad.detail());
     }
 }

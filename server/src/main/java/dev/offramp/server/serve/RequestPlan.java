@@ -40,8 +40,7 @@ public final class RequestPlan {
         } catch (PolicySpecException e) {
             throw ServingException.invalid("early_exit.policy", "early_exit.policy: " + e.getMessage());
         } catch (ModeOptions.InvalidKnob e) {
-            String param = ClientRequest.param(e);
-            throw ServingException.invalid(param, param + ": " + e.detail());
+            throw ClientRequest.invalid(e);
         } catch (IllegalArgumentException e) {  // a policy's own rule, say: still about the request's early_exit
             throw ServingException.invalid("early_exit", "early_exit: " + e.getMessage());
         }

@@ -2,7 +2,8 @@ package dev.offramp.server.serve;
 
 /**
  * What the serving side refuses or stops, in its own terms: a request the model cannot take, a full engine, a job
- * cancelled. It knows no protocol; the one error mapping (the transport's {@code Errors}) gives each reason its HTTP status.
+ * cancelled. It knows no protocol; the one error mapping (the transport's {@code Errors}) gives each reason its HTTP
+ * status.
  */
 public final class ServingException extends RuntimeException {
     /** Why: each maps to one status and error type. */

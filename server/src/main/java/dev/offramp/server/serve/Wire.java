@@ -53,7 +53,8 @@ public final class Wire {
     public record ChunkChoice(int index, Delta delta, String finishReason,
                        @JsonInclude(JsonInclude.Include.NON_NULL) ExitSummary earlyExit) {}
 
-    public record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices, Usage usage,
+    public record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
+                            Usage usage,
                      @JsonInclude(JsonInclude.Include.NON_NULL) Job.Budget latencyBudget) {}
 
     /** A token of the native trace, with the signals its policy saw where it exited (null when none decided). */
