@@ -254,28 +254,23 @@ public final class ExitTrainer implements AutoCloseable {
 
     /** As {@link #quality}, on the validation slice; throws when there is none. */
     public Quality validationQuality(boolean adapted, int most) {
-        if (validation == null) {
-            throw new IllegalStateException("train-exits: no validation slice was cut");
-        }
-        return quality(validation, adapted, most);
+        return quality(validation(), adapted, most);
     }
 
     /** {@link Paired} counts for every adapted layer over the whole validation slice; throws when there is none. */
     public List<Paired> validationPairs() {
-        if (validation == null) {
-            throw new IllegalStateException("train-exits: no validation slice was cut");
-        }
+        Corpus slice = validation();
         int[] trained = o.layers();
         long[] gained = new long[trained.length];
         long[] lost = new long[trained.length];
-        int n = validation.positions();
+        int n = slice.positions();
         for (int from = 0; from < n; from += 512) {
             int to = Math.min(n, from + 512);
             try (NDManager s = manager.newSubManager()) {
                 NDArray index = s.arange(from, to).toType(ai.djl.ndarray.types.DataType.INT64, false);
-                NDArray top = logits(rows(validation, c.layers(), index, s), null).argMax(1);
+                NDArray top = logits(rows(slice, c.layers(), index, s), null).argMax(1);
                 for (int k = 0; k < trained.length; k++) {
-                    NDArray h = rows(validation, trained[k], index, s);
+                    NDArray h = rows(slice, trained[k], index, s);
                     NDArray base = logits(h, null).argMax(1).eq(top);
                     NDArray adapted = logits(h, arrays(params[k], s)).argMax(1).eq(top);
                     gained[k] += count(adapted.logicalAnd(base.logicalNot()));
@@ -288,6 +283,13 @@ public final class ExitTrainer implements AutoCloseable {
             out.add(new Paired(trained[k], gained[k], lost[k]));
         }
         return out;
+    }
+
+    private Corpus validation() {
+        if (validation == null) {
+            throw new IllegalStateException("train-exits: no validation slice was cut");
+        }
+        return validation;
     }
 
     private static long count(NDArray mask) {

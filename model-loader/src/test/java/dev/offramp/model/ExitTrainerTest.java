@@ -135,6 +135,33 @@ class ExitTrainerTest {
     }
 
     @Test
+    void theValidationSlicesMeasurementsLeaveNoArraysBehindAndItsPairsAddUp() {
+        Transformer tf = model.transformer();
+        int idle = tf.liveArrays();
+        try (ExitTrainer t = new ExitTrainer(tf, train, heldOut, heldOut, options(10, 2))) {
+            for (int i = 0; i < 10; i++) {
+                t.step();
+            }
+            int ready = tf.liveArrays();
+            ExitTrainer.Quality base = t.validationQuality(false, Integer.MAX_VALUE);
+            ExitTrainer.Quality adapted = t.validationQuality(true, Integer.MAX_VALUE);
+            java.util.List<ExitTrainer.Paired> pairs = t.validationPairs();
+            assertThat(tf.liveArrays()).as("after the slice's measurements").isEqualTo(ready);
+            assertThat(pairs).extracting(ExitTrainer.Paired::layer).containsExactly(2, 4);
+            for (ExitTrainer.Paired p : pairs) {  // the paired counts are the two agreements' difference
+                double change = adapted.layers().get(p.layer() - 1).agreement()
+                        - base.layers().get(p.layer() - 1).agreement();
+                assertThat((p.gained() - p.lost()) / (double) base.positions()).as("layer " + p.layer())
+                        .isCloseTo(change, org.assertj.core.data.Offset.offset(1e-9));
+            }
+        }
+        assertThat(tf.liveArrays()).isEqualTo(idle);
+        try (ExitTrainer none = new ExitTrainer(tf, train, heldOut, options(1, 2))) {
+            assertThatThrownBy(none::validationPairs).hasMessageContaining("no validation slice");
+        }
+    }
+
+    @Test
     void aTextTooSmallForTheCapacityIsRefused() {
         int[] small = Arrays.copyOf(train, 200);
         assertThatThrownBy(() -> new ExitTrainer(model.transformer(), small, heldOut,

@@ -59,9 +59,7 @@ public final class SweepCommand implements Callable<Integer> {
             throw new UsageException("sweep: expected one --values for each --policy, found " + values.size()
                     + " for " + templates.size());
         }
-        List<String> specs = new ArrayList<>();  // every value of every policy, in the order measured
-        List<String> names = new ArrayList<>();
-        List<String> from = new ArrayList<>();
+        List<Point> points = new ArrayList<>();  // every value of every policy, in the order measured
         for (int p = 0; p < templates.size(); p++) {
             String template = templates.get(p);
             if (!template.contains("{t}")) {
@@ -69,31 +67,38 @@ public final class SweepCommand implements Callable<Integer> {
                         + template);
             }
             for (String v : values.get(p).split(",")) {
-                names.add(v.strip());
-                specs.add(template.replace("{t}", v.strip()));
-                from.add(template);
+                points.add(new Point(template, v.strip()));
             }
         }
         try (EvalSession s = EvalSession.open(harness, harness.progress())) {
             List<Mode> modes = new ArrayList<>();  // every value checked before anything runs
-            for (String spec : specs) {
-                modes.add(s.mode(new ModeOptions(null, spec, null, knobs.kv(), knobs.prune(), null, null, null)));
+            for (Point p : points) {
+                modes.add(s.mode(new ModeOptions(null, p.spec(), null, knobs.kv(), knobs.prune(), null, null,
+                        null)));
             }
             s.warmUp(modes.get(0));
             out.printf("%s on %s: %d prompts of %d tokens, %d new tokens each%n", s.model.name(), s.engine,
                     harness.prompts(), harness.promptTokens(), harness.newTokens());
             out.println("value  agreement/token  layers/token  speed-up  policy");
             List<SweepRow> rows = new ArrayList<>();
-            for (int i = 0; i < specs.size(); i++) {
-                FreeRunResult r = s.freeRunning(modes.get(i), "value " + names.get(i) + " (" + (i + 1) + " of "
-                        + specs.size() + ")");
-                rows.add(new SweepRow(from.get(i), names.get(i), specs.get(i), r));
-                out.printf(Locale.ROOT, "%-6s %15.3f  %12.2f  %7.2fx  %s%n", names.get(i), r.agreementPerToken(),
-                        r.layersPerToken(), r.speedup(), from.get(i));
+            for (int i = 0; i < points.size(); i++) {
+                Point p = points.get(i);
+                FreeRunResult r = s.freeRunning(modes.get(i), "value " + p.value() + " (" + (i + 1) + " of "
+                        + points.size() + ")");
+                rows.add(new SweepRow(p.policy(), p.value(), p.spec(), r));
+                out.printf(Locale.ROOT, "%-6s %15.3f  %12.2f  %7.2fx  %s%n", p.value(), r.agreementPerToken(),
+                        r.layersPerToken(), r.speedup(), p.policy());
             }
             write(rows, prefix, out);
         }
         return 0;
+    }
+
+    /** One value of one policy: the template and what goes in for its {@code {t}}. */
+    private record Point(String policy, String value) {
+        String spec() {
+            return policy.replace("{t}", value);
+        }
     }
 
     private static void write(List<SweepRow> rows, Path prefix, PrintStream out) {

@@ -176,39 +176,20 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 }
                 bar.close();
                 double trainSeconds = (System.nanoTime() - tTrain) / 1e9;
-                int[] kept = chosen;
-                Map<String, Object> selection = null;
-                if (validationIds != null) {  // chosen on text neither trained on nor held out
-                    ExitTrainer.Quality vb = trainer.validationQuality(false, Integer.MAX_VALUE);
-                    ExitTrainer.Quality va = trainer.validationQuality(true, Integer.MAX_VALUE);
-                    List<ExitTrainer.Paired> pairs = trainer.validationPairs();
-                    kept = pairs.stream().filter(TrainExitsCommand::helps).mapToInt(ExitTrainer.Paired::layer)
-                            .toArray();
-                    selection = new LinkedHashMap<>();
-                    selection.put("rule", "keep a layer's adapter only if McNemar's one-sided p < " + SIGNIFICANCE
-                            + ": of the slice's positions where exactly one of the base and adapted exits is right, "
-                            + "significantly more are the adapted exit's");
-                    selection.put("validation_positions", va.positions());
-                    selection.put("kept_layers", kept);
-                    selection.put("validation_pairs", pairs.stream().map(p -> Map.of("layer", p.layer(), "gained",
-                            p.gained(), "lost", p.lost(), "p_value", mcNemar(p))).toList());
-                    selection.put("validation_before", quality(vb));
-                    selection.put("validation_after", quality(va));
-                    stdout.printf(Locale.ROOT, "train-exits: validation (%d positions): kept layers %s%n",
-                            va.positions(), java.util.Arrays.toString(kept));
-                }
-                int[] keep = kept;
+                List<ExitTrainer.Paired> pairs = validationIds == null ? null : trainer.validationPairs();
+                int[] kept = pairs == null ? chosen  // chosen on text neither trained on nor held out
+                        : pairs.stream().filter(TrainExitsCommand::helps).mapToInt(ExitTrainer.Paired::layer).toArray();
+                Map<String, Object> selection = pairs == null ? null : selection(trainer, pairs, kept);
                 ExitTrainer.Quality trained = trainer.quality(true, heldOutTokens);
                 List<ExitTrainer.LayerQuality> afterLayers = new ArrayList<>();
                 for (ExitTrainer.LayerQuality l : trained.layers()) {  // a dropped adapter's layer is the base's
-                    afterLayers.add(IntStream.of(keep).anyMatch(k -> k == l.layer()) ? l
-                            : before.layers().get(l.layer() - 1));
+                    afterLayers.add(has(kept, l.layer()) ? l : before.layers().get(l.layer() - 1));
                 }
                 ExitTrainer.Quality after = new ExitTrainer.Quality(trained.positions(), afterLayers);
                 ExitAdapters adapters = new ExitAdapters(trainer.adapters().adapters().stream()
-                        .filter(a -> IntStream.of(keep).anyMatch(k -> k == a.layer())).toList());
+                        .filter(a -> has(kept, a.layer())).toList());
                 Files.deleteIfExists(out.resolve(ExitAdapters.FILE_NAME));
-                if (keep.length > 0) {
+                if (kept.length > 0) {
                     adapters.write(out.resolve(ExitAdapters.FILE_NAME));
                 } else {
                     System.err.println("train-exits: no layer's adapter helped significantly on the validation "
@@ -250,8 +231,9 @@ public final class TrainExitsCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "train-exits: %d steps in %.1f s (%.0f positions/s), peak RSS %s; wrote %s"
                         + " and %s%n", trainer.stepsDone() - first, trainSeconds,
                         (trainer.stepsDone() - first) * (double) batch / trainSeconds,
-                        peak < 0 ? "unknown" : peak / 1048576 + " MiB", keep.length > 0
-                                ? out.resolve(ExitAdapters.FILE_NAME) : "no adapters", out.resolve(ExitAdapters.CARD_NAME));
+                        peak < 0 ? "unknown" : peak / 1048576 + " MiB",
+                        kept.length > 0 ? out.resolve(ExitAdapters.FILE_NAME) : "no adapters",
+                        out.resolve(ExitAdapters.CARD_NAME));
             }
         }
         return 0;
@@ -290,7 +272,7 @@ public final class TrainExitsCommand implements Callable<Integer> {
         for (int i = 0; i < before.layers().size(); i++) {
             ExitTrainer.LayerQuality b = before.layers().get(i);
             ExitTrainer.LayerQuality a = after.layers().get(i);
-            boolean adapted = IntStream.of(chosen).anyMatch(l -> l == b.layer());
+            boolean adapted = has(chosen, b.layer());
             stdout.printf(Locale.ROOT, "%5d  %-7s  %.4f  %6.3f  %6.3f  %.4f  %6.3f  %6.3f%n", b.layer(),
                     adapted ? "yes" : "-", b.agreement(), b.crossEntropy(), b.kl(), a.agreement(), a.crossEntropy(),
                     a.kl());
@@ -299,7 +281,30 @@ public final class TrainExitsCommand implements Callable<Integer> {
 
     static final double SIGNIFICANCE = 0.05;
 
-    /** Whether an adapter helps its layer on the validation slice: McNemar's one-sided test at {@link #SIGNIFICANCE}. */
+    /** The card's record of the choice: the rule, each layer's paired counts, the slice's agreements, what was kept. */
+    private Map<String, Object> selection(ExitTrainer trainer, List<ExitTrainer.Paired> pairs, int[] kept) {
+        ExitTrainer.Quality vb = trainer.validationQuality(false, Integer.MAX_VALUE);
+        ExitTrainer.Quality va = trainer.validationQuality(true, Integer.MAX_VALUE);
+        Map<String, Object> selection = new LinkedHashMap<>();
+        selection.put("rule", "keep a layer's adapter only if McNemar's one-sided p < " + SIGNIFICANCE + ": of the "
+                + "slice's positions where exactly one of the base and adapted exits is right, significantly more are "
+                + "the adapted exit's");
+        selection.put("validation_positions", va.positions());
+        selection.put("kept_layers", kept);
+        selection.put("validation_pairs", pairs.stream().map(p -> Map.of("layer", p.layer(), "gained", p.gained(),
+                "lost", p.lost(), "p_value", mcNemar(p))).toList());
+        selection.put("validation_before", quality(vb));
+        selection.put("validation_after", quality(va));
+        stdout.printf(Locale.ROOT, "train-exits: validation (%d positions): kept layers %s%n", va.positions(),
+                java.util.Arrays.toString(kept));
+        return selection;
+    }
+
+    private static boolean has(int[] layers, int layer) {
+        return IntStream.of(layers).anyMatch(l -> l == layer);
+    }
+
+    /** Whether an adapter helps its layer on the validation slice: McNemar's test at {@link #SIGNIFICANCE}. */
     static boolean helps(ExitTrainer.Paired p) {
         return p.gained() > p.lost() && mcNemar(p) < SIGNIFICANCE;
     }
