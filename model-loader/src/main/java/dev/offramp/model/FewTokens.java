@@ -22,9 +22,9 @@ import java.nio.ShortBuffer;
  * <p>Hidden states are row-major {@code [tokens * width]} float arrays, tokens in the order of the rows given.
  */
 final class FewTokens implements AutoCloseable {
+    private static final int F32 = DataType.FLOAT32.ordinal();
     /** Above this many tokens a step's batched, masked attention per sequence costs less than one per token. */
     static final int MOST_TOKENS = 16;
-    private static final int F32 = DataType.FLOAT32.ordinal();
 
     private final Transformer model;
     private final ModelConfig c;
@@ -38,6 +38,7 @@ final class FewTokens implements AutoCloseable {
     private int inCount;
     private final ByteBuffer q;            // attention's q for one token, [kvHeads, group, headDim] float32
     private final long qTensor;
+    private float[] scores = new float[0];  // attention's scores for one head, grown to the context
 
     FewTokens(Transformer model) {
         this.model = model;
@@ -46,12 +47,12 @@ final class FewTokens implements AutoCloseable {
         ai.djl.Device d = model.manager().getDevice();
         this.device = new int[] {ai.djl.pytorch.engine.PtDeviceType.toDeviceType(d), d.getDeviceId()};
         int widest = Math.max(width, Math.max(c.qDim(), c.intermediate()));
-        this.in = ByteBuffer.allocateDirect(MOST_TOKENS * widest * Float.BYTES).order(ByteOrder.nativeOrder());
-        this.inFloats = in.asFloatBuffer();
-        this.inHalves = in.asShortBuffer();
         this.q = ByteBuffer.allocateDirect(c.qDim() * Float.BYTES).order(ByteOrder.nativeOrder());
         this.qTensor = TensorOps.fromBuffer(q, new long[] {c.kvHeads(), c.heads() / c.kvHeads(), c.headDim()}, F32,
                 device);
+        this.in = ByteBuffer.allocateDirect(MOST_TOKENS * widest * Float.BYTES).order(ByteOrder.nativeOrder());
+        this.inFloats = in.asFloatBuffer();
+        this.inHalves = in.asShortBuffer();
     }
 
     /** Whether a step of rows of these token counts goes this way. */
@@ -151,22 +152,40 @@ final class FewTokens implements AutoCloseable {
         int stride = c.qDim() + 2 * c.kvDim();
         int n = qkv.length / stride;
         float[] out = new float[n * c.qDim()];
-        FloatBuffer qFloats = q.asFloatBuffer();
         int t = 0;
         for (Row r : rows) {
             for (int j = 0; j < r.count; j++, t++) {
-                qFloats.put(0, qkv, t * stride, c.qDim());
                 int end = r.start + j + 1;
-                try (Tape tape = new Tape()) {
-                    long keys = r.seq.keys(layer, end, tape);      // [kvHeads, hd, end]
-                    long values = r.seq.values(layer, end, tape);  // [kvHeads, end, hd]
-                    long probs = tape.keep(TensorOps.softmax(tape.keep(TensorOps.bmm(qTensor, keys)), -1, F32));
-                    long heads = tape.keep(TensorOps.bmm(probs, values));  // [kvHeads, group, hd]
-                    TensorOps.memory(heads).asFloatBuffer().get(0, out, t * c.qDim(), c.qDim());
+                if (Kernel.VECTOR_API) {
+                    attendInJava(r.seq, layer, qkv, t * stride, end, out, t * c.qDim());
+                } else {
+                    attendInLibtorch(r.seq, layer, qkv, t * stride, end, out, t * c.qDim());
                 }
             }
         }
         return out;
+    }
+
+    /** Measured ~2× cheaper than libtorch's ops per token and layer (see {@link VectorAttention}). */
+    private void attendInJava(Sequence seq, int layer, float[] qkv, int qFrom, int end, float[] out, int outFrom) {
+        if (scores.length < VectorAttention.scoresLength(seq.context())) {
+            scores = new float[VectorAttention.scoresLength(seq.context())];
+        }
+        VectorAttention.attend(seq.keyBytes(layer), seq.valueBytes(layer), seq.context(), c.heads(), c.kvHeads(),
+                c.headDim(), qkv, qFrom, end, out, outFrom, scores);
+    }
+
+    /** Without the Vector API: two batched products and a softmax over views of the cache. */
+    private void attendInLibtorch(Sequence seq, int layer, float[] qkv, int qFrom, int end, float[] out,
+                                  int outFrom) {
+        q.asFloatBuffer().put(0, qkv, qFrom, c.qDim());
+        try (Tape tape = new Tape()) {
+            long keys = seq.keys(layer, end, tape);      // [kvHeads, hd, end]
+            long values = seq.values(layer, end, tape);  // [kvHeads, end, hd]
+            long probs = tape.keep(TensorOps.softmax(tape.keep(TensorOps.bmm(qTensor, keys)), -1, F32));
+            long heads = tape.keep(TensorOps.bmm(probs, values));  // [kvHeads, group, hd]
+            TensorOps.memory(heads).asFloatBuffer().get(0, out, outFrom, c.qDim());
+        }
     }
 
     private float[] product(Matrix m, float[] x, int n) {

@@ -19,6 +19,8 @@ public final class Sequence implements AutoCloseable {
     private final int[] filled;      // per layer: positions [0, filled) hold valid K/V
     private final java.nio.FloatBuffer[] keyMemory;    // per layer, the cache's own memory (CPU), made on first use
     private final java.nio.FloatBuffer[] valueMemory;
+    private final java.nio.ByteBuffer[] keyBytes;       // the same memory, for the Vector API's loads
+    private final java.nio.ByteBuffer[] valueBytes;
     private static final long[] UNIT_STEPS = {1, 1, 1};
     private final int context;
     private final long kvHeads;
@@ -35,6 +37,8 @@ public final class Sequence implements AutoCloseable {
         this.filled = new int[c.layers()];
         this.keyMemory = new java.nio.FloatBuffer[c.layers()];
         this.valueMemory = new java.nio.FloatBuffer[c.layers()];
+        this.keyBytes = new java.nio.ByteBuffer[c.layers()];
+        this.valueBytes = new java.nio.ByteBuffer[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             keys[l] = manager.zeros(new Shape(c.kvHeads(), c.headDim(), context));
             values[l] = manager.zeros(new Shape(c.kvHeads(), context, c.headDim()));
@@ -101,10 +105,7 @@ public final class Sequence implements AutoCloseable {
      */
     void write(int layer, int position, float[] k, int kFrom, float[] v, int vFrom) {
         checkWrite(layer, position);
-        if (keyMemory[layer] == null) {
-            keyMemory[layer] = TensorOps.memory(Tape.handle(keys[layer])).asFloatBuffer();
-            valueMemory[layer] = TensorOps.memory(Tape.handle(values[layer])).asFloatBuffer();
-        }
+        memory(layer);
         int hd = (int) headDim;
         for (int g = 0; g < kvHeads; g++) {
             for (int d = 0; d < hd; d++) {
@@ -119,6 +120,27 @@ public final class Sequence implements AutoCloseable {
         if (start > filled[layer]) {
             throw new IllegalStateException("layer " + (layer + 1) + ": K/V filled up to position " + filled[layer]
                     + ", cannot write at " + start + " (the positions between were skipped and never filled)");
+        }
+    }
+
+    /** The cache's keys of a 0-based layer as memory (CPU, native order), [kvHeads, hd, context]. */
+    java.nio.ByteBuffer keyBytes(int layer) {
+        memory(layer);
+        return keyBytes[layer];
+    }
+
+    /** The cache's values of a 0-based layer as memory (CPU, native order), [kvHeads, context, hd]. */
+    java.nio.ByteBuffer valueBytes(int layer) {
+        memory(layer);
+        return valueBytes[layer];
+    }
+
+    private void memory(int layer) {
+        if (keyMemory[layer] == null) {
+            keyBytes[layer] = TensorOps.memory(Tape.handle(keys[layer]));
+            valueBytes[layer] = TensorOps.memory(Tape.handle(values[layer]));
+            keyMemory[layer] = keyBytes[layer].asFloatBuffer();
+            valueMemory[layer] = valueBytes[layer].asFloatBuffer();
         }
     }
 
@@ -147,6 +169,8 @@ public final class Sequence implements AutoCloseable {
     public void close() {
         java.util.Arrays.fill(keyMemory, null);  // they point into the memory freed below
         java.util.Arrays.fill(valueMemory, null);
+        java.util.Arrays.fill(keyBytes, null);
+        java.util.Arrays.fill(valueBytes, null);
         manager.close();
     }
 }

@@ -57,6 +57,31 @@ class TokenListenerTest {
         assertThat(seen).hasSize(3);
     }
 
+    /** The first token's time is the clock's reading when the listener hears it; the decode rate leaves it out. */
+    @ParameterizedTest
+    @MethodSource("modes")
+    void theFirstTokensTimeIsWhenItIsHeard(Mode mode) {
+        long[] clock = {0};
+        Generator gen = new Generator(model.transformer(), () -> clock[0] += 1_000);  // 1 µs per reading
+        GenerationRequest req = new GenerationRequest(model.tokenizer().encode("Once upon a time"), 12, 0f, 0L, mode,
+                false);
+        long[] heard = {-1};
+        long[] start = {clock[0]};
+        GenerationResult r = gen.generate(req, (id, exit, signals) -> {
+            if (heard[0] < 0) {
+                heard[0] = clock[0];
+            }
+            return true;
+        });
+        assertThat(r.firstTokenNanos()).isPositive().isLessThan(r.decodeNanos());
+        // timed from the request's join (after start) to the token's (before the listener heard it): the prefill
+        assertThat(r.firstTokenNanos()).isLessThanOrEqualTo(heard[0] - start[0] - 1_000);
+        assertThat(r.decodeNanos() - r.firstTokenNanos()).as("the rest of the request: 11 more tokens")
+                .isGreaterThanOrEqualTo(11 * 1_000);
+        assertThat(r.decodeTokensPerSecond())
+                .isEqualTo((r.ids().length - 1) * 1e9 / (r.decodeNanos() - r.firstTokenNanos()));
+    }
+
     private static Integer[] box(int[] a) {
         return java.util.Arrays.stream(a).boxed().toArray(Integer[]::new);
     }

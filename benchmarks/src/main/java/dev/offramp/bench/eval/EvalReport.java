@@ -46,7 +46,10 @@ final class EvalReport {
                 .put("layer_ratio", f.layerRatio()).put("exit_checks_per_token", f.exitChecksPerToken())
                 .put("mean_exit_layer", f.meanExitLayer())
                 .put("tokens_per_s", f.tokensPerSecond()).put("full_tokens_per_s", f.fullTokensPerSecond())
-                .put("speedup", f.speedup());
+                .put("speedup", f.speedup())
+                .put("decode_tokens_per_s", f.decodeTokensPerSecond())
+                .put("full_decode_tokens_per_s", f.fullDecodeTokensPerSecond())
+                .put("decode_speedup", f.decodeSpeedup());
         if (f.drafted() > 0) {
             free.put("drafted", f.drafted()).put("accepted", f.accepted()).put("acceptance_rate", f.acceptanceRate());
         }
@@ -94,8 +97,10 @@ final class EvalReport {
             row(s, "acceptance rate", "", fmt("%.3f", f.acceptanceRate()));
         }
         row(s, "tokens/s", fmt("%.1f", f.fullTokensPerSecond()), fmt("%.1f", f.tokensPerSecond()));
-        line(s, "speed-up %.2fx (tokens/s), layer ratio %.2fx (full layers / mode layers per token)", f.speedup(),
-                f.layerRatio());
+        row(s, "decode tokens/s (prefill left out)", fmt("%.1f", f.fullDecodeTokensPerSecond()),
+                fmt("%.1f", f.decodeTokensPerSecond()));
+        line(s, "speed-up %.2fx (tokens/s; %.2fx decoding alone), layer ratio %.2fx (full layers / mode layers per "
+                + "token)", f.speedup(), f.decodeSpeedup(), f.layerRatio());
     }
 
     private static void teacher(StringBuilder s, EvalRun run) {

@@ -14,15 +14,23 @@ package dev.offramp.bench.eval;
  * @param exitChecksPerToken LM-head passes for signals or drafts per decoded token
  * @param meanExitLayer      mean exit layer over the mode's generated tokens
  * @param drafted            self-speculative: tokens drafted; {@code accepted}: drafts kept
- * @param tokensPerSecond    the mode's generated tokens over its decode time (prefill included); {@code full…} alike
+ * @param tokensPerSecond    the mode's generated tokens over its whole time (prefill included); {@code full…} alike
+ * @param decodeTokensPerSecond the tokens after each prompt's first over the time after it: decoding alone, without
+ *                           the prefill that every mode runs at full depth alike; {@code full…} alike
  */
 record FreeRunResult(int prompts, int promptTokens, int newTokens, double agreementPrefix, double agreementOverall,
                      double agreementPerToken,
                      double layersPerToken, double fullLayersPerToken, double exitChecksPerToken, double meanExitLayer,
-                     long drafted, long accepted, double tokensPerSecond, double fullTokensPerSecond) {
+                     long drafted, long accepted, double tokensPerSecond, double fullTokensPerSecond,
+                     double decodeTokensPerSecond, double fullDecodeTokensPerSecond) {
 
     double speedup() {
         return tokensPerSecond / fullTokensPerSecond;
+    }
+
+    /** The decode rate's ratio: what the mode changes, without the prefill both share. */
+    double decodeSpeedup() {
+        return decodeTokensPerSecond / fullDecodeTokensPerSecond;
     }
 
     /** How many times fewer layers than full depth the mode ran per decoded token. */

@@ -70,7 +70,7 @@ final class FreeRunning {
                 (double) m.sameChoice / m.tokens,
                 m.perStep(m.layers), full.perStep(full.layers), m.perStep(m.exitChecks),
                 (double) m.exitLayerSum / m.tokens, m.drafted, m.accepted, m.tokensPerSecond(),
-                full.tokensPerSecond());
+                full.tokensPerSecond(), m.decodeTokensPerSecond(), full.decodeTokensPerSecond());
     }
 
     /**
@@ -122,6 +122,7 @@ final class FreeRunning {
         long drafted;
         long accepted;
         long nanos;
+        long firstTokenNanos;  // of nanos: each prompt's prefill, to its first token
         long sameChoice;
 
         void add(GenerationResult r, long promptLayers) {
@@ -136,6 +137,7 @@ final class FreeRunning {
             drafted += r.drafted();
             accepted += r.accepted();
             nanos += r.decodeNanos();
+            firstTokenNanos += r.firstTokenNanos();
         }
 
         double perStep(long total) {
@@ -144,6 +146,10 @@ final class FreeRunning {
 
         double tokensPerSecond() {
             return tokens * 1e9 / nanos;
+        }
+
+        double decodeTokensPerSecond() {
+            return steps * 1e9 / (nanos - firstTokenNanos);
         }
     }
 }

@@ -69,7 +69,7 @@ public final class Batch implements AutoCloseable {
         Plan plan = req.mode() instanceof Mode.SelfSpeculative s
                 ? new SpeculativePlan(model, s, nanoTime, req.promptIds(), ledger)
                 : LayerPlan.of(req.mode(), c.layers(), req.promptIds(), exits);
-        Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime.getAsLong());
+        Slot slot = new Slot(req, seq, ownsSeq, plan, listener, c, nanoTime);
         slots.add(slot);
         return slot;
     }
@@ -91,7 +91,7 @@ public final class Batch implements AutoCloseable {
         long t0 = nanoTime.getAsLong();
         for (Slot s : slots) {
             if (s.cancelRequested()) {
-                s.finish(nanoTime);
+                s.finish();
             }
         }
         slots.removeIf(Slot::done);
@@ -176,7 +176,7 @@ public final class Batch implements AutoCloseable {
                     kvFillNanos += nanoTime.getAsLong() - t;
                 }
                 if (!goesOn) {
-                    s.finish(nanoTime);
+                    s.finish();
                 }
             }
             return new StepCost(inputs.size() + carried.size(), layerCalls, layerNanos, headCalls, headNanos, kvFills,
@@ -209,7 +209,7 @@ public final class Batch implements AutoCloseable {
     /** Ends every request still running and frees its cache. */
     @Override
     public void close() {
-        slots.forEach(s -> s.finish(nanoTime));
+        slots.forEach(s -> s.finish());
         slots.clear();
     }
 }

@@ -16,13 +16,16 @@ import dev.offramp.policy.calibrate.TokenUncertainty;
  *                       drafts per position in their round (vLLM's per-position acceptance), index 0 the first
  * @param prunedChecks   exit checks scored on a pruned vocabulary (a few LM-head rows, not counted in exitChecks)
  * @param decodeNanos    wall time of the whole generation, prefill included
+ * @param firstTokenNanos wall time to the first token (the prompt's prefill, which every mode runs alike); 0 when
+ *                       no token was generated or the time is not known
  * @param uncertainty    a {@link GenerationRequest#scored} request's per-token uncertainty, else null
  * @param checkCost      early-exit: the check-cost model's verdict on the policy's schedule (the checks kept, and
  *                       whether the declared ones could only slow decoding); null before the engine has measured it
  * @param drift          early-exit with recompute: the sampled exits compared with full depth's greedy choice
  */
 public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, long layersComputed, long exitChecks,
-                               long drafted, long accepted, long decodeNanos, long prunedChecks, long drafts,
+                               long drafted, long accepted, long decodeNanos, long firstTokenNanos,
+                               long prunedChecks, long drafts,
                                long[] acceptedByPosition, TokenUncertainty uncertainty,
                                CheckCostModel.Thinning checkCost, Drift drift) {
     /** The drift check's counts: early exits compared with full depth's greedy choice, and those that differed. */
@@ -43,11 +46,18 @@ public record GenerationResult(int[] promptIds, int[] ids, int[] exitLayers, lon
             checks += r.exitChecks;
             nanos += r.decodeNanos;
         }
-        return new GenerationResult(promptIds, ids, exitLayers, layers, checks, drafted, accepted, nanos, prunedChecks,
+        return new GenerationResult(promptIds, ids, exitLayers, layers, checks, drafted, accepted, nanos,
+                nanos - decodeNanos + firstTokenNanos, prunedChecks,  // the others ran whole before this one
                 drafts, acceptedByPosition, uncertainty, checkCost, drift);
     }
 
     public double tokensPerSecond() {
         return decodeNanos == 0 ? 0 : ids.length * 1e9 / decodeNanos;
+    }
+
+    /** Tokens after the first per second of the time after it: the decode rate, prefill left out. */
+    public double decodeTokensPerSecond() {
+        long after = decodeNanos - firstTokenNanos;
+        return ids.length < 2 || after <= 0 ? 0 : (ids.length - 1) * 1e9 / after;
     }
 }

@@ -17,6 +17,7 @@ public final class Slot {
     final Plan plan;
     private final boolean ownsSeq;
     private final long joined;
+    private final LongSupplier nanoTime;
     private final int layers;
     private volatile boolean cancelRequested;
     private int depthCap;
@@ -24,17 +25,18 @@ public final class Slot {
     private GenerationResult result;
 
     Slot(GenerationRequest request, Sequence seq, boolean ownsSeq, Plan plan, TokenListener listener, ModelConfig c,
-         long joined) {
+         LongSupplier nanoTime) {
         this.request = request;
         this.seq = seq;
         this.ownsSeq = ownsSeq;
         this.plan = plan;
         this.layers = c.layers();
         this.depthCap = c.layers();
-        this.joined = joined;
+        this.nanoTime = nanoTime;
+        this.joined = nanoTime.getAsLong();
         this.sampler = new Sampler(request.temperature(), request.topP(), request.topK(),
                 new SplittableRandom(request.seed()));
-        this.out = new Tokens(request, c, listener);
+        this.out = new Tokens(request, c, listener, nanoTime);
     }
 
     /** Tokens generated so far. */
@@ -97,7 +99,7 @@ public final class Slot {
     }
 
     /** Ends the request: frees what its plan holds and its cache (unless the caller lent the sequence). */
-    void finish(LongSupplier nanoTime) {
+    void finish() {
         if (result != null) {
             return;
         }
@@ -105,6 +107,6 @@ public final class Slot {
         if (ownsSeq) {
             seq.close();
         }
-        result = out.result(request.promptIds(), nanoTime.getAsLong() - joined);
+        result = out.result(request.promptIds(), joined, nanoTime.getAsLong());
     }
 }

@@ -11,6 +11,8 @@ final class Tokens {
     private final boolean stopAtEos;
     private final ModelConfig config;
     private final TokenListener listener;
+    private final java.util.function.LongSupplier nanoTime;
+    private long firstAt;  // when the first token was added (nanoTime), 0 before
     private int n;
     private boolean stopped;
     long layers;
@@ -26,8 +28,9 @@ final class Tokens {
     private final double[] top1;
     dev.offramp.policy.CheckCostModel.Thinning checkCost;  // early-exit: the check-cost verdict on its schedule
 
-    Tokens(GenerationRequest req, ModelConfig config, TokenListener listener) {
+    Tokens(GenerationRequest req, ModelConfig config, TokenListener listener, java.util.function.LongSupplier nanoTime) {
         this.listener = listener;
+        this.nanoTime = nanoTime;
         this.ids = new int[req.maxTokens()];
         this.exits = new int[req.maxTokens()];
         this.stopAtEos = req.stopAtEos();
@@ -67,7 +70,9 @@ final class Tokens {
         }
         ids[n] = id;
         exits[n] = exitLayer;
-        n++;
+        if (n++ == 0) {
+            firstAt = nanoTime.getAsLong();
+        }
         if (!listener.onToken(id, exitLayer, signals)) {
             stopped = true;
         }
@@ -95,9 +100,10 @@ final class Tokens {
         return ids.length - n;
     }
 
-    GenerationResult result(int[] prompt, long nanos) {
+    /** @param joined when the request joined (nanoTime), {@code now} when it ended */
+    GenerationResult result(int[] prompt, long joined, long now) {
         return new GenerationResult(prompt, Arrays.copyOf(ids, n), Arrays.copyOf(exits, n), layers, exitChecks,
-                drafted, accepted, nanos, prunedChecks, drafts, acceptedAt.clone(), logProbs == null ? null
+                drafted, accepted, now - joined, n == 0 ? 0 : firstAt - joined, prunedChecks, drafts, acceptedAt.clone(), logProbs == null ? null
                 : new TokenUncertainty(Arrays.copyOf(logProbs, n), Arrays.copyOf(top1, n)), checkCost,
                 new GenerationResult.Drift(driftChecks, driftDisagreements));
     }

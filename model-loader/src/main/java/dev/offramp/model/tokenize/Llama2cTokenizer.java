@@ -33,6 +33,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
     private final float[] scores;
     private final Map<String, Integer> ids;
     private final byte[][] printed; // what decode() emits per id: the piece, or the raw byte of a <0xXX> piece
+    private final Map<Long, Integer> merges;  // (id a, id b) → ids.get(piece a + piece b), for every pair that has one
     private final int dummyPrefix;
 
     private Llama2cTokenizer(String[] pieces, float[] scores, Map<String, Integer> ids, BitSet silent) {
@@ -49,6 +50,33 @@ public final class Llama2cTokenizer implements TextTokenizer {
                     : p.getBytes(StandardCharsets.ISO_8859_1);
         }
         this.dummyPrefix = ids.get(" ");
+        this.merges = merges(pieces, ids);
+    }
+
+    /** Every split of every piece into two pieces: the pairs a merge can join, without a string per lookup. */
+    private static Map<Long, Integer> merges(String[] pieces, Map<String, Integer> ids) {
+        Map<Long, Integer> merges = new HashMap<>();
+        for (String p : pieces) {
+            Integer joined = ids.get(p);
+            for (int k = 1; k < p.length(); k++) {
+                Integer a = ids.get(p.substring(0, k));
+                Integer b = ids.get(p.substring(k));
+                if (a != null && b != null) {
+                    merges.put(pair(a, b), joined);
+                }
+            }
+        }
+        return merges;
+    }
+
+    private static long pair(int a, int b) {
+        return ((long) a << 32) | (b & 0xFFFFFFFFL);
+    }
+
+    /** The id of piece a + piece b, or -1 when the vocabulary has none. */
+    private int merged(int a, int b) {
+        Integer id = merges.get(pair(a, b));
+        return id == null ? -1 : id;
     }
 
     /** Reads the tokenizer; {@code vocabSize} is the model's (its header), which the file must match exactly. */
@@ -175,24 +203,34 @@ public final class Llama2cTokenizer implements TextTokenizer {
             start = i + 1;
         }
         // Merge the best-scoring adjacent pair until none is in the vocabulary; strictly greater keeps the first tie.
+        // joins[i] is the merge of tokens i and i + 1 (-1: none), kept up to date around each merge.
+        int[] joins = new int[Math.max(0, n - 1)];
+        for (int i = 0; i < n - 1; i++) {
+            joins[i] = merged(tokens[i], tokens[i + 1]);
+        }
         while (true) {
             float bestScore = -1e10f;
-            int bestId = -1;
             int bestIndex = -1;
             for (int i = 0; i < n - 1; i++) {
-                Integer id = ids.get(pieces[tokens[i]] + pieces[tokens[i + 1]]);
-                if (id != null && scores[id] > bestScore) {
+                int id = joins[i];
+                if (id >= 0 && scores[id] > bestScore) {
                     bestScore = scores[id];
-                    bestId = id;
                     bestIndex = i;
                 }
             }
             if (bestIndex == -1) {
                 return Arrays.copyOf(tokens, n);
             }
-            tokens[bestIndex] = bestId;
+            tokens[bestIndex] = joins[bestIndex];
             System.arraycopy(tokens, bestIndex + 2, tokens, bestIndex + 1, n - bestIndex - 2);
+            System.arraycopy(joins, bestIndex + 1, joins, bestIndex, n - bestIndex - 2);
             n--;
+            if (bestIndex > 0) {
+                joins[bestIndex - 1] = merged(tokens[bestIndex - 1], tokens[bestIndex]);
+            }
+            if (bestIndex < n - 1) {
+                joins[bestIndex] = merged(tokens[bestIndex], tokens[bestIndex + 1]);
+            }
         }
     }
 

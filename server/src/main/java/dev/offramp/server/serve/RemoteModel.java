@@ -135,7 +135,7 @@ public final class RemoteModel {
         int prompt = usage.path("prompt_tokens").asInt(0);
         int completion = usage.path("completion_tokens").asInt(0);
         long now = System.nanoTime();
-        GenerationResult none = new GenerationResult(new int[0], new int[0], new int[0], 0, 0, 0, 0, now - sent, 0, 0,
+        GenerationResult none = new GenerationResult(new int[0], new int[0], new int[0], 0, 0, 0, 0, now - sent, 0, 0, 0,
                 new long[0], null, null, GenerationResult.Drift.NONE);
         Job.Budget budget = null;
         if (job.hasBudget()) {
