@@ -21,6 +21,33 @@ class DraftLedgerTest {
     }
 
     @Test
+    void eachExplorerThatGivesUpAgainDoublesTheIntervalUntilTheMost() {
+        DraftLedger ledger = new DraftLedger();
+        for (int i = 0; i < DraftLedger.GIVE_UPS; i++) {
+            ledger.record(true);
+        }
+        java.util.List<Integer> gaps = new java.util.ArrayList<>();
+        for (int explorers = 0; explorers < 8; explorers++) {
+            int gap = 1;
+            while (!ledger.shouldDraft()) {
+                gap++;
+            }
+            gaps.add(gap);
+            ledger.record(true);  // the explorer gave up too
+        }
+        assertThat(gaps).containsExactly(8, 16, 32, 64, 128, 256, 256, 256);
+        ledger.record(false);
+        ledger.record(true);
+        ledger.record(true);
+        ledger.record(true);
+        int gap = 1;
+        while (!ledger.shouldDraft()) {
+            gap++;
+        }
+        assertThat(gap).as("a request that paid reset the interval").isEqualTo(DraftLedger.EXPLORE_EVERY);
+    }
+
+    @Test
     void oneRequestThatPaysOpensDraftingAgain() {
         DraftLedger ledger = new DraftLedger();
         for (int i = 0; i < DraftLedger.GIVE_UPS; i++) {
