@@ -36,7 +36,7 @@ echo "== the learned gate (issue 12): trained and calibrated on the first half; 
 ./offramp train-gate --tokens 20000 --out models/kjv-ee-12l/offramp-gate.txt
 rm -f models/kjv-ee-12l/offramp-profile.json
 ./offramp calibrate --policy 'learned:gate=models/kjv-ee-12l/offramp-gate.txt,threshold={t}' --kv propagate \
-  --values 0.995,0.99,0.98,0.97,0.96,0.95,0.93,0.9 --prune 32 --epsilon 0.05 --delta 0.1 \
+  --values 0.995,0.99,0.98,0.97,0.96,0.95,0.93,0.9 --prune 32 --epsilon 0.03 --delta 0.1 \
   --out models/kjv-ee-12l/offramp-profile.json
 run kjv-early-exit-default-heldout --mode early-exit --half second --teacher-tokens 0
 ./offramp sweep --half second --prune 32 --prompts 30 \

@@ -134,12 +134,15 @@ public record Profile(String model, String policy, String kv, int prune, double 
                 : java.util.Optional.empty();
     }
 
-    /** Writes the profile; a gate file inside the profile's folder is named relative to it (see {@link #read}). */
+    /**
+     * Writes the profile; a gate file inside the profile's folder is named relative to it, any other by its absolute
+     * path (a path relative to the working directory would be read against the profile's folder: see {@link #read}).
+     */
     public void write(Path file) throws IOException {
         Path dir = folder(file);
         JSON.writeValue(file.toFile(), withPolicy(gates(policy, g -> {
             Path gate = Path.of(g).toAbsolutePath().normalize();
-            return gate.startsWith(dir) ? dir.relativize(gate).toString() : g;
+            return (gate.startsWith(dir) ? dir.relativize(gate) : gate).toString();
         })));
     }
 

@@ -125,6 +125,16 @@ class ModeDefaultsTest {
     }
 
     @Test
+    void aGateNamedRelativeToTheWorkingDirectoryIsWrittenSoTheProfileFindsIt(@TempDir Path dir) throws Exception {
+        Path gate = Path.of("").toAbsolutePath().relativize(Files.createFile(dir.resolve("g.txt")));  // as a user types it
+        Profile p = new Profile("m", "learned:gate=" + gate + ",threshold=0.8", "recompute", 32, 0.05, 0.1,
+                "binomial", CALIBRATED.data(), 0.02, List.of());
+        Path out = Files.createDirectory(dir.resolve("elsewhere")).resolve("profile.json");
+        p.write(out);
+        assertThat(Profile.read(out).policy()).isEqualTo("learned:gate=" + dir.resolve("g.txt") + ",threshold=0.8");
+    }
+
+    @Test
     void aGateBesideTheProfileIsNamedRelativeToItSoTheyTravelTogether(@TempDir Path dir) throws Exception {
         Path folder = Files.createDirectory(dir.resolve("model"));
         Path gate = folder.resolve("offramp-gate.txt");
