@@ -102,6 +102,7 @@ public final class Batch implements AutoCloseable {
             }
         }
         StepCost cost = shared.isEmpty() ? StepCost.NONE : sharedStep(shared);
+        exits.observe(cost);
         slots.removeIf(Slot::done);
         last = new StepCost(cost.rows(), cost.layerCalls(), cost.layerNanos(), cost.headCalls(), cost.headNanos(),
                 cost.kvFills(), cost.kvFillNanos(), nanoTime.getAsLong() - t0);

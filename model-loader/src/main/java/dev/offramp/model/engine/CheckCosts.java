@@ -15,13 +15,20 @@ import java.util.Map;
  * times the overhead measured around it — a layer step costs about 1.7× its products (attention, norms, JNI), an
  * exit about 1.3× its head product (the final norm, the logits read back), README "Measured". A pruned check scores
  * K rows of the head plus that overhead; a cosine-only check needs no LM head and is counted free. A deferred layer
- * (recompute) runs as one more row beside another token's: it costs that row's share of a two-row product.
+ * (recompute) runs as one more row beside another token's: its share of a two-row product, plus the rest of a layer
+ * step (attention, norms: {@link #LAYER_OVERHEAD} − 1 of the products), which every row pays whole.
+ *
+ * <p>Once the batch's own steps have run ({@link #observe}: {@link #OBSERVED} steps at a bucket), a full check is
+ * priced from them instead: an LM-head pass's time against a layer's, as they ran. Timed alone, the head's product is
+ * warm in the cache; in a token its weights come from memory after the layers' (kjv-ee-12l here: 81–86 µs alone,
+ * an exit 286–351 µs in a token, `bench`), so the estimate counted a third of what a check cost.
  */
 final class CheckCosts {
     static final double LAYER_OVERHEAD = 1.7;
     static final double EXIT_OVERHEAD = 1.3;
     private static final int REPEATS = 5;
     static final double MAX_CHECK = 2.0;
+    static final int OBSERVED = 64;
 
     /** µs per row of one layer's products and of the head, timed at a bucket's row count. */
     record PerRow(double layer, double head) {}
@@ -33,6 +40,21 @@ final class CheckCosts {
     private final Timer timer;
     private final int vocab;
     private final Map<Bucket, PerRow> measured = new EnumMap<>(Bucket.class);
+    private final Map<Bucket, Observed> observed = new EnumMap<>(Bucket.class);
+
+    /** Running means of a layer call's and an LM-head pass's time in the batch's steps at one bucket of rows. */
+    private static final class Observed {
+        double layer;
+        double head;
+        int steps;
+
+        void add(double layerNanos, double headNanos) {
+            steps++;
+            int n = Math.min(steps, 4 * OBSERVED);  // a window, so that a change of load shows
+            layer += (layerNanos - layer) / n;
+            head += (headNanos - head) / n;
+        }
+    }
 
     CheckCosts(Timer timer, int vocab) {
         this.timer = timer;
@@ -50,6 +72,14 @@ final class CheckCosts {
         }, model.config().vocab());
     }
 
+    /** One of the batch's steps over {@code rows} rows: its layer calls and LM-head passes, and what they took. */
+    void observe(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos) {
+        if (layerCalls > 0 && headCalls > 0) {
+            observed.computeIfAbsent(Bucket.of(Math.max(1, rows)), b -> new Observed())
+                    .add((double) layerNanos / layerCalls, (double) headNanos / headCalls);
+        }
+    }
+
     /**
      * What a layer deferred by an exit costs when it runs later as an extra row beside another token's, as a fraction
      * of a layer: a two-row pass less a one-row pass, over a one-row pass (in [0, 1]).
@@ -57,7 +87,8 @@ final class CheckCosts {
     double deferredRow() {
         double one = measured.computeIfAbsent(Bucket.ONE, timer::time).layer();
         double two = 2 * measured.computeIfAbsent(Bucket.FEW, timer::time).layer();
-        return Math.max(0, Math.min(1, (two - one) / one));
+        double rest = (LAYER_OVERHEAD - 1) * one;
+        return Math.max(0, Math.min(1, (two - one + rest) / (one + rest)));
     }
 
     /** A token's first and later checks, in layers, for {@code schedule} in a batch of {@code rows}. */
@@ -65,13 +96,20 @@ final class CheckCosts {
         if (!schedule.needsLmHead()) {
             return new CheckCostModel.Costs(0, 0);
         }
-        PerRow t = measured.computeIfAbsent(Bucket.of(rows), timer::time);
-        double layer = t.layer() * LAYER_OVERHEAD;
+        Observed o = observed.get(Bucket.of(rows));
+        double full;
+        if (o != null && o.steps >= OBSERVED && o.layer > 0) {
+            full = o.head / o.layer;
+        } else {
+            PerRow t = measured.computeIfAbsent(Bucket.of(rows), timer::time);
+            full = t.head() * EXIT_OVERHEAD / (t.layer() * LAYER_OVERHEAD);
+        }
         // one timing taken during a load spike once priced a check at 40 layers and switched a good schedule off:
-        // an LM-head pass is measured at 0.2-0.8 of a layer on both models, so more than 2 is a timing outlier
-        double full = Math.min(MAX_CHECK, t.head() * EXIT_OVERHEAD / layer);
+        // an LM-head pass is measured at 0.2-0.9 of a layer on both models, so more than 2 is a timing outlier
+        full = Math.min(MAX_CHECK, full);
+        // a pruned check scores K of the head's rows; the rest of an exit (norm, reading back) it pays whole
         double pruned = pruneVocab > 0
-                ? Math.min(full, t.head() * ((EXIT_OVERHEAD - 1) + Math.min(1.0, (double) pruneVocab / vocab)) / layer)
+                ? full * ((EXIT_OVERHEAD - 1) + Math.min(1.0, (double) pruneVocab / vocab)) / EXIT_OVERHEAD
                 : full;
         return new CheckCostModel.Costs(full, pruned);
     }

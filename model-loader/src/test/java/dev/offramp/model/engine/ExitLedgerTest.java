@@ -2,6 +2,7 @@ package dev.offramp.model.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.offramp.policy.CheckCostModel;
 import dev.offramp.policy.PolicyRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +27,12 @@ class ExitLedgerTest {
         assertThat(e.verdict().loses()).isTrue();
         assertThat(e.verdict().declared()).hasSize(11);
         assertThat(e.verdict().kept()).isEmpty();
-        int explored = 0;
-        for (int i = 0; i < 4 * ExitLedger.EXPLORE_EVERY; i++) {
+        java.util.List<Integer> explorers = new java.util.ArrayList<>();
+        for (int i = 0; i < 128; i++) {
             boolean explores = e.admitExplores();
-            explored += explores ? 1 : 0;
+            if (explores) {
+                explorers.add(i);
+            }
             if (!explores) {
                 boolean[] keep = e.keep();
                 for (int l = 1; l <= 12; l++) {
@@ -38,7 +41,8 @@ class ExitLedgerTest {
             }
             e.record(explores, 0, 0, 0);
         }
-        assertThat(explored).isEqualTo(4);  // one request in EXPLORE_EVERY keeps measuring
+        // one request in EXPLORE_EVERY keeps measuring, less often while each finds what the last one did
+        assertThat(explorers).containsExactly(0, 8, 24, 56, 120);
         assertThat(e.verdict().report("confidence:threshold=0.5", false)).startsWith("warning: ")
                 .contains("thinned to no check");
     }
@@ -71,14 +75,39 @@ class ExitLedgerTest {
             saved.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, 0);
         }
         assertThat(saved.verdict().kept()).containsExactly(9);  // 1/3 × 3 layers > 0.61
-        // where a second row costs 0.2 of the first, the deferred layers are nearly free: the check pays again
+        // where a second row's products cost 0.2 of the first's, a deferred layer still pays the rest of a layer step
+        // (0.7 of its products) whole: (20 + 70) / 170 of a layer
         CheckCosts batched = new CheckCosts(b -> new CheckCosts.PerRow(b.timedRows() == 2 ? 60 : 100, 80), 4096);
-        assertThat(batched.deferredRow()).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-12));
-        ExitLedger.Entry cheap = new ExitLedger(batched, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        assertThat(batched.deferredRow()).isCloseTo(90.0 / 170, org.assertj.core.api.Assertions.within(1e-12));
+        ExitLedger.Entry third = new ExitLedger(batched, 12).entry(mode("margin:threshold=0.1,at=9", 0));
+        ExitLedger.Entry all = new ExitLedger(batched, 12).entry(mode("margin:threshold=0.1,at=9", 0));
         for (int i = 0; i < ExitLedger.WARMUP; i++) {
-            cheap.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, i % 3 == 0 ? 3 : 0);
+            third.record(true, i % 3 == 0 ? 9 : 0, i % 3 == 0 ? 3 : 0, i % 3 == 0 ? 3 : 0);
+            all.record(true, 9, 3, 3);
         }
-        assertThat(cheap.verdict().kept()).containsExactly(9);  // 1/3 × 3 × 0.8 > 0.61
+        assertThat(third.verdict().kept()).isEmpty();           // 1/3 × 3 × 80/170 < 0.61
+        assertThat(all.verdict().kept()).containsExactly(9);    // 3 × 80/170 > 0.61
+    }
+
+    @Test
+    void checksArePricedFromTheBatchsOwnStepsOnceEnoughHaveRun() {
+        CheckCosts costs = new CheckCosts(b -> new CheckCosts.PerRow(100, 80), 4096);
+        dev.offramp.policy.Schedule schedule = PolicyRegistry.standard().parse("margin:threshold=0.1").schedule();
+        double timed = costs.costs(1, schedule, 32).firstCheck();
+        assertThat(timed).isCloseTo(80 * 1.3 / (100 * 1.7), org.assertj.core.api.Assertions.within(1e-12));
+        for (int i = 0; i < CheckCosts.OBSERVED - 1; i++) {
+            costs.observe(1, 12, 12 * 300_000L, 2, 2 * 270_000L);  // a layer call 300 µs, an LM-head pass 270 µs
+        }
+        assertThat(costs.costs(1, schedule, 32).firstCheck()).as("too few steps yet").isEqualTo(timed);
+        costs.observe(1, 12, 12 * 300_000L, 2, 2 * 270_000L);
+        CheckCostModel.Costs observed = costs.costs(1, schedule, 32);
+        assertThat(observed.firstCheck()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(observed.laterCheck()).isCloseTo(0.9 * (0.3 + 32.0 / 4096) / 1.3,
+                org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(costs.costs(4, schedule, 32).firstCheck()).as("another bucket of rows: still the timed estimate")
+                .isCloseTo(timed, org.assertj.core.api.Assertions.within(1e-12));
+        costs.observe(1, 0, 0, 1, 5_000L);  // a step without a layer call tells nothing about the ratio
+        assertThat(costs.costs(1, schedule, 32).firstCheck()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
     }
 
     @Test
