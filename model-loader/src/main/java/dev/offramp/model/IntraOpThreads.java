@@ -5,8 +5,9 @@ import ai.djl.pytorch.jni.JniUtils;
 /**
  * The threads a product may use. libtorch's per-thread settings for the thread that computes: the intra-op thread
  * count, set per product as the kernel plan says (OpenMP keeps it per calling thread, so what was last set is
- * remembered per thread and only a change costs a call), and autograd off. DJL turns autograd off only on the thread that started the engine; on any
- * other thread (the server's engine thread, a test's) every op paid for it: measured ~10% of a small op's cost.
+ * remembered per thread and only a change costs a call), and autograd off. DJL turns autograd off only on the thread
+ * that started the engine; on any other thread (the server's engine thread, a test's) every op paid for it: measured
+ * ~10% of a small op's cost.
  */
 final class IntraOpThreads {
     // Mirrors libtorch's own per-thread setting, which is process-wide state: one mirror for every runtime.

@@ -10,16 +10,15 @@ import java.util.stream.IntStream;
 /**
  * What an engine's early-exit requests measured about their checks, per mode (policy, KV strategy, pruning): where
  * tokens exit when every declared check is made, and how much of the skipped layers was really saved (recompute runs
- * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel} thins a schedule to the checks that
- * pay for themselves. Requests explore — make every declared check, for all their tokens — while fewer than
- * {@link #WARMUP} tokens have, then one request in {@link #EXPLORE_EVERY}, so that the estimate follows the traffic;
- * a request keeps the schedule it was given at its first token. A {@code strict(…)} policy is measured and
+ * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel}
+ * thins a schedule to the checks that pay for themselves. Requests explore — make every declared check, for all their
+ * tokens — while fewer than {@link #WARMUP} tokens have, then now and then ({@link ExploreInterval}: rarer while each
+ * explorer finds the verdict the last one did), so that the estimate follows the traffic; a request keeps the
+ * schedule it was given at its first token. A {@code strict(…)} policy is measured and
  * reported, never thinned. Engine thread only.
  */
 final class ExitLedger {
     static final int WARMUP = 32;
-    static final int EXPLORE_EVERY = 8;  // requests
-    static final int MOST_EXPLORE_EVERY = 256;
     static final int DECIDE_EVERY = 16;  // explored tokens between two decisions
 
     private final CheckCosts costs;
@@ -62,10 +61,9 @@ final class ExitLedger {
         private final boolean strict;
         private long explored;
         private long tokens;
-        private long requests;
-        private int exploreEvery = EXPLORE_EVERY;
-        private long lastExplorer = -1;          // the request number of the last explorer after the warm-up
-        private List<Integer> keptAtLastExplorer; // the checks the verdict kept when it was admitted
+        private final ExploreInterval explore = new ExploreInterval(true);
+        private List<Integer> keptAtLastExplorer; // the checks the verdict kept when the last explorer was admitted
+        private boolean explorerSeen;
         private long skipped;            // layers skipped by exits, and the deferred ones run later (recompute)
         private long deferred;
         private boolean[] keep;          // by layer; null: every declared check
@@ -81,23 +79,20 @@ final class ExitLedger {
 
         /**
          * Counts a new request in and says whether it explores: makes every declared check and is counted in the exit
-         * distribution. Called once per request. After the warm-up one request in {@link ExitLedger#EXPLORE_EVERY}
-         * explores; while the verdict stays what the last explorer found, the interval doubles up to {@link
-         * ExitLedger#MOST_EXPLORE_EVERY}: an explorer makes every declared check, and for a schedule thinned to none
-         * (confidence:threshold=0.5 on kjv-ee-12l: 11 checks) one in eight cost ~10% of the tokens/s (measured).
+         * distribution. Called once per request. After the warm-up the explorers thin out while the verdict stays
+         * what the last one found: each makes every declared check, which for confidence:threshold=0.5 on kjv-ee-12l
+         * (thinned to none) is 11 checks for every one of its tokens.
          */
         boolean admitExplores() {
             if (explored < WARMUP) {
                 return true;
             }
-            long r = requests++;
-            if (lastExplorer >= 0 && r - lastExplorer < exploreEvery) {
+            if (!explore.due()) {
                 return false;
             }
             List<Integer> kept = verdict == null ? null : verdict.kept();
-            exploreEvery = lastExplorer >= 0 && java.util.Objects.equals(kept, keptAtLastExplorer)
-                    ? Math.min(MOST_EXPLORE_EVERY, 2 * exploreEvery) : EXPLORE_EVERY;
-            lastExplorer = r;
+            explore.found(explorerSeen && java.util.Objects.equals(kept, keptAtLastExplorer));
+            explorerSeen = true;
             keptAtLastExplorer = kept;
             return true;
         }

@@ -14,7 +14,7 @@ class DraftLedgerTest {
             ledger.record(true);
         }
         int drafting = 0;
-        for (int i = 0; i < 4 * DraftLedger.EXPLORE_EVERY; i++) {
+        for (int i = 0; i < 4 * ExploreInterval.FIRST; i++) {
             drafting += ledger.shouldDraft() ? 1 : 0;
         }
         assertThat(drafting).isEqualTo(4);
@@ -44,7 +44,7 @@ class DraftLedgerTest {
         while (!ledger.shouldDraft()) {
             gap++;
         }
-        assertThat(gap).as("a request that paid reset the interval").isEqualTo(DraftLedger.EXPLORE_EVERY);
+        assertThat(gap).as("a request that paid reset the interval").isEqualTo(ExploreInterval.FIRST);
     }
 
     @Test

@@ -41,7 +41,7 @@ class ExitLedgerTest {
             }
             e.record(explores, 0, 0, 0);
         }
-        // one request in EXPLORE_EVERY keeps measuring, less often while each finds what the last one did
+        // one request in ExploreInterval.FIRST keeps measuring, less often while each finds what the last one did
         assertThat(explorers).containsExactly(0, 8, 24, 56, 120);
         assertThat(e.verdict().report("confidence:threshold=0.5", false)).startsWith("warning: ")
                 .contains("thinned to no check");
