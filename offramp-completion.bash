@@ -600,7 +600,7 @@ function _picocli_offramp_eval() {
 
   local commands=""
   local flag_opts="'--json' '--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--teacher-tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--mode' '--policy' '--exit-layer' '--kv' '--prune' '--speedup' '--draft' '--draft-stop' '--profile' '--teacher-tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -659,6 +659,9 @@ function _picocli_offramp_eval() {
     '--warmup-tokens')
       return
       ;;
+    '--warmup-seconds')
+      return
+      ;;
     '--model')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -711,7 +714,7 @@ function _picocli_offramp_sweep() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--policy' '--values' '--out' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--policy' '--values' '--out' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -753,6 +756,9 @@ function _picocli_offramp_sweep() {
       return
       ;;
     '--warmup-tokens')
+      return
+      ;;
+    '--warmup-seconds')
       return
       ;;
     '--model')
@@ -807,7 +813,7 @@ function _picocli_offramp_calibrate() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--policy' '--mode' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--policy' '--mode' '--epsilon' '--delta' '--out' '--values' '--p-value' '--kv' '--prune' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -863,6 +869,9 @@ function _picocli_offramp_calibrate() {
     '--warmup-tokens')
       return
       ;;
+    '--warmup-seconds')
+      return
+      ;;
     '--model')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -915,7 +924,7 @@ function _picocli_offramp_cascade() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--small-layers' '--out' '--points' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--small-layers' '--out' '--points' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -951,6 +960,9 @@ function _picocli_offramp_cascade() {
       return
       ;;
     '--warmup-tokens')
+      return
+      ;;
+    '--warmup-seconds')
       return
       ;;
     '--model')
@@ -1005,7 +1017,7 @@ function _picocli_offramp_precision() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--tokens' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -1032,6 +1044,9 @@ function _picocli_offramp_precision() {
       return
       ;;
     '--warmup-tokens')
+      return
+      ;;
+    '--warmup-seconds')
       return
       ;;
     '--model')
@@ -1227,7 +1242,7 @@ function _picocli_offramp_traingate() {
 
   local commands=""
   local flag_opts="'--no-exit-adapters' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--out' '--at' '--prune' '--tokens' '--l2' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
+  local arg_opts="'--out' '--at' '--prune' '--tokens' '--l2' '--text' '--half' '--prompts' '--prompt-tokens' '--new-tokens' '--warmup-tokens' '--warmup-seconds' '--model' '--tokenizer' '--device' '--threads' '--kernels' '--exit-adapters' '--plugins'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -1269,6 +1284,9 @@ function _picocli_offramp_traingate() {
       return
       ;;
     '--warmup-tokens')
+      return
+      ;;
+    '--warmup-seconds')
       return
       ;;
     '--model')

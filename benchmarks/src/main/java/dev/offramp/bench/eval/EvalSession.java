@@ -73,7 +73,7 @@ final class EvalSession implements AutoCloseable {
 
     /** Untimed generations in full depth and this mode, so that the JIT has compiled both paths. */
     void warmUp(Mode mode) {
-        freeRunning.warmUp(prompts, options.newTokens(), mode, options.warmupTokens());
+        freeRunning.warmUp(prompts, options.newTokens(), mode, options.warmupTokens(), options.warmupNanos());
     }
 
     /** The mode against full depth, interleaved on every prompt; {@code task} names it in the progress bar. */

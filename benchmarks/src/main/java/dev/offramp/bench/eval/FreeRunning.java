@@ -23,19 +23,22 @@ final class FreeRunning {
     private final Transformer model;
     private final Generator generator;
     private final int layers;
+    private final LongSupplier nanoTime;
 
     FreeRunning(Transformer model, LongSupplier nanoTime) {
         this.model = model;
+        this.nanoTime = nanoTime;
         this.generator = new Generator(model, nanoTime);
         this.layers = model.config().layers();
     }
 
     /**
      * DJL's paths need thousands of steps of JIT warm-up before they are timed (ARCHITECTURE.md, "Facts"): both modes,
-     * untimed.
+     * untimed, for {@code tokens} tokens and {@code nanos} at least.
      */
-    void warmUp(List<int[]> prompts, int newTokens, Mode mode, int tokens) {
-        for (int i = 0, done = 0; done < tokens; i++, done += newTokens) {
+    void warmUp(List<int[]> prompts, int newTokens, Mode mode, int tokens, long nanos) {
+        long start = nanoTime.getAsLong();
+        for (int i = 0, done = 0; done < tokens || nanoTime.getAsLong() - start < nanos; i++, done += newTokens) {
             int[] prompt = prompts.get(i % prompts.size());
             generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full()));
             generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));

@@ -29,6 +29,7 @@ final class CheckCosts {
     private static final int REPEATS = 5;
     static final double MAX_CHECK = 2.0;
     static final int OBSERVED = 64;
+    static final double MAX_DEFERRED = 4.0;  // a deferred layer priced above 4 layers is a timing outlier
 
     /** µs per row of one layer's products and of the head, timed at a bucket's row count. */
     record PerRow(double layer, double head) {}
@@ -47,6 +48,11 @@ final class CheckCosts {
         double layer;
         double head;
         int steps;
+        private final StepFit fit = new StepFit(4 * OBSERVED, OBSERVED / 4);
+
+        StepFit steps() {
+            return fit;
+        }
 
         void add(double layerNanos, double headNanos) {
             steps++;
@@ -72,19 +78,41 @@ final class CheckCosts {
         }, model.config().vocab());
     }
 
-    /** One of the batch's steps over {@code rows} rows: its layer calls and LM-head passes, and what they took. */
-    void observe(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos) {
+    /**
+     * One of the batch's steps over {@code rows} rows: its layer calls and LM-head passes and what they took, the
+     * layers it ran for deferred rows, and what the whole step took.
+     */
+    void observe(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos, int deferredLayers,
+                 long carryNanos, long stepNanos) {
         if (layerCalls > 0 && headCalls > 0) {
-            observed.computeIfAbsent(Bucket.of(Math.max(1, rows)), b -> new Observed())
-                    .add((double) layerNanos / layerCalls, (double) headNanos / headCalls);
+            Observed o = observed.computeIfAbsent(Bucket.of(Math.max(1, rows)), b -> new Observed());
+            o.add((double) layerNanos / layerCalls, (double) headNanos / headCalls);
+            if (stepNanos > 0) {
+                o.steps().add(layerCalls, deferredLayers, stepNanos - headNanos - carryNanos);
+            }
         }
     }
 
+    /** A layer call's nanoseconds in the batch's steps at this bucket (fitted, else timed alone); NaN before any. */
+    double layerCallNanos(int rows) {
+        Observed o = observed.get(Bucket.of(rows));
+        StepFit.Fitted f = o == null ? null : o.steps().fitted();
+        return f != null ? f.layerCallNanos() : o != null ? o.layer : Double.NaN;
+    }
+
     /**
-     * What a layer deferred by an exit costs when it runs later as an extra row beside another token's, as a fraction
-     * of a layer: a two-row pass less a one-row pass, over a one-row pass (in [0, 1]).
+     * What a layer deferred by an exit costs when it runs later beside another token's, as a fraction of a layer.
+     * Once enough steps with and without deferred rows have run at this bucket, from them ({@link StepFit}): a deferred
+     * row-layer's share of a step's time against a layer call's. Before that, from the timed
+     * products: a two-row pass less a one-row pass plus the rest of a layer step, over a one-row layer step (in
+     * [0, 1]).
      */
-    double deferredRow() {
+    double deferredRow(int rows) {
+        Observed o = observed.get(Bucket.of(rows));
+        StepFit.Fitted f = o == null ? null : o.steps().fitted();
+        if (f != null) {
+            return Math.max(0, Math.min(MAX_DEFERRED, f.deferredLayer()));
+        }
         double one = measured.computeIfAbsent(Bucket.ONE, timer::time).layer();
         double two = 2 * measured.computeIfAbsent(Bucket.FEW, timer::time).layer();
         double rest = (LAYER_OVERHEAD - 1) * one;

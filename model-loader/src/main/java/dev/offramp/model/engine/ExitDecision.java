@@ -19,6 +19,7 @@ public final class ExitDecision {
     private final Schedule schedule;
     private final int layers;
     private final boolean[] keep;  // by layer, the checks kept; null: every check the schedule declares
+    private boolean declared;      // this token makes every declared check all the same (an explorer's)
     private final List<LayerSignals> history = new ArrayList<>();
 
     /** @param keep the layers a thinned schedule still checks, by layer; null for the policy as declared */
@@ -31,7 +32,7 @@ public final class ExitDecision {
 
     /** Whether the token is checked after layer {@code l}. */
     public boolean checks(int l) {
-        return schedule.checks(l, layers) && (keep == null || keep[l]);
+        return schedule.checks(l, layers) && (keep == null || declared || keep[l]);
     }
 
     /** Whether a check reads the LM head's logits (else it runs on signals such as cosine alone). */
@@ -60,8 +61,9 @@ public final class ExitDecision {
         return history.isEmpty() ? null : history.get(history.size() - 1);
     }
 
-    /** A new token: no checks yet. */
-    public void reset() {
+    /** A new token: no checks yet; {@code declared}: it makes every check the schedule declares, kept or not. */
+    public void reset(boolean declared) {
         history.clear();
+        this.declared = declared;
     }
 }

@@ -11,15 +11,16 @@ import java.util.stream.IntStream;
  * What an engine's early-exit requests measured about their checks, per mode (policy, KV strategy, pruning): where
  * tokens exit when every declared check is made, and how much of the skipped layers was really saved (recompute runs
  * deferred layers later, as extra rows of other tokens' steps). From it and {@link CheckCosts}, {@link CheckCostModel}
- * thins a schedule to the checks that pay for themselves. Requests explore — make every declared check, for all their
- * tokens — while fewer than {@link #WARMUP} tokens have, then now and then ({@link ExploreInterval}: rarer while each
- * explorer finds the verdict the last one did), so that the estimate follows the traffic; a request keeps the
- * schedule it was given at its first token. A {@code strict(…)} policy is measured and
+ * thins a schedule to the checks that pay for themselves. Requests explore — their tokens make every declared check —
+ * while fewer than {@link #WARMUP} tokens have, then now and then ({@link ExploreInterval}: rarer while each explorer
+ * finds the verdict the last one did; an explorer's every {@link #EXPLORE_STRIDE}th token), so that the estimate
+ * follows the traffic; what a request's tokens check is fixed at its first token. A {@code strict(…)} policy is measured and
  * reported, never thinned. Engine thread only.
  */
 final class ExitLedger {
     static final int WARMUP = 32;
     static final int DECIDE_EVERY = 16;  // explored tokens between two decisions
+    static final int EXPLORE_STRIDE = 8; // after the warm-up, an explorer's every 8th token explores
 
     private final CheckCosts costs;
     private final int layers;
@@ -45,7 +46,8 @@ final class ExitLedger {
 
     /** A step of the batch, as it ran: what its layers and LM-head passes took prices the checks (CheckCosts). */
     void observe(Batch.StepCost step) {
-        costs.observe(step.rows(), step.layerCalls(), step.layerNanos(), step.headCalls(), step.headNanos());
+        costs.observe(step.rows(), step.layerCalls(), step.layerNanos(), step.headCalls(), step.headNanos(),
+                step.deferredLayers(), step.carryNanos(), step.nanos());
     }
 
     Entry entry(Mode.EarlyExit mode) {
@@ -66,6 +68,7 @@ final class ExitLedger {
         private boolean explorerSeen;
         private long skipped;            // layers skipped by exits, and the deferred ones run later (recompute)
         private long deferred;
+        private long carried;            // nanoseconds spent detaching rows that owe deeper layers (recompute)
         private boolean[] keep;          // by layer; null: every declared check
         private CheckCostModel.Thinning verdict;
 
@@ -78,23 +81,24 @@ final class ExitLedger {
         }
 
         /**
-         * Counts a new request in and says whether it explores: makes every declared check and is counted in the exit
-         * distribution. Called once per request. After the warm-up the explorers thin out while the verdict stays
-         * what the last one found: each makes every declared check, which for confidence:threshold=0.5 on kjv-ee-12l
-         * (thinned to none) is 11 checks for every one of its tokens.
+         * Counts a new request in and says which of its tokens explore: make every declared check and count in the
+         * exit distribution. 1: all of them (the warm-up); {@link #EXPLORE_STRIDE}: every that-many-th (an explorer
+         * after it); 0: none. Called once per request. Each explored token makes every declared check, which for
+         * confidence:threshold=0.5 on kjv-ee-12l (thinned to none) is 11 checks: an explorer spreads its eighth of
+         * explored tokens over the request's positions, at an eighth of the cost of exploring all of them.
          */
-        boolean admitExplores() {
+        int exploreEvery() {
             if (explored < WARMUP) {
-                return true;
+                return 1;
             }
             if (!explore.due()) {
-                return false;
+                return 0;
             }
             List<Integer> kept = verdict == null ? null : verdict.kept();
             explore.found(explorerSeen && java.util.Objects.equals(kept, keptAtLastExplorer));
             explorerSeen = true;
             keptAtLastExplorer = kept;
-            return true;
+            return EXPLORE_STRIDE;
         }
 
         /** The layers the next non-exploring token may check: null for all declared. */
@@ -111,10 +115,11 @@ final class ExitLedger {
          * A decoded token: whether it explored and, if so, the layer its policy exited at (0: none); the layers its
          * exit skipped and the deferred layers this step ran for earlier exits.
          */
-        void record(boolean exploring, int policyExit, int skippedLayers, int deferredLayers) {
+        void record(boolean exploring, int policyExit, int skippedLayers, int deferredLayers, long carryNanos) {
             tokens++;
             skipped += skippedLayers;
             deferred += deferredLayers;
+            carried += carryNanos;
             if (!exploring) {
                 return;
             }
@@ -135,8 +140,12 @@ final class ExitLedger {
                 sum += firstExits[i];
                 exitBy[i] = (double) sum / explored;
             }
-            // a deferred layer run later costs an extra row's share of a layer, not a whole one
-            double saved = skipped == 0 ? 1 : Math.max(0, 1 - costs.deferredRow() * deferred / skipped);
+            // a deferred layer run later costs what such rows took in the batch's steps (CheckCosts.deferredRow), and
+            // carrying the rows between steps what it took, in layer calls
+            double call = costs.layerCallNanos(rows);
+            double carrying = call > 0 ? carried / call : 0;
+            double saved = skipped == 0 ? 1
+                    : Math.max(0, 1 - (costs.deferredRow(rows) * deferred + carrying) / skipped);
             verdict = CheckCostModel.thin(layers, checked, exitBy, costs.costs(rows, mode.policy().schedule(),
                     mode.pruneVocab()), saved);
             boolean[] k = new boolean[layers + 1];

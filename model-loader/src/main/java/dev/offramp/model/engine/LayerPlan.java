@@ -40,7 +40,9 @@ final class LayerPlan implements Plan {
     private boolean forced;            // it reached its limit: sampled from that layer's exit, not a check's logits
     private float[] logits;            // the last check's logits
     private int[] vocab;               // after the first check when pruning: the ids later checks score
-    private boolean exploring;         // it makes every declared check (the ledger's exit distribution)
+    private int exploreEvery;          // every n-th of the request's tokens makes every declared check; 0: none
+    private int decoded;               // the request's decoded tokens before this one
+    private boolean exploring;         // this token does (it counts in the ledger's exit distribution)
     private ExitDecision decision;     // early-exit, from the first decode step: the policy, as this request checks
     private int deferredRun;           // this step: layers run for rows that earlier exits deferred
     // The drift check (Apparate's): a request's first early exit and every DRIFT_EVERY-th after it run on to the last
@@ -108,18 +110,19 @@ final class LayerPlan implements Plan {
         limit = prefill || !cappable ? planExit : Math.min(depthCap, planExit);
         exit = 0;
         forced = false;
-        if (decision != null) {
-            decision.reset();
-        }
         logits = null;
         vocab = null;
         deferredRun = 0;
         driftExit = 0;
         if (ledger != null && !prefill && decision == null) {
-            // Chosen once per request, not per token: a request's exits (and so its text) never change schedule
-            // midway, and two requests made in the same ledger state get the same tokens.
-            exploring = ledger.admitExplores();
-            decision = new ExitDecision(policy, layers, exploring ? null : ledger.keep());
+            // Chosen once per request, not per token: which of its tokens explore and what the others check is fixed
+            // at its first token, so two requests made in the same ledger state get the same tokens.
+            exploreEvery = ledger.exploreEvery();
+            decision = new ExitDecision(policy, layers, ledger.keep());
+        }
+        if (decision != null) {
+            exploring = exploreEvery > 0 && decoded % exploreEvery == 0;
+            decision.reset(exploring);
         }
     }
 
@@ -213,6 +216,18 @@ final class LayerPlan implements Plan {
         return propagated;
     }
 
+    @Override
+    public int deferredRun() {
+        return deferredRun;
+    }
+
+    private long carryNanos;  // the last finish's: detaching the rows that still owe deeper layers (recompute)
+
+    @Override
+    public long carryNanos() {
+        return carryNanos;
+    }
+
     /** Samples the next token, fills or defers the K/V of skipped layers; returns whether the slot goes on. */
     @Override
     public boolean finish(Slot s, Step step, float[] finalLogits) {
@@ -244,7 +259,9 @@ final class LayerPlan implements Plan {
             step.propagateKv(me);
             propagated = layers - exit;
         }
+        carryNanos = 0;
         if (kv == Mode.KvStrategy.RECOMPUTE) {
+            long t = s.now();
             List<PendingRow> still = new ArrayList<>(pending.size() + 1);
             for (int i = 0; i < pending.size(); i++) {
                 int r = joined.get(i);
@@ -260,11 +277,14 @@ final class LayerPlan implements Plan {
             pending.clear();
             pending.addAll(still);
             joined.clear();
+            carryNanos = s.now() - t;
         }
         if (ledger != null && !prefill && limit == layers) {  // a budget's cap says nothing of the policy's exits
-            ledger.record(exploring, forced ? 0 : exit, exit < planExit && !ranOn ? planExit - exit : 0, deferredRun);
+            ledger.record(exploring, forced ? 0 : exit, exit < planExit && !ranOn ? planExit - exit : 0, deferredRun,
+                    carryNanos);
             s.out.checkCost = ledger.verdict();
         }
+        decoded += prefill ? 0 : 1;
         prefill = false;
         feed = new int[] {next};
         LayerSignals used = decision == null || forced ? null : decision.last();

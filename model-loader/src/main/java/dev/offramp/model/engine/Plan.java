@@ -39,6 +39,16 @@ sealed interface Plan extends AutoCloseable permits LayerPlan, SpeculativePlan {
     /** Layers whose K/V the last {@link #finish} filled by propagation (a budget controller's cost input). */
     int propagated();
 
+    /** Layers this step ran, so far, for rows an earlier exit deferred (recompute), counted per token. */
+    default int deferredRun() {
+        return 0;
+    }
+
+    /** What the last {@link #finish} took to detach rows that owe deeper layers into later steps (recompute). */
+    default long carryNanos() {
+        return 0;
+    }
+
     /** Frees rows held between steps. */
     @Override
     void close();

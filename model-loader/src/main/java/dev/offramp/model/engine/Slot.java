@@ -109,4 +109,9 @@ public final class Slot {
         }
         result = out.result(request.promptIds(), joined, nanoTime.getAsLong());
     }
+
+    /** The engine's clock. */
+    long now() {
+        return nanoTime.getAsLong();
+    }
 }
