@@ -21,12 +21,11 @@ public final class Batch implements AutoCloseable {
     /**
      * What one iteration cost, for a latency-budget controller: decoder-layer calls, LM-head calls and the K/V
      * projections that filled layers above exits (propagation, per layer filled), timed; {@code nanos} in all;
-     * {@code deferredLayers}: layers run for rows that earlier exits deferred (recompute), counted per token;
-     * {@code carryNanos}: detaching rows that owe deeper layers, to carry them into later steps.
+     * {@code deferredLayers}: layers run for rows that earlier exits deferred (recompute), counted per token.
      */
     public record StepCost(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos, int kvFills,
-                           long kvFillNanos, int deferredLayers, long carryNanos, long nanos) {
-        static final StepCost NONE = new StepCost(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+                           long kvFillNanos, int deferredLayers, long nanos) {
+        static final StepCost NONE = new StepCost(0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final Transformer model;
@@ -107,12 +106,10 @@ public final class Batch implements AutoCloseable {
         exits.observe(cost);
         slots.removeIf(Slot::done);
         last = new StepCost(cost.rows(), cost.layerCalls(), cost.layerNanos(), cost.headCalls(), cost.headNanos(),
-                cost.kvFills(), cost.kvFillNanos(), cost.deferredLayers(), cost.carryNanos(), nanoTime.getAsLong() - t0);
+                cost.kvFills(), cost.kvFillNanos(), cost.deferredLayers(), nanoTime.getAsLong() - t0);
     }
 
-    /** The shared step; its cost's {@code nanos} are its own, from the carried rows to the last slot's finish. */
     private StepCost sharedStep(List<Slot> shared) {
-        long t0 = nanoTime.getAsLong();
         List<PendingRow> carried = new ArrayList<>();
         List<StepInput> inputs = new ArrayList<>(shared.size());
         exits.rows(shared.size());
@@ -173,13 +170,11 @@ public final class Batch implements AutoCloseable {
             int kvFills = 0;
             long kvFillNanos = 0;
             int deferred = 0;
-            long carryNanos = 0;
             for (int i = 0; i < shared.size(); i++) {
                 Slot s = shared.get(i);
                 t = nanoTime.getAsLong();
                 deferred += s.plan.deferredRun();
                 boolean goesOn = s.plan.finish(s, step, outputs == null ? null : outputs[i]);
-                carryNanos += s.plan.carryNanos();
                 if (s.plan.propagated() > 0) {
                     kvFills += s.plan.propagated();
                     kvFillNanos += nanoTime.getAsLong() - t;
@@ -189,7 +184,7 @@ public final class Batch implements AutoCloseable {
                 }
             }
             return new StepCost(inputs.size() + carried.size(), layerCalls, layerNanos, headCalls, headNanos, kvFills,
-                    kvFillNanos, deferred, carryNanos, nanoTime.getAsLong() - t0);
+                    kvFillNanos, deferred, 0);
         }
     }
 

@@ -21,7 +21,9 @@ import java.util.Map;
  * <p>Once the batch's own steps have run ({@link #observe}: {@link #OBSERVED} steps at a bucket), a full check is
  * priced from them instead: an LM-head pass's time against a layer's, as they ran. Timed alone, the head's product is
  * warm in the cache; in a token its weights come from memory after the layers' (kjv-ee-12l here: 81–86 µs alone,
- * an exit 286–351 µs in a token, `bench`), so the estimate counted a third of what a check cost.
+ * an exit 286–351 µs in a token, `bench`), so the estimate counted a third of what a check cost. A deferred layer is
+ * priced from the steps too, once a few have run deferred rows: on stories260K a step that caught up 15 rows cost
+ * 0.5–4 layers per deferred row-layer, 0.1–52 ms, where the products said at most one.
  */
 final class CheckCosts {
     static final double LAYER_OVERHEAD = 1.7;
@@ -29,7 +31,8 @@ final class CheckCosts {
     private static final int REPEATS = 5;
     static final double MAX_CHECK = 2.0;
     static final int OBSERVED = 64;
-    static final double MAX_DEFERRED = 4.0;  // a deferred layer priced above 4 layers is a timing outlier
+    static final double MAX_DEFERRED = 4.0;  // a step's deferred row-layers priced above 4 layers each: an outlier
+    static final int DEFERRED_STEPS = 4;
 
     /** µs per row of one layer's products and of the head, timed at a bucket's row count. */
     record PerRow(double layer, double head) {}
@@ -43,22 +46,40 @@ final class CheckCosts {
     private final Map<Bucket, PerRow> measured = new EnumMap<>(Bucket.class);
     private final Map<Bucket, Observed> observed = new EnumMap<>(Bucket.class);
 
-    /** Running means of a layer call's and an LM-head pass's time in the batch's steps at one bucket of rows. */
+    /**
+     * At one bucket of rows, running means over the batch's steps (a window, so that a change of load shows): a layer
+     * call's time in steps that ran no deferred rows, an LM-head pass's, and what a deferred row-layer added to the
+     * layer calls of the steps that ran some, in plain layer calls.
+     */
     private static final class Observed {
         double layer;
         double head;
-        int steps;
-        private final StepFit fit = new StepFit(4 * OBSERVED, OBSERVED / 4);
+        double deferred;
+        double kvFill;      // filling one layer's K/V above an exit (propagate), in plain layer calls
+        int steps;          // with a layer call and an LM-head pass
+        int plainSteps;     // of them, without deferred rows
+        int deferredSteps;  // of them, with deferred rows, once a plain layer call had been timed
+        int fillSteps;      // of them, with K/V filled, once a plain layer call had been timed
 
-        StepFit steps() {
-            return fit;
+        void add(int layerCalls, long layerNanos, int headCalls, long headNanos, int deferredLayers, int kvFills,
+                 long kvFillNanos) {
+            head += ((double) headNanos / headCalls - head) / window(++steps);
+            if (kvFills > 0 && plainSteps > 0 && layer > 0) {
+                double fill = Math.min(1, (double) kvFillNanos / kvFills / layer);  // a fill is a layer's K and V
+                kvFill += (fill - kvFill) / window(++fillSteps);
+            }
+            double perCall = (double) layerNanos / layerCalls;
+            if (deferredLayers == 0) {
+                layer += (perCall - layer) / window(++plainSteps);
+            } else if (plainSteps > 0 && layer > 0) {
+                // one step's excess, bounded: a GC pause inside a step once weighed 3,500 deferred row-layers
+                double ratio = (layerNanos - layerCalls * layer) / deferredLayers / layer;
+                deferred += (Math.max(0, Math.min(MAX_DEFERRED, ratio)) - deferred) / window(++deferredSteps);
+            }
         }
 
-        void add(double layerNanos, double headNanos) {
-            steps++;
-            int n = Math.min(steps, 4 * OBSERVED);  // a window, so that a change of load shows
-            layer += (layerNanos - layer) / n;
-            head += (headNanos - head) / n;
+        private static int window(int n) {
+            return Math.min(n, 4 * OBSERVED);
         }
     }
 
@@ -80,38 +101,42 @@ final class CheckCosts {
 
     /**
      * One of the batch's steps over {@code rows} rows: its layer calls and LM-head passes and what they took, the
-     * layers it ran for deferred rows, and what the whole step took.
+     * row-layers it ran for rows that earlier exits deferred (recompute), which ride in those layer calls, and the
+     * layers whose K/V it filled above exits (propagate) and what that took.
      */
     void observe(int rows, int layerCalls, long layerNanos, int headCalls, long headNanos, int deferredLayers,
-                 long carryNanos, long stepNanos) {
+                 int kvFills, long kvFillNanos) {
         if (layerCalls > 0 && headCalls > 0) {
-            Observed o = observed.computeIfAbsent(Bucket.of(Math.max(1, rows)), b -> new Observed());
-            o.add((double) layerNanos / layerCalls, (double) headNanos / headCalls);
-            if (stepNanos > 0) {
-                o.steps().add(layerCalls, deferredLayers, stepNanos - headNanos - carryNanos);
-            }
+            observed.computeIfAbsent(Bucket.of(Math.max(1, rows)), b -> new Observed())
+                    .add(layerCalls, layerNanos, headCalls, headNanos, deferredLayers, kvFills, kvFillNanos);
         }
     }
 
-    /** A layer call's nanoseconds in the batch's steps at this bucket (fitted, else timed alone); NaN before any. */
+    /**
+     * What filling a skipped layer's K/V costs (propagate), in layers, as the batch's steps timed it at this bucket;
+     * 0 before any: it computes two of a layer's seven products.
+     */
+    double kvFill(int rows) {
+        Observed o = observed.get(Bucket.of(rows));
+        return o != null && o.fillSteps > 0 ? o.kvFill : 0;
+    }
+
+    /** A layer call's nanoseconds in the batch's steps at this bucket, without deferred rows; NaN before any. */
     double layerCallNanos(int rows) {
         Observed o = observed.get(Bucket.of(rows));
-        StepFit.Fitted f = o == null ? null : o.steps().fitted();
-        return f != null ? f.layerCallNanos() : o != null ? o.layer : Double.NaN;
+        return o != null && o.plainSteps > 0 ? o.layer : Double.NaN;
     }
 
     /**
-     * What a layer deferred by an exit costs when it runs later beside another token's, as a fraction of a layer.
-     * Once enough steps with and without deferred rows have run at this bucket, from them ({@link StepFit}): a deferred
-     * row-layer's share of a step's time against a layer call's. Before that, from the timed
-     * products: a two-row pass less a one-row pass plus the rest of a layer step, over a one-row layer step (in
-     * [0, 1]).
+     * What a layer deferred by an exit costs when it runs later beside another token's, in layers. Once
+     * {@link #DEFERRED_STEPS} steps with deferred rows have run at this bucket, as they ran: what those rows added to the
+     * steps' layer calls (up to {@link #MAX_DEFERRED}). Before that, from the timed products: a two-row pass less a
+     * one-row pass plus the rest of a layer step, over a one-row layer step (in [0, 1]).
      */
     double deferredRow(int rows) {
         Observed o = observed.get(Bucket.of(rows));
-        StepFit.Fitted f = o == null ? null : o.steps().fitted();
-        if (f != null) {
-            return Math.max(0, Math.min(MAX_DEFERRED, f.deferredLayer()));
+        if (o != null && o.deferredSteps >= DEFERRED_STEPS) {
+            return o.deferred;
         }
         double one = measured.computeIfAbsent(Bucket.ONE, timer::time).layer();
         double two = 2 * measured.computeIfAbsent(Bucket.FEW, timer::time).layer();
@@ -126,7 +151,7 @@ final class CheckCosts {
         }
         Observed o = observed.get(Bucket.of(rows));
         double full;
-        if (o != null && o.steps >= OBSERVED && o.layer > 0) {
+        if (o != null && o.plainSteps >= OBSERVED && o.layer > 0) {
             full = o.head / o.layer;
         } else {
             PerRow t = measured.computeIfAbsent(Bucket.of(rows), timer::time);

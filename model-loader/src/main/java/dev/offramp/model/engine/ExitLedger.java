@@ -47,7 +47,7 @@ final class ExitLedger {
     /** A step of the batch, as it ran: what its layers and LM-head passes took prices the checks (CheckCosts). */
     void observe(Batch.StepCost step) {
         costs.observe(step.rows(), step.layerCalls(), step.layerNanos(), step.headCalls(), step.headNanos(),
-                step.deferredLayers(), step.carryNanos(), step.nanos());
+                step.deferredLayers(), step.kvFills(), step.kvFillNanos());
     }
 
     Entry entry(Mode.EarlyExit mode) {
@@ -66,8 +66,8 @@ final class ExitLedger {
         private final ExploreInterval explore = new ExploreInterval(true);
         private List<Integer> keptAtLastExplorer; // the checks the verdict kept when the last explorer was admitted
         private boolean explorerSeen;
-        private long skipped;            // layers skipped by exits, and the deferred ones run later (recompute)
-        private long deferred;
+        private long skipped;            // layers skipped by exits
+        private long dropped;            // of them, layers no later token needed: never run (recompute)
         private long carried;            // nanoseconds spent detaching rows that owe deeper layers (recompute)
         private boolean[] keep;          // by layer; null: every declared check
         private CheckCostModel.Thinning verdict;
@@ -106,6 +106,11 @@ final class ExitLedger {
             return strict ? null : keep;
         }
 
+        /** A request ended: {@code layers} of its skipped ones were never run (recompute). */
+        void dropped(int layers) {
+            dropped += layers;
+        }
+
         /** The latest verdict on the declared schedule, null before the warm-up is over. */
         CheckCostModel.Thinning verdict() {
             return verdict;
@@ -113,12 +118,11 @@ final class ExitLedger {
 
         /**
          * A decoded token: whether it explored and, if so, the layer its policy exited at (0: none); the layers its
-         * exit skipped and the deferred layers this step ran for earlier exits.
+         * exit skipped, and what carrying deferred rows into the next step took (recompute).
          */
-        void record(boolean exploring, int policyExit, int skippedLayers, int deferredLayers, long carryNanos) {
+        void record(boolean exploring, int policyExit, int skippedLayers, long carryNanos) {
             tokens++;
             skipped += skippedLayers;
-            deferred += deferredLayers;
             carried += carryNanos;
             if (!exploring) {
                 return;
@@ -140,12 +144,19 @@ final class ExitLedger {
                 sum += firstExits[i];
                 exitBy[i] = (double) sum / explored;
             }
-            // a deferred layer run later costs what such rows took in the batch's steps (CheckCosts.deferredRow), and
-            // carrying the rows between steps what it took, in layer calls
+            // Under recompute a skipped layer is saved whole only if no later token needs it (dropped at the request's
+            // end); until then it counts as run later, at what deferred rows took in the batch's steps
+            // (CheckCosts.deferredRow), and carrying rows between steps at what it took, in layer calls. Counting only
+            // the deferred layers run so far priced the first tokens' exits as saved: on stories260K most of them ran
+            // 16 tokens later, in steps that left it at 0.26-0.42x of full depth (strict, 2 threads).
             double call = costs.layerCallNanos(rows);
             double carrying = call > 0 ? carried / call : 0;
+            // Under propagate every skipped layer's K/V is filled, at what the steps timed that at.
+            boolean recompute = mode.kv() == Mode.KvStrategy.RECOMPUTE;
+            long owed = recompute ? Math.max(0, skipped - dropped) : 0;
+            double filled = recompute ? 0 : costs.kvFill(rows) * skipped;
             double saved = skipped == 0 ? 1
-                    : Math.max(0, 1 - (costs.deferredRow(rows) * deferred + carrying) / skipped);
+                    : Math.max(0, 1 - (costs.deferredRow(rows) * owed + carrying + filled) / skipped);
             verdict = CheckCostModel.thin(layers, checked, exitBy, costs.costs(rows, mode.policy().schedule(),
                     mode.pruneVocab()), saved);
             boolean[] k = new boolean[layers + 1];

@@ -221,13 +221,6 @@ final class LayerPlan implements Plan {
         return deferredRun;
     }
 
-    private long carryNanos;  // the last finish's: detaching the rows that still owe deeper layers (recompute)
-
-    @Override
-    public long carryNanos() {
-        return carryNanos;
-    }
-
     /** Samples the next token, fills or defers the K/V of skipped layers; returns whether the slot goes on. */
     @Override
     public boolean finish(Slot s, Step step, float[] finalLogits) {
@@ -259,7 +252,7 @@ final class LayerPlan implements Plan {
             step.propagateKv(me);
             propagated = layers - exit;
         }
-        carryNanos = 0;
+        long carryNanos = 0;
         if (kv == Mode.KvStrategy.RECOMPUTE) {
             long t = s.now();
             List<PendingRow> still = new ArrayList<>(pending.size() + 1);
@@ -280,8 +273,7 @@ final class LayerPlan implements Plan {
             carryNanos = s.now() - t;
         }
         if (ledger != null && !prefill && limit == layers) {  // a budget's cap says nothing of the policy's exits
-            ledger.record(exploring, forced ? 0 : exit, exit < planExit && !ranOn ? planExit - exit : 0, deferredRun,
-                    carryNanos);
+            ledger.record(exploring, forced ? 0 : exit, exit < planExit && !ranOn ? planExit - exit : 0, carryNanos);
             s.out.checkCost = ledger.verdict();
         }
         decoded += prefill ? 0 : 1;
@@ -291,9 +283,12 @@ final class LayerPlan implements Plan {
         return s.out.add(next, exit, used);
     }
 
-    /** Deeper layers no later token needed are never computed. */
+    /** Deeper layers no later token needed are never computed: what its exits saved whole. */
     @Override
     public void close() {
+        if (ledger != null) {
+            ledger.dropped(pending.stream().mapToInt(p -> (layers - p.layer()) * p.count()).sum());
+        }
         pending.forEach(PendingRow::close);
         pending.clear();
     }

@@ -44,11 +44,6 @@ sealed interface Plan extends AutoCloseable permits LayerPlan, SpeculativePlan {
         return 0;
     }
 
-    /** What the last {@link #finish} took to detach rows that owe deeper layers into later steps (recompute). */
-    default long carryNanos() {
-        return 0;
-    }
-
     /** Frees rows held between steps. */
     @Override
     void close();
