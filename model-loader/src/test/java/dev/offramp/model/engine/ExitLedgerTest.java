@@ -182,6 +182,13 @@ class ExitLedgerTest {
         assertThat(costs.layerCallNanos(1)).as("steps with deferred rows leave a layer call's time alone")
                 .isCloseTo(20_000, org.assertj.core.api.Assertions.within(1e-9));
         assertThat(costs.deferredRow(4)).as("another bucket: still the timed estimate").isEqualTo(timed);
+        CheckCosts cheap = new CheckCosts(b -> new CheckCosts.PerRow(100, 80), 4096);
+        for (int i = 0; i < 32; i++) {
+            cheap.observe(1, 5, 5 * 20_000L, 1, 10_000L, 0, 0, 0);
+            cheap.observe(1, 5, 5 * 20_000L + 4 * 6_000L, 1, 10_000L, 4, 0, 0);  // one row caught up at 0.3 of a call
+        }
+        assertThat(cheap.deferredRow(1)).as("cheaper than the products say: the products' estimate stands")
+                .isEqualTo(timed);
         costs.observe(1, 5, 5 * 20_000L + 52_000_000L, 2, 20_000L, 60, 0, 0);  // a GC pause inside one step
         assertThat(costs.deferredRow(1)).as("one step moves the mean by at most its bounded share")
                 .isLessThanOrEqualTo(2.5 + (CheckCosts.MAX_DEFERRED - 2.5) / 5);
