@@ -56,15 +56,15 @@ final class FreeRunning {
                 // Alternately first and second, so that what runs before a side (the untimed agreement pass, the
                 // other side) weighs on both alike: stories260K's identical static 5 read 0.58-1.00x overall with
                 // full depth always first.
+                Runnable fullDepth = () -> full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens,
+                        new Mode.Full())), promptLayers(new Mode.Full(), prompt.length, layers));
                 if (i % 2 == 0) {
-                    full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
-                            promptLayers(new Mode.Full(), prompt.length, layers));
+                    fullDepth.run();
                 }
                 GenerationResult r = generator.generate(GenerationRequest.greedy(prompt, newTokens, mode));
                 m.add(r, promptLayers(mode, prompt.length, layers));
                 if (i % 2 == 1) {
-                    full.add(generator.generate(GenerationRequest.greedy(prompt, newTokens, new Mode.Full())),
-                            promptLayers(new Mode.Full(), prompt.length, layers));
+                    fullDepth.run();
                 }
                 m.sameChoice += sameChoice(prompt, r.ids());
                 last = r;

@@ -130,11 +130,11 @@ final class CheckCosts {
     /**
      * What a layer deferred by an exit costs when it runs later beside another token's, in layers: the timed products'
      * estimate — a two-row pass less a one-row pass plus the rest of a layer step, over a one-row layer step (in
-     * [0, 1]) — or, once {@link #DEFERRED_STEPS} steps with deferred rows have run at this bucket, what those rows added
-     * to the steps' layer calls (up to {@link #MAX_DEFERRED}) where that is more. The steps' figure alone is no floor:
-     * on stories260K an explorer's single row, caught up by the next token, measured 0.15–0.65, the 15 rows a drift
-     * check catches up when every token exits 0.72–0.78, and yet those exits ran at 0.73–0.87× of full depth; a model
-     * that priced them at the steps' figure kept them in 2 of 6 runs.
+     * [0, 1]) — or, once {@link #DEFERRED_STEPS} steps with deferred rows have run at this bucket, what those rows
+     * added to the steps' layer calls (up to {@link #MAX_DEFERRED}) where that is more. The steps' figure alone is no
+     * floor: on stories260K an explorer's single row, caught up by the next token, measured 0.15–0.65, the 15 rows a
+     * drift check catches up when every token exits 0.72–0.78, and yet those exits ran at 0.73–0.87× of full depth; a
+     * model that priced them at the steps' figure kept them in 2 of 6 runs.
      */
     double deferredRow(int rows) {
         double one = measured.computeIfAbsent(Bucket.ONE, timer::time).layer();

@@ -14,8 +14,8 @@ import java.util.stream.IntStream;
  * thins a schedule to the checks that pay for themselves. Requests explore — their tokens make every declared check —
  * while fewer than {@link #WARMUP} tokens have, then now and then ({@link ExploreInterval}: rarer while each explorer
  * finds the verdict the last one did; an explorer's every {@link #EXPLORE_STRIDE}th token), so that the estimate
- * follows the traffic; what a request's tokens check is fixed at its first token. A {@code strict(…)} policy is measured and
- * reported, never thinned. Engine thread only.
+ * follows the traffic; what a request's tokens check is fixed at its first token. A {@code strict(…)} policy is
+ * measured and reported, never thinned. Engine thread only.
  */
 final class ExitLedger {
     static final int WARMUP = 32;

@@ -127,7 +127,8 @@ class ExitLedgerTest {
         double timed = costs.costs(1, schedule, 32).firstCheck();
         assertThat(timed).isCloseTo(80 * 1.3 / (100 * 1.7), org.assertj.core.api.Assertions.within(1e-12));
         for (int i = 0; i < CheckCosts.OBSERVED - 1; i++) {
-            costs.observe(1, 12, 12 * 300_000L, 2, 2 * 270_000L, 0, 0, 0);  // a layer call 300 µs, an LM-head pass 270 µs
+            // a layer call 300 µs, an LM-head pass 270 µs
+            costs.observe(1, 12, 12 * 300_000L, 2, 2 * 270_000L, 0, 0, 0);
         }
         assertThat(costs.costs(1, schedule, 32).firstCheck()).as("too few steps yet").isEqualTo(timed);
         costs.observe(1, 12, 12 * 300_000L, 2, 2 * 270_000L, 0, 0, 0);
@@ -137,8 +138,10 @@ class ExitLedgerTest {
                 org.assertj.core.api.Assertions.within(1e-9));
         assertThat(costs.costs(4, schedule, 32).firstCheck()).as("another bucket of rows: still the timed estimate")
                 .isCloseTo(timed, org.assertj.core.api.Assertions.within(1e-12));
-        costs.observe(1, 0, 0, 1, 5_000L, 0, 0, 0);  // a step without a layer call tells nothing about the ratio
-        assertThat(costs.costs(1, schedule, 32).firstCheck()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
+        // a step without a layer call tells nothing about the ratio
+        costs.observe(1, 0, 0, 1, 5_000L, 0, 0, 0);
+        assertThat(costs.costs(1, schedule, 32).firstCheck())
+                .isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
     }
 
     @Test
@@ -176,7 +179,7 @@ class ExitLedgerTest {
         }
         for (int i = 0; i < CheckCosts.DEFERRED_STEPS; i++) {
             assertThat(costs.deferredRow(1)).as("too few steps with deferred rows yet").isEqualTo(timed);
-            costs.observe(1, 5, 5 * 20_000L + 60 * 50_000L, 2, 20_000L, 60, 0, 0);  // 15 rows caught up at 50 µs a layer
+            costs.observe(1, 5, 5 * 20_000L + 60 * 50_000L, 2, 20_000L, 60, 0, 0);  // 15 rows caught up, 50 µs each
         }
         assertThat(costs.deferredRow(1)).isCloseTo(2.5, org.assertj.core.api.Assertions.within(1e-9));
         assertThat(costs.layerCallNanos(1)).as("steps with deferred rows leave a layer call's time alone")
