@@ -69,6 +69,11 @@ class BenchCommandsTest {
         BenchCli.Run half = BenchCli.run("eval", "--half", "third");
         assertThat(half.status()).isEqualTo(2);
         assertThat(half.err()).contains("--half: expected all, first or second, found third");
+        for (String seconds : List.of("-1", "NaN", "3601")) {
+            BenchCli.Run warmup = BenchCli.run("eval", "--warmup-seconds", seconds);
+            assertThat(warmup.status()).as(seconds).isEqualTo(2);
+            assertThat(warmup.err()).as(seconds).contains("--warmup-seconds: expected a number in 0..3600, found");
+        }
         BenchCli.Run noText = BenchCli.run("eval", "--model", "../models/stories260K/stories260K.bin");
         assertThat(noText.status()).isEqualTo(2);
         assertThat(noText.err()).contains("--text FILE is required with --model");
