@@ -96,7 +96,9 @@ class MetricsAtStartTest {
     /**
      * The served drift check: requests under a bad exit setting (every token leaves after layer 1 of stories260K, a
      * model not trained to exit) move the drift counters, and the ratio the alert reads is theirs. No other test
-     * here sends early-exit requests, so the counters start at 0 whatever the order.
+     * here sends early-exit requests, so the counters start at 0 whatever the order. The setting is strict: the
+     * check-cost model may thin a layer-1 check on this model to none (it prices the deferred layers at a whole layer
+     * each), and then only the first request's tokens would exit.
      */
     @Test
     void aBadExitSettingMovesTheDriftCountersAndTheRatio() throws Exception {
@@ -106,7 +108,7 @@ class MetricsAtStartTest {
         assertThat(scrape).contains(checks + " 0.0").contains(disagreements + " 0.0")
                 .contains("offramp_exit_disagreement_ratio{model=\"stories260K.bin\"} NaN");
         String body = "{\"prompt\":\"Once upon a time\",\"max_tokens\":40,\"early_exit\":{\"policy\":"
-                + "\"margin:threshold=0.0001,min_layer=1,every=1\"}}";
+                + "\"strict(margin:threshold=0.0001,min_layer=1,every=1)\"}}";
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> r = ServerTest.CLIENT.send(HttpRequest.newBuilder(EngineResilienceTest.uri(server,
                     "/v1/completions")).header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
