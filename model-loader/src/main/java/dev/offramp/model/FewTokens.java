@@ -64,7 +64,7 @@ final class FewTokens implements AutoCloseable {
     float[] layer(int layer, Row[] rows, float[] x) {
         Weights.Layer lw = model.weights.layers[layer - 1];
         int n = x.length / width;
-        float[] qkv = qkv(lw, rows, layer, x, n);
+        float[] qkv = qkv(lw, rows, layer, x, n, false);
         float[] h = add(x, product(lw.o(), attend(rows, layer - 1, qkv), n));
         float[] up = product(lw.up(), norm(h), n);
         int inter = c.intermediate();
@@ -81,7 +81,7 @@ final class FewTokens implements AutoCloseable {
 
     /** Fills layer {@code layer}'s K/V for the row's tokens from x, without the rest of the layer (CALM's). */
     void propagate(int layer, Row row, float[] x) {
-        qkv(model.weights.layers[layer - 1], new Row[] {row}, layer, x, row.count);
+        qkv(model.weights.layers[layer - 1], new Row[] {row}, layer, x, row.count, true);
     }
 
     /**
@@ -116,19 +116,25 @@ final class FewTokens implements AutoCloseable {
         return out;
     }
 
-    /** q|k|v of every token with RoPE applied to q and k at its position; K/V written into its row's cache. */
-    private float[] qkv(Weights.Layer lw, Row[] rows, int layer, float[] x, int n) {
-        float[] qkv = product(lw.qkv(), norm(x), n);
+    /**
+     * q|k|v of every token with RoPE applied to q and k at its position; K/V written into its row's cache. With
+     * {@code kvOnly} (a propagated fill) the VECTOR kernel skips q's outputs, half of kjv-ee-12l's q|k|v.
+     */
+    private float[] qkv(Weights.Layer lw, Row[] rows, int layer, float[] x, int n, boolean kvOnly) {
+        Kernel kernel = model.kernels.kernel(lw.qkv(), n);
+        boolean skipQ = kvOnly && kernel.layout() == Kernel.Layout.VECTOR;
+        int stride = c.qDim() + 2 * c.kvDim();
+        float[] qkv = skipQ ? model.kernels.applyVector(lw.qkv(), kernel, norm(x), n, c.qDim(), stride)
+                : product(lw.qkv(), kernel, norm(x), n);
         int hd = c.headDim();
         int half = hd / 2;
-        int stride = c.qDim() + 2 * c.kvDim();
         float[] cos = model.ropeCosTable;
         float[] sin = model.ropeSinTable;
         int t = 0;
         for (Row r : rows) {
             for (int j = 0; j < r.count; j++, t++) {
                 int table = (r.start + j) * hd;
-                for (int head = 0; head < c.heads() + c.kvHeads(); head++) {  // q heads, then k heads
+                for (int head = skipQ ? c.heads() : 0; head < c.heads() + c.kvHeads(); head++) {  // q, then k
                     int base = t * stride + head * hd;
                     for (int i = 0; i < half; i++) {  // x cos + rotate_half(x) sin, rotate_half(x) = [-x2, x1]
                         float a = qkv[base + i];

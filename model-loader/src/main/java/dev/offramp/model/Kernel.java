@@ -23,7 +23,7 @@ public record Kernel(Precision precision, Layout layout, int threads) {
      * Whether this JVM has the Vector API that the VECTOR kernel needs ({@code ./offramp}, the image and the tests add
      * it; a bare {@code java} may not). Read here, not in {@link VectorProduct}, which cannot even load without it.
      */
-    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    public static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     /** The reference kernel: float32 weights, {@code linear}, one thread (parity with transformers and llama2.c). */
     public static final Kernel REFERENCE = new Kernel(Precision.F32, Layout.LINEAR, 1);

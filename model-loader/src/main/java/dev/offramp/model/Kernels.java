@@ -30,6 +30,11 @@ final class Kernels {
         return m.applyVector(x, n, crew(k), k.threads());
     }
 
+    /** {@link #applyVector} for outputs {@code [first, last)} only; the others are 0. */
+    float[] applyVector(Matrix m, Kernel k, float[] x, int n, int first, int last) {
+        return m.applyVector(x, n, crew(k), k.threads(), first, last);
+    }
+
     /**
      * The Java helpers a VECTOR kernel shares its product with (null: none, one thread). libtorch drops to one
      * intra-op thread meanwhile: its pool's threads spin after each op, and on the same cores they would take the

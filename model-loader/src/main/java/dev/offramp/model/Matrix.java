@@ -214,10 +214,15 @@ final class Matrix {
      * [n * in] → [n * out]. No bias: {@link FewTokens}' products have none.
      */
     float[] applyVector(float[] x, int n, ProductCrew crew, int threads) {
+        return applyVector(x, n, crew, threads, 0, (int) outDim);
+    }
+
+    /** {@link #applyVector} for outputs {@code [first, last)} only; the others are 0. */
+    float[] applyVector(float[] x, int n, ProductCrew crew, int threads, int first, int last) {
         if (vector == null) {
             throw new IllegalStateException(product.label() + ": no f32/vector form was prepared");
         }
-        return VectorProduct.apply(vector, (int) outDim, (int) inDim, x, n, crew, threads);
+        return VectorProduct.apply(vector, (int) outDim, (int) inDim, x, n, crew, threads, first, last);
     }
 
     /** The VECTOR form without its padding: [out * in]. */
@@ -301,22 +306,24 @@ final class Matrix {
      * The rows {@code ids} of this matrix (output units: for the LM head, token ids) in kernel {@code k}'s form,
      * allocated in {@code step}: dynamic vocabulary pruning's small head.
      */
-    Matrix rows(Kernel k, NDArray ids, NDManager step) {
+    Matrix rows(Kernel k, int[] ids, NDManager step) {
+        NDArray idx = bias == null && k.layout() == Kernel.Layout.VECTOR ? null
+                : step.create(java.util.Arrays.stream(ids).asLongStream().toArray());
+        NDArray pickedBias = bias == null ? null : bias.get(step, new NDIndex("{}", idx));
         if (k.layout() == Kernel.Layout.VECTOR) {
-            long[] picked = ids.toLongArray();
+            // Java arrays only (no index tensor, no read-back): that pair cost ~90 µs a token on kjv-ee-12l
             int stride = VectorProduct.stride((int) inDim);
-            float[] w = new float[picked.length * stride];
-            for (int i = 0; i < picked.length; i++) {
-                System.arraycopy(vector, (int) picked[i] * stride, w, i * stride, stride);
+            float[] w = new float[ids.length * stride];
+            for (int i = 0; i < ids.length; i++) {
+                System.arraycopy(vector, ids[i] * stride, w, i * stride, stride);
             }
-            Matrix m = new Matrix(product, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step,
-                    picked.length, inDim);
+            Matrix m = new Matrix(product, pickedBias, step, ids.length, inDim);
             m.vector = w;
             return m;
         }
         NDArray w = forms[index(k.precision(), k.layout())];
-        NDIndex pick = k.layout() == Kernel.Layout.LINEAR ? new NDIndex("{}", ids) : new NDIndex(":, {}", ids);
-        Matrix m = new Matrix(product, null, bias == null ? null : bias.get(step, new NDIndex("{}", ids)), step);
+        NDIndex pick = k.layout() == Kernel.Layout.LINEAR ? new NDIndex("{}", idx) : new NDIndex(":, {}", idx);
+        Matrix m = new Matrix(product, null, pickedBias, step);
         m.forms[index(k.precision(), k.layout())] = w.get(step, pick);
         return m;
     }

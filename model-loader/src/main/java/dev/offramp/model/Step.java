@@ -209,10 +209,9 @@ public final class Step implements AutoCloseable {
      */
     public void pruneVocab(int r, int[] ids) {
         Row row = row(r);
-        NDArray idx = manager.create(Arrays.stream(ids).asLongStream().toArray());
         row.vocab = ids.clone();
         row.headKernel = model.kernels.plan.kernel(Product.HEAD, Bucket.ONE);
-        row.head = w.lmHead.rows(row.headKernel, idx, manager);  // [k, width] in the head's one-row form
+        row.head = w.lmHead.rows(row.headKernel, row.vocab, manager);  // [k, width] in the head's one-row form
     }
 
     /** The exit's logits for row {@code r}'s last token over its pruned vocabulary, in {@link #pruneVocab}'s order. */

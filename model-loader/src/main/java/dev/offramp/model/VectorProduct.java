@@ -45,6 +45,15 @@ final class VectorProduct {
      * whatever the split, so the result does not depend on the thread count.
      */
     static float[] apply(float[] w, int out, int in, float[] x, int n, ProductCrew crew, int threads) {
+        return apply(w, out, in, x, n, crew, threads, 0, out);
+    }
+
+    /**
+     * {@link #apply} for outputs {@code [first, last)} only (the others are left 0), each computed as the whole
+     * product computes it: a propagated K/V fill needs the k|v part of q|k|v.
+     */
+    static float[] apply(float[] w, int out, int in, float[] x, int n, ProductCrew crew, int threads, int first,
+                         int last) {
         int stride = stride(in);
         float[] xs = x;
         if (stride != in) {
@@ -55,12 +64,13 @@ final class VectorProduct {
         }
         float[] y = new float[n * out];
         if (crew == null || threads == 1) {
-            rows(w, out, stride, xs, n, y, 0, out);
+            rows(w, out, stride, xs, n, y, first, last);
         } else {
             float[] input = xs;
-            int chunks = Math.min(out, threads * CHUNKS_PER_THREAD);
-            crew.run(threads, chunks, c -> rows(w, out, stride, input, n, y, out * c / chunks,
-                    out * (c + 1) / chunks));
+            int span = last - first;
+            int chunks = Math.min(span, threads * CHUNKS_PER_THREAD);
+            crew.run(threads, chunks, c -> rows(w, out, stride, input, n, y, first + span * c / chunks,
+                    first + span * (c + 1) / chunks));
         }
         return y;
     }

@@ -197,6 +197,41 @@ class BatchAndCacheTest {
         }
     }
 
+    /**
+     * On the VECTOR kernel a propagated fill computes only q|k|v's k|v outputs: the K/V it writes for a layer from
+     * h_1 must be, bit for bit, what running that layer on h_1 writes.
+     */
+    @Test
+    void aPropagatedFillWritesTheKvThatRunningTheLayerWrites() {
+        try (LoadedModel llama = LoadedModel.open(Reference.SHARED.resolve("fixtures/hf/llama-gqa"), null,
+                DjlRuntime.start(1), DeviceChoice.CPU, KernelOptions.parse("f32/vector/1t", null));
+             Sequence filled = llama.transformer().newSequence();
+             Sequence ran = llama.transformer().newSequence()) {
+            Transformer t = llama.transformer();
+            assertThat(t.fewTokenPath).isTrue();
+            try (Step step = t.step(filled, 5, 6, 7)) {
+                step.runLayer(1);
+                step.propagateKv(0);
+            }
+            try (Step step = t.step(ran, 5, 6, 7)) {
+                step.runLayer(1);
+                step.runLayer(2);
+            }
+            assertThat(floats(filled.keyBytes(1))).as("layer 2's keys").containsExactly(floats(ran.keyBytes(1)));
+            assertThat(floats(filled.valueBytes(1))).as("layer 2's values")
+                    .containsExactly(floats(ran.valueBytes(1)));
+            assertThat(floats(filled.keyBytes(1))).as("something was written").isNotEqualTo(new float[
+                    floats(filled.keyBytes(1)).length]);
+        }
+    }
+
+    private static float[] floats(java.nio.ByteBuffer bytes) {
+        java.nio.FloatBuffer f = bytes.duplicate().order(bytes.order()).rewind().asFloatBuffer();
+        float[] out = new float[f.remaining()];
+        f.get(out);
+        return out;
+    }
+
     @Test
     void badTokensAndOverlongSequencesAreRejected() {
         try (Sequence seq = tf.newSequence()) {

@@ -53,4 +53,32 @@ class VectorProductTest {
             }
         }
     }
+
+    /** A propagated K/V fill asks for a range of outputs: each is the whole product's, bit for bit; the rest 0. */
+    @ParameterizedTest
+    @CsvSource({"64,128,64,128", "256,512,256,512", "23,37,5,30", "16,9,0,1"})
+    void aRangeOfOutputsIsTheWholeProductsThere(int in, int out, int first, int last) {
+        Random rnd = new Random(in * 17L + first);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian();
+        }
+        float[] padded = VectorProduct.pad(w, out, in);
+        for (int n : new int[] {1, 3, 9}) {
+            float[] x = new float[n * in];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            float[] whole = VectorProduct.apply(padded, out, in, x, n, null, 1);
+            for (int threads = 1; threads <= 2; threads++) {
+                float[] part = VectorProduct.apply(padded, out, in, x, n, CREW, threads, first, last);
+                for (int r = 0; r < n; r++) {
+                    for (int j = 0; j < out; j++) {
+                        assertThat(part[r * out + j]).as("n %d, %d threads, row %d, out %d", n, threads, r, j)
+                                .isEqualTo(j >= first && j < last ? whole[r * out + j] : 0f);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.offramp.model.engine;
 
+import dev.offramp.model.Kernel;
 import dev.offramp.policy.LayerSignals;
 import dev.offramp.policy.Signal;
 import java.util.Set;
@@ -40,25 +41,35 @@ public final class SignalMath {
             return new LayerSignals(layer, Float.NaN, Float.NaN, Float.NaN, -1, cosine);
         }
         int top = argmax(logits, off, n);
-        double max = logits[off + top];
-        double sum = 0;
-        double weighted = 0;  // sum of e^(x - max) * (x - max), for the entropy
+        float max = logits[off + top];
         float second = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            double d = logits[off + i] - max;
-            double e = Math.exp(d);
-            sum += e;
-            weighted += e * d;
             if (i != top && logits[off + i] > second) {
                 second = logits[off + i];
             }
         }
+        double[] sums = Kernel.VECTOR_API ? VectorSoftmax.sums(logits, off, n, max) : sums(logits, off, n, max);
+        double sum = sums[0];
+        double weighted = sums[1];  // sum of e^(x - max) * (x - max), for the entropy
         float p1 = (float) (1.0 / sum);
         float p2 = (float) (Math.exp(second - max) / sum);
         // H = -sum p log p = log Z - E[x - max], with Z = sum e^(x - max)
         float entropy = (float) (Math.log(sum) - weighted / sum);
         return new LayerSignals(layer, p1, p1 - p2, needs.contains(Signal.ENTROPY) ? entropy : Float.NaN,
                 ids == null ? top : ids[top], cosine);
+    }
+
+    /** {Σ e^(x - max), Σ e^(x - max) (x - max)}: {@link VectorSoftmax#sums} without the Vector API. */
+    private static double[] sums(float[] x, int off, int n, float max) {
+        double sum = 0;
+        double weighted = 0;
+        for (int i = 0; i < n; i++) {
+            double d = (double) x[off + i] - max;
+            double e = Math.exp(d);
+            sum += e;
+            weighted += e * d;
+        }
+        return new double[] {sum, weighted};
     }
 
     static float top1(float[] logits) {

@@ -39,4 +39,27 @@ class SignalMathTest {
         assertThat(s.argmax()).as("mapped through the pruned vocabulary").isEqualTo(10);
         assertThat(s.cosine()).isEqualTo(0.5f);
     }
+
+    /** The Vector API's float exponentials summed in double against the scalar loop's double ones. */
+    @Test
+    void theVectorSumsMatchTheScalarOnes() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int n : new int[] {4096, 512, 37, 3}) {
+            float[] logits = new float[n];
+            for (int i = 0; i < n; i++) {
+                logits[i] = (float) (random.nextGaussian() * 4);
+            }
+            float max = logits[SignalMath.argmax(logits, 0, n)];
+            double sum = 0;
+            double weighted = 0;
+            for (float x : logits) {
+                sum += Math.exp((double) x - max);
+                weighted += Math.exp((double) x - max) * ((double) x - max);
+            }
+            double[] v = VectorSoftmax.sums(logits, 0, n, max);
+            assertThat(v[0]).as("n %d: the sum", n).isCloseTo(sum, org.assertj.core.data.Offset.offset(1e-6 * sum));
+            assertThat(v[1]).as("n %d: the weighted sum", n)
+                    .isCloseTo(weighted, org.assertj.core.data.Offset.offset(1e-6 * Math.abs(weighted) + 1e-12));
+        }
+    }
 }
